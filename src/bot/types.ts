@@ -1,0 +1,75 @@
+import type { RunResult } from '../engine/index.ts'
+
+/** One typed option of a command, derived from the flow's zod input schema. */
+export interface CommandOption {
+  /** Key in the flow input, e.g. `topic`, `angles`. */
+  name: string
+  description: string
+  type: 'string' | 'integer' | 'number' | 'boolean'
+  required: boolean
+  /** The option that takes the free text after the command (`/brainstorm <topic>`). */
+  primary: boolean
+  min?: number
+  max?: number
+  /** For strings: maximum length in characters. */
+  maxLength?: number
+  choices?: string[]
+  default?: unknown
+}
+
+/** A slash command: one per file in `flows/`. */
+export interface Command {
+  /** `brainstorm` (no slash). */
+  name: string
+  description: string
+  /** e.g. `/brainstorm <topic> [--angles 1-8]`. */
+  usage: string
+  options: CommandOption[]
+  /** Plural noun for progress lines: "2/5 ideas ready". */
+  noun: string
+}
+
+export type ParseResult = { ok: true; input: Record<string, unknown> } | { ok: false; message: string }
+
+/** What a reply shows at one moment of a run; adapters render it, the core decides when. */
+export interface ReplyView {
+  runId: string
+  command: string
+  /** What is being worked on, e.g. `Brainstorm: a name for our analytics product`. */
+  title: string
+  /** Who started it (platform user id or name, as the adapter passed it). */
+  user: string
+  status: 'working' | 'first' | 'final' | 'failed' | 'stopped'
+  progress: { done: number; failed: number; total: number; noun: string }
+  /** The first successful result, markdown, with the task that produced it. */
+  first?: { label: string; markdown: string }
+  /** The combined result, markdown. */
+  final?: { markdown: string }
+  /** Tasks that failed or were cancelled, with a short user-safe reason. */
+  failures: Array<{ step: string; message: string }>
+  /** User-safe explanation when status is `failed`. */
+  error?: string
+  /** Who pressed Stop, when status is `stopped`. */
+  stoppedBy?: string
+  elapsedMs: number
+  firstMs?: number
+  /** True when the text comes from the offline demo model. */
+  demo: boolean
+}
+
+/**
+ * An adapter's side of a reply. The core calls `show` with the newest view, never two at a time,
+ * skips intermediate progress views when the platform is slow, and always delivers the terminal
+ * view (final, failed or stopped) last.
+ */
+export interface ReplySink {
+  show(view: ReplyView): Promise<void>
+}
+
+export interface CommandRun {
+  runId: string
+  /** Stops the run: every in-flight model call is aborted; the reply says who stopped it. */
+  cancel(by: string): void
+  /** Settles after the terminal view was shown (or showing it failed and was logged). */
+  done: Promise<RunResult>
+}

@@ -1,0 +1,75 @@
+/** Base class for engine errors: a stable `code` and a message that says what to do. */
+export class EngineError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** The flow's graph is invalid; raised while building, before any step runs. */
+export class FlowDefinitionError extends EngineError {
+  constructor(flow: string, message: string) {
+    super('flow_definition', `flow '${flow}': ${message}`)
+  }
+}
+
+/** A step ran past its `timeoutMs`. Transient: the step is retried when it has retries left. */
+export class StepTimeoutError extends EngineError {
+  readonly transient = true
+  constructor(step: string, timeoutMs: number) {
+    super('step_timeout', `step '${step}' took longer than ${timeoutMs} ms`)
+  }
+}
+
+/** The run (or this step) was cancelled; reported apart from failures. */
+export class CancelledError extends EngineError {
+  readonly reason: string
+  constructor(reason: string) {
+    super('cancelled', `cancelled: ${reason}`)
+    this.reason = reason
+  }
+}
+
+/** The run passed its `deadlineMs`. */
+export class DeadlineExceededError extends EngineError {
+  constructor(deadlineMs: number) {
+    super('deadline_exceeded', `the run took longer than its ${deadlineMs} ms deadline`)
+  }
+}
+
+/** A listener's trigger could not be satisfied because an input failed (a strict `all`, say). */
+export class UpstreamFailedError extends EngineError {
+  constructor(step: string, failed: string, cause: unknown) {
+    super('upstream_failed', `step '${step}' did not run because '${failed}' failed`, { cause })
+  }
+}
+
+/** A step was called more often than its `maxCalls` (a router cycle that does not end). */
+export class CallLimitError extends EngineError {
+  constructor(step: string, maxCalls: number) {
+    super('call_limit', `step '${step}' was called more than ${maxCalls} times; check the router cycle`)
+  }
+}
+
+/** The run settled without its `final` step ever running. */
+export class FinalNotReachedError extends EngineError {
+  constructor(flow: string, final: string) {
+    super('final_not_reached', `flow '${flow}' finished without running its final step '${final}'`)
+  }
+}
+
+/** True for errors worth retrying: the error says so (`transient: true`), or it is a step timeout. */
+export function isTransient(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { transient?: unknown }).transient === true
+}
+
+/** The server's requested wait, when the error carries one (`retryAfterMs`). */
+export function retryAfterOf(error: unknown): number | undefined {
+  const value =
+    typeof error === 'object' && error !== null
+      ? (error as { retryAfterMs?: unknown }).retryAfterMs
+      : undefined
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined
+}

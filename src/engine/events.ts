@@ -1,0 +1,64 @@
+import type { UsageReport } from './flow.ts'
+import type { RunResult } from './result.ts'
+
+/** What a run reports, in order; `at` is milliseconds since the run started. */
+export type FlowEvent =
+  | {
+      type: 'run.started'
+      runId: string
+      flow: string
+      at: number
+      steps: Array<{ name: string; kind: string }>
+    }
+  | { type: 'step.started'; runId: string; step: string; attempt: number; at: number }
+  | {
+      type: 'step.retrying'
+      runId: string
+      step: string
+      attempt: number
+      delayMs: number
+      error: unknown
+      at: number
+    }
+  | { type: 'step.completed'; runId: string; step: string; value: unknown; durationMs: number; at: number }
+  | { type: 'step.failed'; runId: string; step: string; error: unknown; durationMs: number; at: number }
+  | { type: 'step.cancelled'; runId: string; step: string; reason: string; at: number }
+  | { type: 'router.routed'; runId: string; step: string; label: string; at: number }
+  | { type: 'usage'; runId: string; step: string; usage: UsageReport; at: number }
+  | { type: 'run.first'; runId: string; step: string; value: unknown; at: number }
+  | { type: 'run.completed'; runId: string; result: RunResult; at: number }
+
+export type FlowEventType = FlowEvent['type']
+
+/** An append-only log that any number of readers iterate from the beginning. */
+export class EventLog<E> {
+  readonly items: E[] = []
+  #closed = false
+  #wake: Array<() => void> = []
+
+  push(event: E): void {
+    this.items.push(event)
+    this.#notify()
+  }
+
+  close(): void {
+    this.#closed = true
+    this.#notify()
+  }
+
+  #notify(): void {
+    if (this.#wake.length === 0) return
+    const wake = this.#wake
+    this.#wake = []
+    for (const fn of wake) fn()
+  }
+
+  async *read(): AsyncGenerator<E, void, undefined> {
+    let i = 0
+    for (;;) {
+      if (i < this.items.length) yield this.items[i++] as E
+      else if (this.#closed) return
+      else await new Promise<void>((resolve) => this.#wake.push(resolve))
+    }
+  }
+}

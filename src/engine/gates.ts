@@ -1,0 +1,207 @@
+/** Per-listener trigger state: decides when a listener fires and with what. */
+import type { AllTrigger, AnyTrigger, Failure, QuorumTrigger, Settled, Step, Trigger } from './triggers.ts'
+import { sourcesOf } from './triggers.ts'
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown; cancelled: boolean }
+
+/** A gate that fired: the payload, or the failed input that makes the listener unable to run. */
+export type Fire =
+  | { ok: true; value: unknown; step: string; cancel?: string[] }
+  | { ok: false; error: unknown; step: string; cancelled: boolean }
+
+/**
+ * One node of a listener's trigger tree. `offer` gets a settled source (step or label), the start
+ * sequence number of the invocation that produced it, and the current sequence number.
+ */
+export interface Gate {
+  offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined
+}
+
+/** Builds the gate tree for a trigger. */
+export function gateFor(trigger: Trigger<unknown>): Gate {
+  switch (trigger.kind) {
+    case 'step':
+    case 'label':
+      return new LeafGate((trigger as Step<unknown>).name)
+    case 'any':
+      return new AnyGate(trigger as AnyTrigger<unknown>)
+    case 'all':
+      return new AllGate(trigger as AllTrigger<unknown>)
+    case 'quorum':
+      return new QuorumGate(trigger as QuorumTrigger<unknown>)
+  }
+}
+
+class LeafGate implements Gate {
+  readonly #name: string
+  constructor(name: string) {
+    this.#name = name
+  }
+  offer(source: string, _seq: number, _now: number, outcome: Outcome): Fire | undefined {
+    if (source !== this.#name) return undefined
+    return outcome.ok
+      ? { ok: true, value: outcome.value, step: source }
+      : { ok: false, error: outcome.error, step: source, cancelled: outcome.cancelled }
+  }
+}
+
+/** Offers to every child; returns each child's fire by index. */
+function offerChildren(
+  children: Gate[],
+  source: string,
+  seq: number,
+  now: number,
+  outcome: Outcome,
+): Array<[number, Fire]> {
+  const fires: Array<[number, Fire]> = []
+  for (let i = 0; i < children.length; i++) {
+    const fire = (children[i] as Gate).offer(source, seq, now, outcome)
+    if (fire !== undefined) fires.push([i, fire])
+  }
+  return fires
+}
+
+/**
+ * Fires once per cycle: with the first success, or with a failure once every input failed.
+ * Completions of invocations that began before it fired belong to the finished cycle and are ignored.
+ */
+class AnyGate implements Gate {
+  readonly #children: Gate[]
+  readonly #names: string[]
+  readonly #steps: string[]
+  readonly #cancelRest: boolean
+  #armedAt = 0
+  #failed = new Set<number>()
+
+  constructor(t: AnyTrigger<unknown>) {
+    this.#children = t.inputs.map(gateFor)
+    this.#names = t.inputs.map(nameOf)
+    this.#steps = sourcesOf(t)
+    this.#cancelRest = t.cancelRest
+  }
+
+  offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined {
+    if (seq <= this.#armedAt) return undefined
+    for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) {
+      if (fire.ok) {
+        this.#armedAt = now
+        this.#failed.clear()
+        const step = this.#names[i] as string
+        const win: Fire = { ok: true, value: { step, value: fire.value }, step }
+        if (this.#cancelRest) win.cancel = this.#steps
+        return win
+      }
+      this.#failed.add(i)
+      if (this.#failed.size === this.#children.length) {
+        this.#failed.clear()
+        this.#armedAt = now
+        return fire
+      }
+    }
+    return undefined
+  }
+}
+
+/** Fires once every input settled; strict fails on the first failed input in declared order. */
+class AllGate implements Gate {
+  readonly #children: Gate[]
+  readonly #names: string[]
+  readonly #partial: boolean
+  #results: Array<Fire | undefined>
+
+  constructor(t: AllTrigger<unknown>) {
+    this.#children = t.inputs.map(gateFor)
+    this.#names = t.inputs.map(nameOf)
+    this.#partial = t.partial
+    this.#results = new Array(this.#children.length).fill(undefined)
+  }
+
+  offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined {
+    for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) this.#results[i] = fire
+    if (this.#results.includes(undefined)) return undefined
+    const results = this.#results as Fire[]
+    this.#results = new Array(this.#children.length).fill(undefined)
+    const name = `all(${this.#names.join(', ')})`
+    if (!this.#partial) {
+      const failed = results.find((r) => !r.ok)
+      if (failed !== undefined) return failed
+      return { ok: true, value: results.map((r) => (r as { value: unknown }).value), step: name }
+    }
+    const settled: Settled<unknown>[] = results.map((r, i) =>
+      r.ok
+        ? { ok: true, step: this.#names[i] as string, value: r.value }
+        : { ok: false, step: this.#names[i] as string, error: r.error, cancelled: r.cancelled },
+    )
+    const values = settled.filter((r) => r.ok).map((r) => (r as { value: unknown }).value)
+    const failures: Failure[] = settled.filter((r) => !r.ok) as Failure[]
+    return { ok: true, value: { values, results: settled, failures }, step: name }
+  }
+}
+
+/** Fires when k inputs succeeded (or k agree), or with `reached: false` once all settled. */
+class QuorumGate implements Gate {
+  readonly #children: Gate[]
+  readonly #names: string[]
+  readonly #steps: string[]
+  readonly #t: QuorumTrigger<unknown>
+  #armedAt = 0
+  #results: Array<Fire | undefined>
+
+  constructor(t: QuorumTrigger<unknown>) {
+    this.#t = t
+    this.#children = t.inputs.map(gateFor)
+    this.#names = t.inputs.map(nameOf)
+    this.#steps = sourcesOf(t)
+    this.#results = new Array(this.#children.length).fill(undefined)
+  }
+
+  offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined {
+    if (seq <= this.#armedAt) return undefined
+    const fires = offerChildren(this.#children, source, seq, now, outcome)
+    if (fires.length === 0) return undefined
+    for (const [i, fire] of fires) this.#results[i] = fire
+    const results = this.#results
+    const agreedKey = this.#agreed(results)
+    const pending = results.filter((r) => r === undefined).length
+    const successes = results.filter((r) => r?.ok === true).length
+    const reached = this.#t.agree === undefined ? successes >= this.#t.k : agreedKey !== undefined
+    if (!reached && pending > 0) return undefined
+
+    this.#armedAt = now
+    this.#results = new Array(this.#children.length).fill(undefined)
+    const values: Array<{ step: string; value: unknown }> = []
+    const failures: Failure[] = []
+    results.forEach((r, i) => {
+      const step = this.#names[i] as string
+      if (r?.ok === true) values.push({ step, value: r.value })
+      else if (r !== undefined && !r.ok) failures.push({ step, error: r.error, cancelled: r.cancelled })
+    })
+    const name = `quorum(${this.#t.k}, ${this.#names.join(', ')})`
+    if (values.length === 0) {
+      const first = failures[0] as Failure
+      return { ok: false, error: first.error, step: first.step, cancelled: first.cancelled }
+    }
+    const fire: Fire = { ok: true, value: { reached, agreedKey, values, failures, pending }, step: name }
+    if (this.#t.cancelRest && pending > 0) fire.cancel = this.#steps
+    return fire
+  }
+
+  #agreed(results: Array<Fire | undefined>): string | undefined {
+    const agree = this.#t.agree
+    if (agree === undefined) return undefined
+    const counts = new Map<string, number>()
+    for (const r of results) {
+      if (r?.ok !== true) continue
+      const key = agree(r.value)
+      const n = (counts.get(key) ?? 0) + 1
+      if (n >= this.#t.k) return key
+      counts.set(key, n)
+    }
+    return undefined
+  }
+}
+
+function nameOf(t: Trigger<unknown>): string {
+  if (t.kind === 'step' || t.kind === 'label') return (t as Step<unknown>).name
+  return `${t.kind}(${(t as AnyTrigger<unknown>).inputs.map(nameOf).join(', ')})`
+}

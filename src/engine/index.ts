@@ -1,0 +1,46 @@
+export {
+  CallLimitError,
+  CancelledError,
+  DeadlineExceededError,
+  EngineError,
+  FinalNotReachedError,
+  FlowDefinitionError,
+  isTransient,
+  StepTimeoutError,
+  UpstreamFailedError,
+} from './errors.ts'
+export type { FlowEvent, FlowEventType } from './events.ts'
+export {
+  type AnyFlow,
+  buildGraph,
+  defineFlow,
+  type Flow,
+  FlowBuilder,
+  type FlowOutputs,
+  type FlowServices,
+  type FlowSpec,
+  type RetryPolicy,
+  type Router,
+  type StepContext,
+  type StepOptions,
+  type UsageReport,
+} from './flow.ts'
+export { FairLimiter } from './limiter.ts'
+export { toMermaid } from './mermaid.ts'
+export type { RunResult, StepRecord, StepStatus } from './result.ts'
+export { type RunHandle, type RunOptions, runFlow } from './run.ts'
+export { sleep } from './sleep.ts'
+export {
+  all,
+  any,
+  type Failure,
+  type Label,
+  type PartialResult,
+  type PayloadOf,
+  type QuorumResult,
+  quorum,
+  type Settled,
+  type Step,
+  type Trigger,
+  type Winner,
+} from './triggers.ts'

@@ -1,0 +1,47 @@
+import type { z } from 'zod'
+import { buildGraph, type Flow } from './flow.ts'
+import type { AnyTrigger, QuorumTrigger, Step, Trigger } from './triggers.ts'
+
+/** Draws a flow as a Mermaid flowchart, for its `example` input (or the one given). */
+export function toMermaid<S extends z.ZodType>(flow: Flow<S, unknown, unknown>, input?: z.input<S>): string {
+  const raw = input ?? flow.example
+  if (raw === undefined) throw new Error(`flow '${flow.name}' has no example input; pass one to toMermaid`)
+  const graph = buildGraph(flow, flow.input.parse(raw))
+  const id = new Map(graph.nodes.map((n, i) => [n.name, `s${i}`]))
+  const lines = ['flowchart TD']
+  for (const node of graph.nodes) {
+    const text =
+      node === graph.final
+        ? `${node.name} ⟶ final`
+        : node === graph.first
+          ? `${node.name} ⟶ first`
+          : node.name
+    const shape =
+      node.kind === 'start' ? `(["${text}"])` : node.kind === 'router' ? `{"${text}"}` : `["${text}"]`
+    lines.push(`  ${id.get(node.name)}${shape}`)
+  }
+  let joins = 0
+  const source = (t: Trigger<unknown>): { node: string; label?: string } => {
+    if (t.kind === 'step') return { node: id.get((t as Step<unknown>).name) as string }
+    if (t.kind === 'label') {
+      const label = (t as Step<unknown>).name
+      return { node: id.get(graph.routerOf.get(label)?.name ?? '') as string, label }
+    }
+    const j = `j${joins++}`
+    const c = t as AnyTrigger<unknown> | QuorumTrigger<unknown>
+    const opts = t.kind === 'quorum' ? `quorum ${(c as QuorumTrigger<unknown>).k}` : t.kind
+    const partial = t.kind === 'all' && (t as unknown as { partial: boolean }).partial ? ' partial' : ''
+    lines.push(`  ${j}((${opts}${partial}))`)
+    for (const input of c.inputs) edge(source(input), j)
+    return { node: j }
+  }
+  const edge = (from: { node: string; label?: string }, to: string): void => {
+    lines.push(
+      from.label === undefined ? `  ${from.node} --> ${to}` : `  ${from.node} -- ${from.label} --> ${to}`,
+    )
+  }
+  for (const node of graph.nodes) {
+    if (node.trigger !== undefined) edge(source(node.trigger), id.get(node.name) as string)
+  }
+  return lines.join('\n')
+}

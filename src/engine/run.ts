@@ -1,0 +1,480 @@
+import { randomUUID } from 'node:crypto'
+import type { z } from 'zod'
+import {
+  CallLimitError,
+  CancelledError,
+  DeadlineExceededError,
+  EngineError,
+  FinalNotReachedError,
+  isTransient,
+  retryAfterOf,
+  StepTimeoutError,
+  UpstreamFailedError,
+} from './errors.ts'
+import { EventLog, type FlowEvent } from './events.ts'
+import {
+  buildGraph,
+  type Flow,
+  type FlowServices,
+  type Graph,
+  type NodeDef,
+  type RetryPolicy,
+  type StepContext,
+  type StepOptions,
+  type UsageReport,
+} from './flow.ts'
+import { type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
+import type { RunResult, StepRecord } from './result.ts'
+import { sleep } from './sleep.ts'
+
+export interface RunOptions {
+  runId?: string
+  /** Services for every step (`llm`, …), or a factory called per step try. */
+  services?:
+    | FlowServices
+    | ((step: { runId: string; step: string; reportUsage(u: UsageReport): void }) => FlowServices)
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal
+  /** The whole run is cut off after this many milliseconds (status `failed`, DeadlineExceededError). */
+  deadlineMs?: number
+  /** Step options applied where a step sets none. */
+  defaults?: StepOptions
+  /** Called synchronously with every event; a throw cancels the run. */
+  onEvent?: (event: FlowEvent) => void
+}
+
+/** A running flow: iterate it for events, await `result`, or `cancel` it. */
+export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
+  readonly runId: string
+  readonly flow: string
+  readonly result: Promise<RunResult<R, F>>
+  /** Aborts every in-flight step's signal and starts nothing new. */
+  cancel(reason?: string): void
+}
+
+interface Invocation {
+  node: NodeDef
+  seq: number
+  payload: unknown
+  controller: AbortController
+  startedAt: number
+}
+
+const DEFAULT_MAX_CALLS = 25
+const RETRY_DEFAULTS = { baseMs: 250, maxMs: 4_000, maxRetryAfterMs: 30_000 }
+
+/** Starts a flow run. Throws at once if the input or the graph is invalid; nothing has run then. */
+export function runFlow<S extends z.ZodType, R, F>(
+  flow: Flow<S, R, F>,
+  input: z.input<S>,
+  options: RunOptions = {},
+): RunHandle<R, F> {
+  const parsed = flow.input.parse(input)
+  const graph = buildGraph(flow, parsed)
+  const run = new Run<R, F>(graph, options)
+  run.kickoff()
+  return {
+    runId: run.runId,
+    flow: graph.flow,
+    result: run.result,
+    cancel: (reason) => run.cancel(reason ?? 'cancelled'),
+    [Symbol.asyncIterator]: () => run.log.read(),
+  }
+}
+
+class Run<R, F> {
+  readonly runId: string
+  readonly log = new EventLog<FlowEvent>()
+  readonly result: Promise<RunResult<R, F>>
+  readonly #graph: Graph
+  readonly #options: RunOptions
+  readonly #t0 = performance.now()
+  readonly #gates = new Map<string, Gate>()
+  readonly #records = new Map<string, StepRecord>()
+  readonly #inflight = new Set<Invocation>()
+  readonly #usage: UsageReport = { promptTokens: 0, completionTokens: 0, calls: 0 }
+  #seq = 0
+  #resolve!: (r: RunResult<R, F>) => void
+  #done = false
+  /** Set once nothing new may start: cancelled, past the deadline, or the final step settled. */
+  #stopping = false
+  #cancelReason: string | undefined
+  #deadlineError: DeadlineExceededError | undefined
+  #final: Outcome | undefined
+  #first: Outcome | undefined
+  #deadlineTimer: ReturnType<typeof setTimeout> | undefined
+  #unlinkSignal: (() => void) | undefined
+
+  constructor(graph: Graph, options: RunOptions) {
+    this.#graph = graph
+    this.#options = options
+    this.runId = options.runId ?? randomUUID()
+    this.result = new Promise((resolve) => {
+      this.#resolve = resolve
+    })
+    for (const node of graph.nodes) {
+      if (node.trigger !== undefined) this.#gates.set(node.name, gateFor(node.trigger))
+      this.#records.set(node.name, {
+        name: node.name,
+        kind: node.kind,
+        status: 'pending',
+        calls: 0,
+        attempts: 0,
+        startedAt: undefined,
+        durationMs: undefined,
+        error: undefined,
+        cancelReason: undefined,
+      })
+    }
+  }
+
+  kickoff(): void {
+    const steps = this.#graph.nodes.map((n) => ({ name: n.name, kind: n.kind }))
+    this.#emit({ type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps })
+    const { signal, deadlineMs } = this.#options
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.cancel(reasonOf(signal.reason))
+        return
+      }
+      const onAbort = (): void => this.cancel(reasonOf(signal.reason))
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.#unlinkSignal = () => signal.removeEventListener('abort', onAbort)
+    }
+    if (deadlineMs !== undefined) {
+      this.#deadlineTimer = setTimeout(() => {
+        this.#deadlineError = new DeadlineExceededError(deadlineMs)
+        this.cancel('deadline exceeded')
+      }, deadlineMs)
+    }
+    for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined)
+    this.#checkDone()
+  }
+
+  cancel(reason: string): void {
+    if (this.#done || this.#cancelReason !== undefined) return
+    this.#cancelReason = reason
+    this.#stopping = true
+    for (const inv of this.#inflight) inv.controller.abort(new CancelledError(reason))
+    this.#checkDone()
+  }
+
+  #now(): number {
+    return performance.now() - this.#t0
+  }
+
+  #emit(event: FlowEvent): void {
+    this.log.push(event)
+    const onEvent = this.#options.onEvent
+    if (onEvent === undefined) return
+    try {
+      onEvent(event)
+    } catch (error) {
+      queueMicrotask(() => this.cancel(`onEvent threw: ${(error as Error)?.message ?? String(error)}`))
+    }
+  }
+
+  #invoke(node: NodeDef, payload: unknown): void {
+    if (this.#stopping) return
+    const record = this.#records.get(node.name) as StepRecord
+    const maxCalls = node.options.maxCalls ?? this.#options.defaults?.maxCalls ?? DEFAULT_MAX_CALLS
+    if (record.calls >= maxCalls) {
+      this.#skip(node, new CallLimitError(node.name, maxCalls))
+      return
+    }
+    const inv: Invocation = {
+      node,
+      seq: ++this.#seq,
+      payload,
+      controller: new AbortController(),
+      startedAt: this.#now(),
+    }
+    record.calls++
+    record.status = 'running'
+    record.startedAt = inv.startedAt
+    record.error = undefined
+    record.cancelReason = undefined
+    this.#inflight.add(inv)
+    this.#emit({ type: 'step.started', runId: this.runId, step: node.name, attempt: 1, at: inv.startedAt })
+    this.#execute(inv).then((outcome) => this.#settle(inv, outcome))
+  }
+
+  /** Runs one invocation with its timeout and retries; never rejects. */
+  async #execute(inv: Invocation): Promise<Outcome> {
+    const { node } = inv
+    const timeoutMs = node.options.timeoutMs ?? this.#options.defaults?.timeoutMs
+    const policy = retryPolicy(node.options.retries ?? this.#options.defaults?.retries)
+    const record = this.#records.get(node.name) as StepRecord
+    for (let attempt = 1; ; attempt++) {
+      record.attempts = attempt
+      const signal = inv.controller.signal
+      if (signal.aborted) return cancelledOutcome(signal.reason)
+      const tryController = new AbortController()
+      const onAbort = (): void => tryController.abort(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => tryController.abort(new StepTimeoutError(node.name, timeoutMs)), timeoutMs)
+      try {
+        const ctx = this.#context(node.name, attempt, tryController.signal)
+        const value = await raceAbort(node.fn, inv.payload, ctx, tryController.signal)
+        return { ok: true, value }
+      } catch (thrown) {
+        if (signal.aborted) return cancelledOutcome(signal.reason)
+        const error = tryController.signal.aborted ? tryController.signal.reason : thrown
+        if (attempt >= policy.attempts || !isTransient(error)) return { ok: false, error, cancelled: false }
+        const retryAfter = retryAfterOf(error)
+        if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)
+          return { ok: false, error, cancelled: false }
+        const delayMs = retryAfter ?? backoff(policy, attempt)
+        this.#emit({
+          type: 'step.retrying',
+          runId: this.runId,
+          step: node.name,
+          attempt,
+          delayMs,
+          error,
+          at: this.#now(),
+        })
+        try {
+          await sleep(delayMs, signal)
+        } catch {
+          return cancelledOutcome(signal.reason)
+        }
+      } finally {
+        if (timer !== undefined) clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+      }
+    }
+  }
+
+  #context(step: string, attempt: number, signal: AbortSignal): StepContext {
+    const reportUsage = (usage: UsageReport): void => {
+      this.#usage.promptTokens += usage.promptTokens
+      this.#usage.completionTokens += usage.completionTokens
+      this.#usage.calls += usage.calls
+      this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() })
+    }
+    const services = this.#options.services
+    const base =
+      typeof services === 'function' ? services({ runId: this.runId, step, reportUsage }) : services
+    return { ...base, signal, step, attempt, runId: this.runId, reportUsage } as StepContext
+  }
+
+  #settle(inv: Invocation, outcome: Outcome): void {
+    this.#inflight.delete(inv)
+    const { node } = inv
+    const record = this.#records.get(node.name) as StepRecord
+    const at = this.#now()
+    record.durationMs = at - inv.startedAt
+    let label: string | undefined
+    if (outcome.ok && node.kind === 'router' && outcome.value != null) {
+      label = String(outcome.value)
+      if (!node.labels.includes(label)) {
+        const error = new EngineError(
+          'unknown_label',
+          `router '${node.name}' returned '${label}', which is not one of its labels (${node.labels.join(', ')})`,
+        )
+        outcome = { ok: false, error, cancelled: false }
+        label = undefined
+      }
+    }
+    if (outcome.ok) {
+      record.status = 'completed'
+      this.#emit({
+        type: 'step.completed',
+        runId: this.runId,
+        step: node.name,
+        value: outcome.value,
+        durationMs: record.durationMs,
+        at,
+      })
+    } else if (outcome.cancelled) {
+      record.status = 'cancelled'
+      record.cancelReason = reasonOf(outcome.error)
+      this.#emit({
+        type: 'step.cancelled',
+        runId: this.runId,
+        step: node.name,
+        reason: record.cancelReason,
+        at,
+      })
+    } else {
+      record.status = 'failed'
+      record.error = outcome.error
+      this.#emit({
+        type: 'step.failed',
+        runId: this.runId,
+        step: node.name,
+        error: outcome.error,
+        durationMs: record.durationMs,
+        at,
+      })
+    }
+    this.#outputs(node, outcome)
+    this.#deliver(node.name, inv.seq, outcome)
+    if (label !== undefined) {
+      this.#emit({ type: 'router.routed', runId: this.runId, step: node.name, label, at })
+      this.#deliver(label, inv.seq, { ok: true, value: inv.payload })
+    }
+    this.#checkDone()
+  }
+
+  /** A listener whose trigger failed: it settles as failed without running, and that propagates. */
+  #skip(node: NodeDef, error: unknown): void {
+    const record = this.#records.get(node.name) as StepRecord
+    record.status = 'failed'
+    record.error = error
+    this.#emit({
+      type: 'step.failed',
+      runId: this.runId,
+      step: node.name,
+      error,
+      durationMs: 0,
+      at: this.#now(),
+    })
+    const outcome: Outcome = { ok: false, error, cancelled: false }
+    this.#outputs(node, outcome)
+    this.#deliver(node.name, this.#seq, outcome)
+  }
+
+  #outputs(node: NodeDef, outcome: Outcome): void {
+    if (node === this.#graph.first && this.#first === undefined && outcome.ok) {
+      this.#first = outcome
+      this.#emit({
+        type: 'run.first',
+        runId: this.runId,
+        step: node.name,
+        value: outcome.value,
+        at: this.#now(),
+      })
+    }
+    if (node === this.#graph.final && this.#final === undefined) {
+      this.#final = outcome
+      // The result is decided: stop what is still running rather than leave it unobserved.
+      this.#stopping = true
+      for (const inv of this.#inflight) inv.controller.abort(new CancelledError('the final step settled'))
+    }
+  }
+
+  #deliver(source: string, seq: number, outcome: Outcome): void {
+    const listeners = this.#graph.subscribers.get(source)
+    if (listeners === undefined) return
+    for (const node of listeners) {
+      const fire = (this.#gates.get(node.name) as Gate).offer(source, seq, this.#seq, outcome)
+      if (fire === undefined) continue
+      if (fire.ok) {
+        if (fire.cancel !== undefined) this.#cancelSteps(fire.cancel, `'${node.name}' no longer needs it`)
+        this.#invoke(node, fire.value)
+      } else if (!this.#stopping) {
+        this.#skip(node, failureOf(node.name, fire))
+      }
+    }
+  }
+
+  /** Cancels the in-flight invocations of these steps (all began before the gate fired). */
+  #cancelSteps(steps: string[], reason: string): void {
+    for (const inv of this.#inflight) {
+      if (steps.includes(inv.node.name)) inv.controller.abort(new CancelledError(reason))
+    }
+  }
+
+  #checkDone(): void {
+    if (this.#done || this.#inflight.size > 0) return
+    this.#done = true
+    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer)
+    this.#unlinkSignal?.()
+    const final = this.#final
+    let status: RunResult['status']
+    let error: unknown
+    if (final?.ok === true) status = 'completed'
+    else if (this.#deadlineError !== undefined) {
+      status = 'failed'
+      error = this.#deadlineError
+    } else if (this.#cancelReason !== undefined) status = 'cancelled'
+    else {
+      status = 'failed'
+      error =
+        final === undefined ? new FinalNotReachedError(this.#graph.flow, this.#graph.final.name) : final.error
+    }
+    const result: RunResult<R, F> = {
+      runId: this.runId,
+      flow: this.#graph.flow,
+      status,
+      output: final?.ok === true ? (final.value as R) : undefined,
+      first: this.#first?.ok === true ? (this.#first.value as F) : undefined,
+      error,
+      reason: status === 'cancelled' ? this.#cancelReason : undefined,
+      steps: [...this.#records.values()],
+      durationMs: this.#now(),
+      usage: { ...this.#usage },
+    }
+    this.#emit({ type: 'run.completed', runId: this.runId, result, at: result.durationMs })
+    this.log.close()
+    this.#resolve(result)
+  }
+}
+
+/** Calls the step and settles as soon as its signal aborts, even if the step ignores the signal. */
+function raceAbort(
+  fn: NodeDef['fn'],
+  payload: unknown,
+  ctx: StepContext,
+  signal: AbortSignal,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    const done = (): void => signal.removeEventListener('abort', onAbort)
+    let pending: unknown
+    try {
+      pending = fn(payload, ctx)
+    } catch (error) {
+      done()
+      reject(error)
+      return
+    }
+    Promise.resolve(pending).then(
+      (value) => {
+        done()
+        resolve(value)
+      },
+      (error: unknown) => {
+        done()
+        reject(error)
+      },
+    )
+  })
+}
+
+function failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
+  if (fire.error instanceof UpstreamFailedError) return fire.error
+  return new UpstreamFailedError(listener, fire.step, fire.error)
+}
+
+function cancelledOutcome(reason: unknown): Outcome {
+  return {
+    ok: false,
+    error: reason instanceof CancelledError ? reason : new CancelledError(reasonOf(reason)),
+    cancelled: true,
+  }
+}
+
+function reasonOf(reason: unknown): string {
+  if (reason instanceof CancelledError) return reason.reason
+  if (reason instanceof Error) return reason.message
+  return reason === undefined ? 'cancelled' : String(reason)
+}
+
+function retryPolicy(retries: StepOptions['retries']): Required<RetryPolicy> {
+  if (retries === undefined) return { attempts: 1, ...RETRY_DEFAULTS }
+  if (typeof retries === 'number') return { attempts: retries, ...RETRY_DEFAULTS }
+  return { ...RETRY_DEFAULTS, ...retries }
+}
+
+/** Exponential backoff with jitter between half and all of the step. */
+function backoff(policy: Required<RetryPolicy>, attempt: number): number {
+  const step = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1))
+  return Math.round(step / 2 + (Math.random() * step) / 2)
+}

@@ -1,0 +1,166 @@
+/** Typed handles and trigger combinators: what a listener waits for. */
+
+declare const payloadType: unique symbol
+
+/** Anything a listener can wait for; `T` is what the listener receives. */
+export interface Trigger<T> {
+  readonly kind: 'step' | 'label' | 'any' | 'all' | 'quorum'
+  readonly [payloadType]?: T
+}
+
+/** A step's output handle. */
+export interface Step<T> extends Trigger<T> {
+  readonly kind: 'step'
+  readonly name: string
+}
+
+/** A router label; listeners receive the value the router was triggered with. */
+export interface Label<T> extends Trigger<T> {
+  readonly kind: 'label'
+  readonly name: string
+}
+
+export interface AnyTrigger<T> extends Trigger<T> {
+  readonly kind: 'any'
+  readonly inputs: readonly Trigger<unknown>[]
+  readonly cancelRest: boolean
+}
+
+export interface AllTrigger<T> extends Trigger<T> {
+  readonly kind: 'all'
+  readonly inputs: readonly Trigger<unknown>[]
+  readonly partial: boolean
+}
+
+export interface QuorumTrigger<T> extends Trigger<T> {
+  readonly kind: 'quorum'
+  readonly k: number
+  readonly inputs: readonly Trigger<unknown>[]
+  readonly agree: ((value: unknown) => string) | undefined
+  readonly cancelRest: boolean
+}
+
+export type PayloadOf<X> = X extends Trigger<infer T> ? T : never
+export type Payloads<T extends readonly unknown[]> = { -readonly [K in keyof T]: PayloadOf<T[K]> }
+
+/** What `any` passes: the first successful output and which input produced it. */
+export interface Winner<T> {
+  step: string
+  value: T
+}
+
+/** A failed or cancelled input, as `all({ partial: true })` and `quorum` report it. */
+export interface Failure {
+  step: string
+  error: unknown
+  cancelled: boolean
+}
+
+export type Settled<T> = { ok: true; step: string; value: T } | ({ ok: false } & Failure)
+
+/** What `all(..., { partial: true })` passes. */
+export interface PartialResult<T extends readonly unknown[]> {
+  /** Outputs of the inputs that succeeded, in declared order. */
+  values: Array<T[number]>
+  /** Every input's outcome, in declared order. */
+  results: { -readonly [K in keyof T]: Settled<T[K]> }
+  failures: Failure[]
+}
+
+/** What `quorum` passes. */
+export interface QuorumResult<T> {
+  /** True when k inputs succeeded (or k agreed); false when every input settled first. */
+  reached: boolean
+  /** With `agree`: the agreed value's key. */
+  agreedKey: string | undefined
+  /** Successful outputs so far, in declared order. */
+  values: Array<Winner<T>>
+  failures: Failure[]
+  /** Inputs still running when it fired. */
+  pending: number
+}
+
+type AnyOptions = { cancelRest?: boolean }
+type AllOptions = { partial?: boolean }
+
+function isTrigger(value: unknown): value is Trigger<unknown> {
+  return typeof value === 'object' && value !== null && 'kind' in value && !Array.isArray(value)
+}
+
+/** Fires once per cycle with the first successful input, tagged with its step. */
+export function any<const T extends readonly Trigger<unknown>[]>(
+  ...inputs: T
+): Trigger<Winner<PayloadOf<T[number]>>>
+export function any<const T extends readonly Trigger<unknown>[]>(
+  inputs: T,
+  options?: AnyOptions,
+): Trigger<Winner<PayloadOf<T[number]>>>
+export function any(...args: unknown[]): Trigger<unknown> {
+  const [inputs, options] = splitArgs<AnyOptions>(args)
+  const trigger: AnyTrigger<unknown> = { kind: 'any', inputs, cancelRest: options.cancelRest ?? false }
+  return trigger
+}
+
+/** Fires once every input settled, with every output in declared order. */
+export function all<const T extends readonly Trigger<unknown>[]>(...inputs: T): Trigger<Payloads<T>>
+export function all<const T extends readonly Trigger<unknown>[]>(
+  inputs: T,
+  options: { partial: true },
+): Trigger<PartialResult<Payloads<T>>>
+export function all<const T extends readonly Trigger<unknown>[]>(
+  inputs: T,
+  options?: { partial?: false },
+): Trigger<Payloads<T>>
+export function all(...args: unknown[]): Trigger<unknown> {
+  const [inputs, options] = splitArgs<AllOptions>(args)
+  const trigger: AllTrigger<unknown> = { kind: 'all', inputs, partial: options.partial ?? false }
+  return trigger
+}
+
+/**
+ * Fires as soon as k inputs succeeded, or, with `agree`, as soon as k outputs share a key;
+ * if every input settles first, fires with `reached: false`. `cancelRest` aborts the inputs still running.
+ */
+export function quorum<const T extends readonly Trigger<unknown>[]>(
+  k: number,
+  inputs: T,
+  options: { agree?: (value: PayloadOf<T[number]>) => string; cancelRest?: boolean } = {},
+): Trigger<QuorumResult<PayloadOf<T[number]>>> {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`quorum needs a whole k >= 1, got ${k}`)
+  const trigger: QuorumTrigger<QuorumResult<PayloadOf<T[number]>>> = {
+    kind: 'quorum',
+    k,
+    inputs,
+    agree: options.agree as ((value: unknown) => string) | undefined,
+    cancelRest: options.cancelRest ?? false,
+  }
+  return trigger
+}
+
+function splitArgs<O>(args: unknown[]): [Trigger<unknown>[], O] {
+  if (args.length >= 1 && Array.isArray(args[0])) {
+    return [args[0] as Trigger<unknown>[], (args[1] ?? {}) as O]
+  }
+  for (const arg of args)
+    if (!isTrigger(arg)) throw new TypeError('any/all take triggers, or an array and options')
+  return [args as Trigger<unknown>[], {} as O]
+}
+
+/** Names of the steps and labels a trigger depends on, in declared order. */
+export function sourcesOf(trigger: Trigger<unknown>): string[] {
+  const out: string[] = []
+  const walk = (t: Trigger<unknown>): void => {
+    if (t.kind === 'step' || t.kind === 'label') out.push((t as Step<unknown>).name)
+    else for (const input of (t as AnyTrigger<unknown>).inputs) walk(input)
+  }
+  walk(trigger)
+  return out
+}
+
+/** A short text form, for messages and pictures: `all(a, b)`. */
+export function describe(trigger: Trigger<unknown>): string {
+  if (trigger.kind === 'step' || trigger.kind === 'label') return (trigger as Step<unknown>).name
+  const t = trigger as AnyTrigger<unknown> | AllTrigger<unknown> | QuorumTrigger<unknown>
+  const inner = t.inputs.map(describe).join(', ')
+  return t.kind === 'quorum' ? `quorum(${t.k}, ${inner})` : `${t.kind}(${inner})`
+}

@@ -1,0 +1,61 @@
+/** Token usage of one or more model calls. */
+export interface Usage {
+  promptTokens: number
+  completionTokens: number
+  calls: number
+}
+
+/** Options for one model call. */
+export interface TextOptions {
+  system?: string
+  temperature?: number
+  maxTokens?: number
+  /** Aborts the HTTP request (or the demo model's wait) at once. */
+  signal?: AbortSignal
+  /** Called once per finished call with the tokens it spent. */
+  onUsage?: (usage: Usage) => void
+}
+
+/** What flows use to talk to a model. */
+export interface LanguageModel {
+  /** e.g. `openai:gpt-4o-mini` or `demo`. */
+  readonly id: string
+  /** True for the offline demo model: replies say their text is not from a real model. */
+  readonly demo: boolean
+  /** One completion for one prompt. */
+  text(prompt: string, options?: TextOptions): Promise<string>
+  /** k completions of one prompt: the Chat Completions `n` parameter where the server honours it, else k calls. */
+  samples(prompt: string, k: number, options?: TextOptions): Promise<string[]>
+}
+
+export type ModelErrorCode =
+  | 'model_timeout'
+  | 'model_rate_limited'
+  | 'model_unavailable'
+  | 'model_bad_response'
+  | 'model_auth'
+  | 'model_bad_request'
+  | 'model_aborted'
+
+/** A failed model call, classified so the engine knows whether to retry and how long to wait. */
+export class ModelError extends Error {
+  readonly code: ModelErrorCode
+  /** The engine retries transient errors (timeouts, 429, 5xx, garbage bodies, dropped connections). */
+  readonly transient: boolean
+  /** From `retry-after-ms` / `retry-after`, when the server sent one. */
+  readonly retryAfterMs: number | undefined
+  readonly status: number | undefined
+
+  constructor(
+    code: ModelErrorCode,
+    message: string,
+    extra: { transient?: boolean; retryAfterMs?: number; status?: number; cause?: unknown } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
+    this.name = 'ModelError'
+    this.code = code
+    this.transient = extra.transient ?? false
+    this.retryAfterMs = extra.retryAfterMs
+    this.status = extra.status
+  }
+}

@@ -1,0 +1,96 @@
+import { createInterface } from 'node:readline/promises'
+import type { Bot, CommandRun, ReplySink, ReplyView } from '../../src/bot/index.ts'
+import { renderView } from './render.ts'
+
+type Out = { write(s: string): unknown; isTTY?: boolean }
+
+/** A sink that prints views; on a terminal, progress lines overwrite each other. */
+export function consoleSink(out: Out): ReplySink {
+  let progressShown = false
+  let firstShown = false
+  return {
+    async show(view: ReplyView) {
+      // After the first result is printed, later updates are progress lines again.
+      const progress = view.status === 'working' || (view.status === 'first' && firstShown)
+      if (view.status === 'first') firstShown = true
+      const text = progress ? renderView({ ...view, status: 'working' }) : renderView(view)
+      if (progress && !out.isTTY) return
+      if (progress) {
+        out.write(`\r\x1b[2K${text}`)
+        progressShown = true
+        return
+      }
+      if (progressShown) out.write('\r\x1b[2K')
+      progressShown = false
+      out.write(`${text}\n`)
+    },
+  }
+}
+
+/** Runs `/name text` once and prints the reply; resolves with the exit code. */
+export async function runOnce(bot: Bot, line: string, out: Out = process.stdout): Promise<number> {
+  const run = dispatch(bot, line, out)
+  if (run === undefined) return 2
+  const result = await run.done
+  return result.status === 'completed' ? 0 : 1
+}
+
+/** Parses one line and starts its run, or prints help / a usage message. */
+export function dispatch(bot: Bot, line: string, out: Out): CommandRun | undefined {
+  const m = /^\/?(\S+)\s*([\s\S]*)$/.exec(line.trim())
+  if (m === null) return undefined
+  const [, name = '', text = ''] = m
+  if (name === 'help') {
+    out.write(`${help(bot)}\n`)
+    return undefined
+  }
+  const command = bot.command(name)
+  if (command === undefined) {
+    out.write(`Unknown command /${name}. ${help(bot)}\n`)
+    return undefined
+  }
+  const parsed = bot.parseText(command, text)
+  if (!parsed.ok) {
+    out.write(`${parsed.message}\n`)
+    return undefined
+  }
+  return bot.start({
+    command,
+    input: parsed.input,
+    user: 'console',
+    platform: 'console',
+    sink: consoleSink(out),
+    minIntervalMs: 150,
+  })
+}
+
+function help(bot: Bot): string {
+  const lines = bot.commands.map((c) => `  ${c.usage}\n      ${c.description}`)
+  return `Commands:\n${lines.join('\n')}\n  /help\n  /quit`
+}
+
+/** The interactive prompt: Ctrl+C stops the running command, or quits at the prompt. */
+export async function startConsole(bot: Bot): Promise<void> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY })
+  let current: CommandRun | undefined
+  rl.on('SIGINT', () => {
+    if (current !== undefined) current.cancel('you (Ctrl+C)')
+    else rl.close()
+  })
+  process.stdout.write(`Chorus console on ${bot.model.id}. Type /help for commands, /quit to leave.\n`)
+  for (;;) {
+    let line: string
+    try {
+      line = await rl.question('> ')
+    } catch {
+      break // input closed
+    }
+    const trimmed = line.trim()
+    if (trimmed === '') continue
+    if (trimmed === '/quit' || trimmed === '/exit') break
+    current = dispatch(bot, trimmed, process.stdout)
+    if (current !== undefined) await current.done
+    current = undefined
+  }
+  rl.close()
+}

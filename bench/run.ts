@@ -1,0 +1,157 @@
+/**
+ * Engine overhead against a plain Promise.race / Promise.all baseline, measured in the same process.
+ * `npm run bench` prints a Markdown table (paste it into README.md).
+ */
+import { z } from 'zod'
+import { all, any, defineFlow, runFlow, sleep } from '../src/engine/index.ts'
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+
+/** mulberry32: a small seeded PRNG so every run of the benchmark uses the same latencies. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** A flow of N start steps, `any` → first, `all` → final; step i runs `work(i, signal)`. */
+function fanOut(n: number, work: (i: number, signal: AbortSignal) => Promise<number>) {
+  return defineFlow({
+    name: 'bench',
+    description: 'bench',
+    input: z.object({}),
+    build(f) {
+      const steps = Array.from({ length: n }, (_, i) => f.start(`s${i}`, ({ signal }) => work(i, signal)))
+      const first = f.listen(any(steps), 'first', (w) => w.value)
+      const final = f.listen(all(steps), 'final', (xs) => xs.length)
+      return { first, final }
+    },
+  })
+}
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number
+}
+const us = (ms: number): string => `${(ms * 1000).toFixed(1)} µs`
+
+async function overhead(n: number): Promise<string> {
+  const work = async (i: number) => i
+  const flow = fanOut(n, work)
+  const iterations = Math.max(200, Math.round(20_000 / n))
+  const baseline = async () => {
+    const ps = Array.from({ length: n }, (_, i) => work(i))
+    await Promise.race(ps)
+    await Promise.all(ps)
+  }
+  const engine = async () => {
+    await runFlow(flow, {}).result
+  }
+  for (let i = 0; i < 200; i++) {
+    await baseline()
+    await engine()
+  }
+  const time = async (fn: () => Promise<void>) => {
+    gc()
+    const t0 = performance.now()
+    for (let i = 0; i < iterations; i++) await fn()
+    return (performance.now() - t0) / iterations
+  }
+  const samples: number[] = []
+  let base = 0
+  let eng = 0
+  for (let round = 0; round < 5; round++) {
+    const b = await time(baseline)
+    const e = await time(engine)
+    base += b
+    eng += e
+    samples.push(e - b)
+  }
+  const perRun = quantile(samples, 0.5)
+  return `| ${n} | ${us(base / 5)} | ${us(eng / 5)} | ${us(perRun)} | ${us(perRun / n)} |`
+}
+
+async function addedLatency(trials: number): Promise<string[]> {
+  const rand = prng(42)
+  const firstAdded: number[] = []
+  const finalAdded: number[] = []
+  for (let t = 0; t < trials; t++) {
+    const lat = Array.from({ length: 5 }, () => 2 + Math.floor(rand() * 18))
+    const work = (i: number, signal?: AbortSignal) => sleep(lat[i] as number, signal).then(() => i)
+
+    const b0 = performance.now()
+    const ps = lat.map((_, i) => work(i))
+    await Promise.race(ps)
+    const bFirst = performance.now() - b0
+    await Promise.all(ps)
+    const bFinal = performance.now() - b0
+
+    const e0 = performance.now()
+    let eFirst = Number.NaN
+    const run = runFlow(
+      fanOut(5, work),
+      {},
+      {
+        onEvent: (e) => {
+          if (e.type === 'run.first') eFirst = performance.now() - e0
+        },
+      },
+    )
+    await run.result
+    const eFinal = performance.now() - e0
+    firstAdded.push(eFirst - bFirst)
+    finalAdded.push(eFinal - bFinal)
+  }
+  const row = (name: string, xs: number[]) =>
+    `| ${name} | ${(quantile(xs, 0.5)).toFixed(3)} ms | ${(quantile(xs, 0.95)).toFixed(3)} ms |`
+  return [row('to first', firstAdded), row('to final', finalAdded)]
+}
+
+async function concurrent(runs: number): Promise<string> {
+  const work = (i: number, signal: AbortSignal) => sleep(10 + i, signal).then(() => i)
+  const flow = fanOut(5, work)
+  gc()
+  await sleep(50)
+  gc()
+  const heap0 = process.memoryUsage().heapUsed
+  const t0 = performance.now()
+  const handles = Array.from({ length: runs }, () => runFlow(flow, {}))
+  await sleep(5) // all runs are in flight now
+  const heapPeak = process.memoryUsage().heapUsed
+  const results = await Promise.all(handles.map((h) => h.result))
+  const wall = performance.now() - t0
+  const ok = results.filter((r) => r.status === 'completed').length
+  // The baseline: the same waits with plain promises.
+  const b0 = performance.now()
+  await Promise.all(
+    Array.from({ length: runs }, async () => {
+      const ps = Array.from({ length: 5 }, (_, i) => sleep(10 + i).then(() => i))
+      await Promise.race(ps)
+      await Promise.all(ps)
+    }),
+  )
+  const baseWall = performance.now() - b0
+  const kb = (heapPeak - heap0) / runs / 1024
+  return `| ${runs} runs × 5 steps (10-14 ms each) | ${wall.toFixed(1)} ms (baseline ${baseWall.toFixed(1)} ms) | ${kb.toFixed(1)} KiB | ${ok}/${runs} completed |`
+}
+
+console.log(
+  `Node ${process.version}, ${process.platform}/${process.arch}${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc)'}\n`,
+)
+console.log('### Overhead with zero-latency steps (median of 5 rounds)\n')
+console.log('| N steps | Promise.race + all | Chorus engine | added per run | added per step |')
+console.log('|---|---|---|---|---|')
+for (const n of [2, 5, 20, 100]) console.log(await overhead(n))
+console.log('\n### Added latency, N = 5, seeded step latencies 2-19 ms, 200 trials\n')
+console.log('| | median | p95 |')
+console.log('|---|---|---|')
+for (const row of await addedLatency(200)) console.log(row)
+console.log('\n### 1,000 concurrent runs\n')
+console.log('| load | wall time | heap per in-flight run | result |')
+console.log('|---|---|---|---|')
+console.log(await concurrent(1_000))

@@ -1,0 +1,54 @@
+import { z } from 'zod'
+import { ConfigError } from './errors.ts'
+
+/** Empty variables (as `.env.example` leaves them) count as unset. */
+const blank = <T extends z.ZodType>(schema: T) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    schema,
+  )
+const text = blank(z.string().optional())
+const url = (example: string) => (name: string) =>
+  blank(z.url({ message: `${name} must be a URL such as ${example}` }).optional())
+
+const schema = z.object({
+  OPENAI_API_KEY: text,
+  OPENAI_BASE_URL: url('http://localhost:11434/v1')('OPENAI_BASE_URL'),
+  CHORUS_MODEL: text,
+  SLACK_BOT_TOKEN: text,
+  SLACK_APP_TOKEN: text,
+  SLACK_SIGNING_SECRET: text,
+  SLACK_API_URL: url('https://slack.com/api/')('SLACK_API_URL'),
+  DISCORD_TOKEN: text,
+  DISCORD_APP_ID: text,
+  DISCORD_API_URL: url('https://discord.com/api')('DISCORD_API_URL'),
+  PORT: blank(
+    z.coerce
+      .number({ message: 'PORT must be a number from 1 to 65535' })
+      .int()
+      .min(1)
+      .max(65535)
+      .default(3000),
+  ),
+  LOG_LEVEL: blank(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  REDIS_URL: text,
+  /** Most model calls in flight across all runs. */
+  CHORUS_CONCURRENCY: blank(
+    z.coerce.number({ message: 'CHORUS_CONCURRENCY must be a number' }).int().min(1).max(256).default(16),
+  ),
+})
+
+export type Config = z.output<typeof schema>
+
+/** Validates the environment; throws a ConfigError naming every bad variable and how to fix it. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(
+      'config_invalid',
+      `Configuration error:\n  ${lines.join('\n  ')}\nSee .env.example.`,
+    )
+  }
+  return parsed.data
+}

@@ -1,0 +1,40 @@
+/** A Chorus error with a stable code and a message that says what to do. */
+export class ChorusError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** Start-up configuration is wrong; the message says what to fix. */
+export class ConfigError extends ChorusError {}
+
+/** Short, user-safe words for why a task failed; details go to the log. */
+export function describeFailure(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  switch (code) {
+    case 'cancelled':
+      return 'stopped'
+    case 'step_timeout':
+    case 'model_timeout':
+      return 'the model took too long'
+    case 'model_rate_limited':
+      return 'the model provider is rate limiting us'
+    case 'model_unavailable':
+      return 'the model provider is unavailable'
+    case 'model_bad_response':
+      return 'the model sent back an unreadable answer'
+    case 'model_auth':
+      return 'the model provider rejected our API key'
+    case 'model_bad_request':
+      return 'the model provider rejected the request'
+    case 'deadline_exceeded':
+      return 'it ran out of time'
+    case 'upstream_failed':
+      return describeFailure((error as { cause?: unknown }).cause)
+    default:
+      return 'something went wrong'
+  }
+}

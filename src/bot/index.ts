@@ -1,0 +1,8 @@
+export { Bot, type StartRequest } from './bot.ts'
+export { type Config, loadConfig } from './config.ts'
+export { ChorusError, ConfigError, describeFailure } from './errors.ts'
+export { createLogger } from './logger.ts'
+export { MAX_COMMAND_TEXT } from './parse.ts'
+export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'
+export { splitText, truncate } from './text.ts'
+export type { Command, CommandOption, CommandRun, ParseResult, ReplySink, ReplyView } from './types.ts'

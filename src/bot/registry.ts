@@ -1,0 +1,104 @@
+import { readdir } from 'node:fs/promises'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { z } from 'zod'
+import type { AnyFlow } from '../engine/index.ts'
+import { ChorusError } from './errors.ts'
+import type { Command, CommandOption } from './types.ts'
+
+/** The default folder of flows: one command per file. */
+export const FLOWS_DIR = fileURLToPath(new URL('../../flows/', import.meta.url))
+
+export interface Registered {
+  command: Command
+  flow: AnyFlow
+}
+
+/** Imports every `*.ts` file in the folder; each default-exports a flow, which becomes a command. */
+export async function loadFlows(dir: string = FLOWS_DIR): Promise<Registered[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort()
+  const out: Registered[] = []
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(`${dir}/${file}`).href)) as { default?: AnyFlow }
+    const flow = mod.default
+    if (flow === undefined || typeof flow.build !== 'function') {
+      throw new ChorusError('flow_invalid', `flows/${file} must default-export a flow made with defineFlow()`)
+    }
+    if (out.some((r) => r.command.name === flow.name)) {
+      throw new ChorusError('flow_duplicate', `flows/${file}: another flow is already named '${flow.name}'`)
+    }
+    out.push({ flow, command: commandOf(flow) })
+  }
+  return out
+}
+
+/** Derives a command (name, options, usage) from a flow and its zod input schema. */
+export function commandOf(flow: AnyFlow): Command {
+  const shape = (flow.input as unknown as { shape?: Record<string, z.ZodType> }).shape
+  if (shape === undefined)
+    throw new ChorusError('flow_invalid', `flow '${flow.name}': its input must be a z.object`)
+  const primaryName = (flow.meta?.primary as string | undefined) ?? Object.keys(shape)[0]
+  const options = Object.entries(shape).map(([name, schema]) => optionOf(name, schema, name === primaryName))
+  const usage = [
+    `/${flow.name}`,
+    ...options.map((o) => {
+      if (o.primary) return o.required ? `<${o.name}>` : `[${o.name}]`
+      const range =
+        o.choices?.join('|') ?? (o.min !== undefined && o.max !== undefined ? `${o.min}-${o.max}` : o.type)
+      return `[--${o.name} ${range}]`
+    }),
+  ].join(' ')
+  return {
+    name: flow.name,
+    description: flow.description,
+    usage,
+    options: [...options].sort((a, b) => Number(b.primary) - Number(a.primary)),
+    noun: (flow.meta?.noun as string | undefined) ?? 'tasks',
+  }
+}
+
+type Def = { type: string; innerType?: z.ZodType; defaultValue?: unknown; in?: z.ZodType; out?: z.ZodType }
+type Introspect = {
+  _zod: { def: Def }
+  description?: string
+  minLength?: number | null
+  maxLength?: number | null
+  minValue?: number | null
+  maxValue?: number | null
+  isInt?: boolean
+  options?: unknown[]
+}
+
+function optionOf(name: string, schema: z.ZodType, primary: boolean): CommandOption {
+  let s = schema as unknown as Introspect
+  let required = true
+  let defaultValue: unknown
+  let description = s.description
+  for (;;) {
+    const def = s._zod.def
+    if (def.type === 'optional' || def.type === 'nullable') required = false
+    else if (def.type === 'default') {
+      required = false
+      defaultValue = def.defaultValue
+    } else if (def.type === 'pipe' && def.in !== undefined) {
+      s = def.in as unknown as Introspect
+      description ??= s.description
+      continue
+    } else break
+    s = def.innerType as unknown as Introspect
+    description ??= s.description
+  }
+  const kind = s._zod.def.type
+  const option: CommandOption = {
+    name,
+    description: description ?? name,
+    type: kind === 'number' ? (s.isInt ? 'integer' : 'number') : kind === 'boolean' ? 'boolean' : 'string',
+    required,
+    primary,
+  }
+  if (defaultValue !== undefined) option.default = defaultValue
+  if (typeof s.minValue === 'number' && Number.isFinite(s.minValue)) option.min = s.minValue
+  if (typeof s.maxValue === 'number' && Number.isFinite(s.maxValue)) option.max = s.maxValue
+  if (typeof s.maxLength === 'number') option.maxLength = s.maxLength
+  if (kind === 'enum' && Array.isArray(s.options)) option.choices = s.options.map(String)
+  return option
+}

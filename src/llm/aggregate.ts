@@ -1,0 +1,130 @@
+/** Shared aggregators for voting and synthesis flows (notes/llm-aggregation.md). */
+
+/** Folds the surface forms of one answer together: `**B**`, `(b)`, `The answer is B.` → `b`. */
+export function normalizeAnswer(text: string): string {
+  let s = text.trim().split('\n')[0] ?? ''
+  s = s.replace(/^_\(demo\)_\s*/i, '')
+  s = s.replace(/[*_`~]+/g, '')
+  s = s.replace(/^(?:final answer|the answer is|answer)\s*[:\-–]?\s*/i, '')
+  s = s.replace(/^\(?([a-z])\)\s*$/i, '$1')
+  s = s.toLowerCase().replace(/\s+/g, ' ')
+  s = s.replace(/^[\s"'“”‘’([{]+|[\s"'“”‘’)\]}.!?,;:]+$/g, '')
+  return s
+}
+
+export interface Tally {
+  /** The winning answer as first written. */
+  answer: string
+  key: string
+  count: number
+  total: number
+  /** count / total: the agreement, used as confidence. */
+  share: number
+  /** Every distinct answer, most votes first, ties by first appearance. */
+  tally: Array<{ answer: string; key: string; count: number }>
+}
+
+/** Plurality vote over normalised answers; ties go to the answer seen first. */
+export function majority(answers: string[], normalize: (s: string) => string = normalizeAnswer): Tally {
+  const groups = new Map<string, { answer: string; key: string; count: number; firstAt: number }>()
+  answers.forEach((answer, i) => {
+    const key = normalize(answer)
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, { answer: answer.trim(), key, count: 1, firstAt: i })
+    else group.count++
+  })
+  const tally = [...groups.values()].sort((a, b) => b.count - a.count || a.firstAt - b.firstAt)
+  const top = tally[0]
+  return {
+    answer: top?.answer ?? '',
+    key: top?.key ?? '',
+    count: top?.count ?? 0,
+    total: answers.length,
+    share: answers.length === 0 ? 0 : (top?.count ?? 0) / answers.length,
+    tally: tally.map(({ answer, key, count }) => ({ answer, key, count })),
+  }
+}
+
+/**
+ * Exact early stop: true once the leader cannot be caught (nor tied) by any other answer even
+ * if every remaining vote went to that answer; the full vote's winner is then already known.
+ */
+export function leaderDecided(counts: number[], remaining: number): boolean {
+  const sorted = [...counts].sort((a, b) => b - a)
+  const leader = sorted[0] ?? 0
+  const second = sorted[1] ?? 0
+  return leader > second + remaining
+}
+
+export interface Idea {
+  text: string
+  /** How many of the lists proposed it. */
+  count: number
+}
+
+/**
+ * Splits model outputs into idea lines (bullets, numbered lines, paragraphs), and merges
+ * near-duplicates (token Jaccard ≥ threshold). Most-proposed first, then first appearance.
+ */
+export function dedupeIdeas(outputs: string[], threshold = 0.6): Idea[] {
+  const merged: Array<Idea & { tokens: Set<string>; lists: Set<number> }> = []
+  outputs.forEach((output, list) => {
+    for (const line of ideaLines(output)) {
+      const tokens = tokensOf(line)
+      if (tokens.size === 0) continue
+      const same = merged.find((m) => jaccard(m.tokens, tokens) >= threshold)
+      if (same === undefined) merged.push({ text: line, count: 1, tokens, lists: new Set([list]) })
+      else if (!same.lists.has(list)) {
+        same.lists.add(list)
+        same.count++
+      }
+    }
+  })
+  return merged
+    .map((m, i) => ({ ...m, i }))
+    .sort((a, b) => b.count - a.count || a.i - b.i)
+    .map(({ text, count }) => ({ text, count }))
+}
+
+function ideaLines(output: string): string[] {
+  return output
+    .split('\n')
+    .map((l) => l.replace(/^\s*(?:[-*•+]|\d+[.)])\s+/, '').trim())
+    .map((l) => l.replace(/^_\(demo\)_\s*/i, ''))
+    .filter((l) => l.length > 0 && !/^_.*_$/.test(l) && !l.endsWith(':'))
+}
+
+const STOP = new Set([
+  'a',
+  'an',
+  'the',
+  'and',
+  'or',
+  'of',
+  'to',
+  'for',
+  'in',
+  'on',
+  'with',
+  'that',
+  'is',
+  'it',
+  'your',
+  'our',
+])
+
+function tokensOf(line: string): Set<string> {
+  return new Set(
+    line
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+      .split(/\s+/)
+      .filter((t) => t.length > 1 && !STOP.has(t)),
+  )
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  let inter = 0
+  for (const t of a) if (b.has(t)) inter++
+  return inter / (a.size + b.size - inter)
+}

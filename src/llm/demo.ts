@@ -1,0 +1,169 @@
+import { type LanguageModel, ModelError, type TextOptions } from './types.ts'
+
+export interface DemoModelOptions {
+  seed?: number
+  /** Latency bounds of one call; default 150–1500 ms, log-normal in between. */
+  latency?: { minMs: number; maxMs: number }
+}
+
+const MARK = '_(demo)_ '
+
+/**
+ * An offline model for trying Chorus without a key: deterministic for a seed (the n-th call with a
+ * given prompt always answers the same), with a realistic spread of latencies, and every answer
+ * plainly marked as demo text.
+ */
+export class DemoModel implements LanguageModel {
+  readonly id = 'demo'
+  readonly demo = true
+  readonly #seed: number
+  readonly #latency: { minMs: number; maxMs: number }
+  readonly #calls = new Map<string, number>()
+
+  constructor(options: DemoModelOptions = {}) {
+    this.#seed = options.seed ?? 1
+    this.#latency = options.latency ?? { minMs: 150, maxMs: 1_500 }
+  }
+
+  async text(prompt: string, options: TextOptions = {}): Promise<string> {
+    const key = `${options.system ?? ''}\n${prompt}`
+    const call = this.#calls.get(key) ?? 0
+    this.#calls.set(key, call + 1)
+    const rand = mulberry32(hash(key) ^ Math.imul(this.#seed, 0x9e3779b1) ^ Math.imul(call + 1, 0x85ebca6b))
+    await wait(this.#delay(rand), options.signal)
+    const text = `${MARK}${answer(prompt, options.system ?? '', rand)}`
+    options.onUsage?.({
+      promptTokens: Math.ceil(key.length / 4),
+      completionTokens: Math.ceil(text.length / 4),
+      calls: 1,
+    })
+    return text
+  }
+
+  samples(prompt: string, k: number, options?: TextOptions): Promise<string[]> {
+    return Promise.all(Array.from({ length: k }, () => this.text(prompt, options)))
+  }
+
+  #delay(rand: () => number): number {
+    const { minMs, maxMs } = this.#latency
+    if (maxMs <= minMs) return minMs
+    // Log-normal around the geometric mean of the bounds, clamped to them.
+    const normal = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
+    const mid = Math.sqrt(Math.max(1, minMs) * maxMs)
+    return Math.round(Math.min(maxMs, Math.max(minMs, mid * Math.exp(0.6 * normal))))
+  }
+}
+
+function answer(prompt: string, system: string, rand: () => number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T
+  const topic = (/Topic: (.+)/.exec(prompt)?.[1] ?? prompt).trim().slice(0, 80)
+  if (/Angle:/.test(prompt)) {
+    const angle = /Angle: ([^.]+)/.exec(prompt)?.[1] ?? 'General'
+    const words = topic.split(/\s+/).filter((w) => w.length > 3)
+    const word = capitalise(words.length > 0 ? pick(words) : 'Idea')
+    const ideas = [...IDEAS].sort(() => rand() - 0.5).slice(0, 3 + Math.floor(rand() * 2))
+    return `${angle} ideas for “${topic}”:\n${ideas.map((i) => `- **${word} ${i[0]}**: ${i[1]}`).join('\n')}`
+  }
+  if (/panel chair|rank the best/i.test(`${system} ${prompt}`)) {
+    const lines = [...prompt.matchAll(/^- (.+)$/gm)].map((m) => m[1] as string).slice(0, 6)
+    const ranked = lines.map(
+      (l, i) =>
+        `${i + 1}. ${l.replace(/ \(\d+ angles\)$/, '')} — ranked ${ordinal(i + 1)} for reach and cost`,
+    )
+    return `Ranked ideas:\n${ranked.join('\n')}`
+  }
+  if (/slogan/i.test(prompt)) return pick(SLOGANS)
+  if (/tagline/i.test(prompt)) return `${pick(TAGLINES)}, for ${topic.replace(/^.*for: /, '')}.`
+  if (/reviewer/i.test(system)) {
+    const notes = [...REVIEW_NOTES].sort(() => rand() - 0.5).slice(0, 2 + Math.floor(rand() * 2))
+    return notes.map((n) => `- ${n}`).join('\n')
+  }
+  if (/answer only/i.test(system)) {
+    const options = choicesIn(prompt)
+    // Most samples agree, as a real model's would on an easy question.
+    const r = rand()
+    return r < 0.65
+      ? (options[0] as string)
+      : r < 0.9
+        ? (options[1] as string)
+        : (options[2] ?? (options[0] as string))
+  }
+  return `A demo answer about “${topic}”. Set OPENAI_API_KEY for real ones.`
+}
+
+function choicesIn(question: string): string[] {
+  if (/\byes or no\b/i.test(question)) return ['Yes', 'No', 'It depends']
+  const or = /(\w[\w -]{0,30}?) or (\w[\w -]{0,30}?)\?/i.exec(question)
+  if (or !== null) return [capitalise(or[1] as string), capitalise(or[2] as string), 'Neither']
+  return ['Yes', 'No', 'It depends']
+}
+
+const IDEAS = [
+  ['Pulse', 'a live view of what changed since yesterday'],
+  ['Compass', 'one weekly question answered for every team'],
+  ['Lens', 'zoom from company totals to a single customer in two clicks'],
+  ['Tide', 'alerts that arrive only when a trend really turns'],
+  ['Atlas', 'a map of every metric and who owns it'],
+  ['Beacon', 'a Friday digest that reads like a short story'],
+  ['Forge', 'build a chart by describing it in a sentence'],
+  ['Echo', 'compare this week with the same week last year'],
+] as const
+
+const SLOGANS = [
+  'Many minds, one answer.',
+  'Think in parallel.',
+  'Every angle at once.',
+  'Ideas, in chorus.',
+] as const
+const TAGLINES = [
+  'The fastest way to hear every side of an idea',
+  'Five perspectives before your coffee cools',
+] as const
+const REVIEW_NOTES = [
+  'The second sentence makes a promise that may be hard to keep; soften “guaranteed”.',
+  'Say who the change is for in the first line.',
+  'The tone is confident; one concrete date or number would make it credible.',
+  'No spelling mistakes found.',
+  'Consider how support will answer customers who do not get it next week.',
+] as const
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
+
+function ordinal(n: number): string {
+  return ['first', 'second', 'third', 'fourth', 'fifth', 'sixth'][n - 1] ?? `#${n}`
+}
+
+function hash(s: string): number {
+  let h = 2166136261
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619)
+  return h >>> 0
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => new ModelError('model_aborted', 'The model call was cancelled')
+    if (signal?.aborted) return reject(aborted())
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(aborted())
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

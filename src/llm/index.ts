@@ -1,0 +1,23 @@
+import { DemoModel } from './demo.ts'
+import { OpenAIModel } from './openai.ts'
+import type { LanguageModel } from './types.ts'
+
+export { dedupeIdeas, type Idea, leaderDecided, majority, normalizeAnswer, type Tally } from './aggregate.ts'
+export { DemoModel, type DemoModelOptions } from './demo.ts'
+export { classify, OpenAIModel, type OpenAIModelOptions, retryAfter } from './openai.ts'
+export type {} from './services.ts'
+export { type LanguageModel, ModelError, type ModelErrorCode, type TextOptions, type Usage } from './types.ts'
+
+/** The OpenAI-compatible model when a key is set, else the offline demo model. */
+export function createModel(env: {
+  OPENAI_API_KEY?: string | undefined
+  OPENAI_BASE_URL?: string | undefined
+  CHORUS_MODEL?: string | undefined
+}): LanguageModel {
+  if (env.OPENAI_API_KEY === undefined || env.OPENAI_API_KEY === '') return new DemoModel()
+  return new OpenAIModel({
+    apiKey: env.OPENAI_API_KEY,
+    model: env.CHORUS_MODEL ?? 'gpt-4o-mini',
+    ...(env.OPENAI_BASE_URL === undefined ? {} : { baseURL: env.OPENAI_BASE_URL }),
+  })
+}

@@ -1,0 +1,3 @@
+import { dispatchLine } from './cli.ts'
+
+await dispatchLine(process.argv.slice(2))

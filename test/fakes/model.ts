@@ -1,0 +1,42 @@
+import { sleep } from '../../src/engine/index.ts'
+import type { LanguageModel, ModelError, TextOptions } from '../../src/llm/types.ts'
+
+export interface Scripted {
+  text: string
+  latencyMs?: number
+  error?: ModelError
+}
+
+/**
+ * An in-process LanguageModel for bot tests: `script(prompt, callIndex)` decides each answer.
+ * (The openai SDK itself is tested against test/fakes/openai.ts over HTTP.)
+ */
+export class ScriptedModel implements LanguageModel {
+  readonly id = 'scripted'
+  readonly demo = false
+  readonly calls: Array<{ prompt: string; aborted: boolean }> = []
+  readonly #script: (prompt: string, call: number) => Scripted
+
+  constructor(script: (prompt: string, call: number) => Scripted) {
+    this.#script = script
+  }
+
+  async text(prompt: string, options: TextOptions = {}): Promise<string> {
+    const record = { prompt, aborted: false }
+    this.calls.push(record)
+    const answer = this.#script(prompt, this.calls.length - 1)
+    try {
+      await sleep(answer.latencyMs ?? 0, options.signal)
+    } catch (error) {
+      record.aborted = true
+      throw error
+    }
+    if (answer.error !== undefined) throw answer.error
+    options.onUsage?.({ promptTokens: 10, completionTokens: 5, calls: 1 })
+    return answer.text
+  }
+
+  samples(prompt: string, k: number, options?: TextOptions): Promise<string[]> {
+    return Promise.all(Array.from({ length: k }, () => this.text(prompt, options)))
+  }
+}

@@ -43,5 +43,8 @@ export function toMermaid<S extends z.ZodType>(flow: Flow<S, unknown, unknown>, 
   for (const node of graph.nodes) {
     if (node.trigger !== undefined) edge(source(node.trigger), id.get(node.name) as string)
   }
+  // The flow's explicit outputs (first, final) are drawn with a heavy border.
+  const outputs = [graph.first, graph.final].filter((n) => n !== undefined).map((n) => id.get(n.name))
+  lines.push(`  classDef output stroke-width:3px`, `  class ${outputs.join(',')} output`)
   return lines.join('\n')
 }

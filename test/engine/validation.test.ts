@@ -110,6 +110,7 @@ describe('toMermaid', () => {
     expect(text).toContain('((all partial))')
     expect(text).toContain('s3{"check"}')
     expect(text).toContain('s3 -- ok --> s4')
+    expect(text).toContain('class s2,s4 output')
   })
 })
 

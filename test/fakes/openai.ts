@@ -1,0 +1,221 @@
+/**
+ * An OpenAI-compatible Chat Completions server on 127.0.0.1 for tests: the real `openai` SDK
+ * talks to it over HTTP. Each request's behaviour comes from `handler` (latency, status,
+ * retry-after, hang, malformed body, servers that ignore `n`), and every request is recorded,
+ * including whether the client closed it before the answer was sent.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface ChatBody {
+  model: string
+  messages: Array<{ role: string; content: string }>
+  n?: number
+  stream?: boolean
+  stream_options?: { include_usage?: boolean }
+  temperature?: number
+  max_tokens?: number
+}
+
+export interface FakeReply {
+  /** The answer; with `texts`, one per choice. */
+  text?: string
+  texts?: string[]
+  latencyMs?: number
+  /** An error status (429, 500, 401…) with an OpenAI-style error body. */
+  status?: number
+  headers?: Record<string, string>
+  /** Never answer (until the client gives up). */
+  hang?: boolean
+  /** Answer 200 with a body that is not JSON. */
+  malformed?: boolean
+  /** Answer with one choice whatever `n` asked for (as servers without `n` support do). */
+  ignoreN?: boolean
+}
+
+export interface RecordedRequest {
+  body: ChatBody
+  headers: IncomingMessage['headers']
+  /** The last user message. */
+  prompt: string
+  system: string | undefined
+  receivedAt: number
+  /** True when the client closed the connection before the answer was sent. */
+  aborted: boolean
+  /** True once the answer was sent. */
+  answered: boolean
+}
+
+export interface FakeOpenAI {
+  /** Base URL for the SDK, including `/v1`. */
+  url: string
+  requests: RecordedRequest[]
+  /** Resolves once `count` requests have been received. */
+  waitForRequests(count: number): Promise<void>
+  close(): Promise<void>
+}
+
+export type Handler = (body: ChatBody, request: RecordedRequest) => FakeReply | Promise<FakeReply>
+
+export async function startFakeOpenAI(options: { handler?: Handler } = {}): Promise<FakeOpenAI> {
+  const handler: Handler = options.handler ?? ((body) => ({ text: `echo: ${lastUser(body)}` }))
+  const requests: RecordedRequest[] = []
+  const waiters: Array<{ count: number; resolve: () => void }> = []
+  const sockets = new Set<import('node:net').Socket>()
+
+  const server = createServer(async (req, res) => {
+    if (req.method !== 'POST' || !req.url?.startsWith('/v1/chat/completions')) {
+      return json(res, 404, {
+        error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' },
+      })
+    }
+    let body: ChatBody
+    try {
+      body = JSON.parse(await read(req)) as ChatBody
+    } catch {
+      return json(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } })
+    }
+    const record: RecordedRequest = {
+      body,
+      headers: req.headers,
+      prompt: lastUser(body),
+      system: body.messages.find((m) => m.role === 'system')?.content,
+      receivedAt: performance.now(),
+      aborted: false,
+      answered: false,
+    }
+    requests.push(record)
+    for (const w of waiters.filter((w) => requests.length >= w.count)) {
+      waiters.splice(waiters.indexOf(w), 1)
+      w.resolve()
+    }
+    res.on('close', () => {
+      if (!record.answered) record.aborted = true
+    })
+    const reply = await handler(body, record)
+    if (reply.hang) return
+    if ((reply.latencyMs ?? 0) > 0) await new Promise((r) => setTimeout(r, reply.latencyMs))
+    if (record.aborted || res.destroyed) return
+    record.answered = true
+    if (reply.status !== undefined && reply.status >= 400) {
+      return json(
+        res,
+        reply.status,
+        { error: { message: `fake error ${reply.status}`, type: 'fake_error', code: null } },
+        reply.headers,
+      )
+    }
+    if (reply.malformed) {
+      res.writeHead(200, { 'content-type': 'application/json', ...reply.headers })
+      res.end('{"id": "chatcmpl-broken", "choices": [')
+      return
+    }
+    const n = reply.ignoreN ? 1 : Math.max(1, body.n ?? 1)
+    const texts = Array.from({ length: n }, (_, i) => reply.texts?.[i] ?? reply.text ?? `answer ${i + 1}`)
+    const usage = {
+      prompt_tokens: Math.ceil(JSON.stringify(body.messages).length / 4),
+      completion_tokens: texts.reduce((s, t) => s + Math.ceil(t.length / 4), 0),
+      total_tokens: 0,
+    }
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+    const id = `chatcmpl-fake-${requests.length}`
+    const created = Math.floor(Date.now() / 1000)
+    if (body.stream) {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        ...reply.headers,
+      })
+      texts.forEach((text, index) => {
+        for (const piece of text.match(/.{1,8}/gs) ?? ['']) {
+          const chunk = {
+            id,
+            object: 'chat.completion.chunk',
+            created,
+            model: body.model,
+            choices: [{ index, delta: { content: piece }, finish_reason: null }],
+          }
+          res.write(`data: ${JSON.stringify(chunk)}\n\n`)
+        }
+        const end = {
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model: body.model,
+          choices: [{ index, delta: {}, finish_reason: 'stop' }],
+        }
+        res.write(`data: ${JSON.stringify(end)}\n\n`)
+      })
+      if (body.stream_options?.include_usage) {
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage })}\n\n`,
+        )
+      }
+      res.end('data: [DONE]\n\n')
+      return
+    }
+    json(
+      res,
+      200,
+      {
+        id,
+        object: 'chat.completion',
+        created,
+        model: body.model,
+        choices: texts.map((text, index) => ({
+          index,
+          message: { role: 'assistant', content: text, refusal: null },
+          finish_reason: 'stop',
+          logprobs: null,
+        })),
+        usage,
+      },
+      reply.headers,
+    )
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    waitForRequests: (count) =>
+      requests.length >= count
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ count, resolve })),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+function lastUser(body: ChatBody): string {
+  return [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? ''
+}
+
+function read(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => {
+      data += chunk
+    })
+    req.on('end', () => resolve(data))
+    req.on('error', reject)
+  })
+}
+
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers })
+  res.end(JSON.stringify(body))
+}

@@ -4,20 +4,9 @@
  */
 import { z } from 'zod'
 import { all, any, defineFlow, runFlow, sleep } from '../src/engine/index.ts'
+import { mulberry32 } from '../src/llm/index.ts'
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
-
-/** mulberry32: a small seeded PRNG so every run of the benchmark uses the same latencies. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A flow of N start steps, `any` → first, `all` → final; step i runs `work(i, signal)`. */
 function fanOut(n: number, work: (i: number, signal: AbortSignal) => Promise<number>) {
@@ -77,7 +66,7 @@ async function overhead(n: number): Promise<string> {
 }
 
 async function addedLatency(trials: number): Promise<string[]> {
-  const rand = prng(42)
+  const rand = mulberry32(42)
   const firstAdded: number[] = []
   const finalAdded: number[] = []
   for (let t = 0; t < trials; t++) {

@@ -1,3 +1,4 @@
+import { hash, mulberry32 } from './random.ts'
 import { type LanguageModel, ModelError, type TextOptions } from './types.ts'
 
 export interface DemoModelOptions {
@@ -133,23 +134,6 @@ function capitalise(s: string): string {
 
 function ordinal(n: number): string {
   return ['first', 'second', 'third', 'fourth', 'fifth', 'sixth'][n - 1] ?? `#${n}`
-}
-
-function hash(s: string): number {
-  let h = 2166136261
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619)
-  return h >>> 0
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function wait(ms: number, signal?: AbortSignal): Promise<void> {

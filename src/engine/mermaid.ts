@@ -10,14 +10,12 @@ export function toMermaid<S extends z.ZodType>(flow: Flow<S, unknown, unknown>, 
   const id = new Map(graph.nodes.map((n, i) => [n.name, `s${i}`]))
   const lines = ['flowchart TD']
   for (const node of graph.nodes) {
-    const text =
-      node === graph.final
-        ? `${node.name} ⟶ final`
-        : node === graph.first
-          ? `${node.name} ⟶ first`
-          : node.name
     const shape =
-      node.kind === 'start' ? `(["${text}"])` : node.kind === 'router' ? `{"${text}"}` : `["${text}"]`
+      node.kind === 'start'
+        ? `(["${node.name}"])`
+        : node.kind === 'router'
+          ? `{"${node.name}"}`
+          : `["${node.name}"]`
     lines.push(`  ${id.get(node.name)}${shape}`)
   }
   let joins = 0

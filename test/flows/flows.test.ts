@@ -11,10 +11,15 @@ afterEach(async () => {
 })
 
 /** Runs a command end to end: bot → engine → real openai SDK → fake server over HTTP. */
-async function run(command: string, input: Record<string, unknown>, handler: Handler) {
+async function run(
+  command: string,
+  input: Record<string, unknown>,
+  handler: Handler,
+  env: Record<string, string> = {},
+) {
   fake = await startFakeOpenAI({ handler })
   const model = new OpenAIModel({ apiKey: 'sk-test', baseURL: fake.url, model: 'fake', timeoutMs: 5_000 })
-  const bot = await Bot.create({ config: loadConfig({}), model, logger: pino({ level: 'silent' }) })
+  const bot = await Bot.create({ config: loadConfig(env), model, logger: pino({ level: 'silent' }) })
   const cmd = bot.command(command)
   if (cmd === undefined) throw new Error(`no command ${command}`)
   const views: Array<ReplyView & { at: number }> = []
@@ -92,6 +97,27 @@ describe('brainstorm', () => {
     const result = await handle.done
     expect(result.status).toBe('cancelled')
     await expect.poll(() => fake.requests.every((r) => r.aborted)).toBe(true)
+  })
+})
+
+describe('the shared limiter', () => {
+  it('keeps model calls in flight at CHORUS_CONCURRENCY', async () => {
+    let active = 0
+    let peak = 0
+    const { handle } = await run(
+      'brainstorm',
+      { topic: 'lunch', angles: 8 },
+      async () => {
+        active++
+        peak = Math.max(peak, active)
+        await new Promise((r) => setTimeout(r, 20))
+        active--
+        return { text: '- **idea**' }
+      },
+      { CHORUS_CONCURRENCY: '3' },
+    )
+    expect((await handle.done).status).toBe('completed')
+    expect(peak).toBe(3)
   })
 })
 

@@ -1,3 +1,4 @@
+import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ModelError, OpenAIModel, type Usage } from '../../src/llm/index.ts'
 import { type FakeOpenAI, type Handler, startFakeOpenAI } from '../fakes/openai.ts'
@@ -103,6 +104,25 @@ describe('OpenAIModel against an OpenAI-compatible server', () => {
     controller.abort()
     expect(await failure(call)).toMatchObject({ code: 'model_aborted', transient: false })
     await expect.poll(() => fake?.requests[0]?.aborted).toBe(true)
+  })
+
+  it('the fake streams chunks and usage the way the SDK reads them', async () => {
+    fake = await startFakeOpenAI({ handler: () => ({ text: 'streamed answer here' }) })
+    const client = new OpenAI({ apiKey: 'k', baseURL: fake.url, maxRetries: 0 })
+    const stream = await client.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    let text = ''
+    let usage: unknown
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? ''
+      if (chunk.usage) usage = chunk.usage
+    }
+    expect(text).toBe('streamed answer here')
+    expect(usage).toMatchObject({ completion_tokens: 5 })
   })
 
   it('times out a hanging server as a transient timeout', async () => {

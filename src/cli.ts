@@ -31,7 +31,7 @@ export async function dispatchLine(argv: string[]): Promise<void> {
       return
     }
     if (config.SLACK_BOT_TOKEN) {
-      const { startSlack } = await import(adapter('slack'))
+      const { startSlack } = await import('../adapters/slack/index.ts')
       await startSlack(bot, config)
     }
     if (config.DISCORD_TOKEN) {

@@ -1,0 +1,29 @@
+import type { Server } from 'node:http'
+import type { Bot, Config } from '../../src/bot/index.ts'
+import { createSlackApp, type SlackOptions } from './app.ts'
+import { slackMode } from './config.ts'
+
+export { createSlackApp, type SlackOptions } from './app.ts'
+export { slackMode } from './config.ts'
+export { slackManifest } from './manifest.ts'
+export { toMrkdwn } from './mrkdwn.ts'
+export { renderView } from './render.ts'
+
+/** Connects Chorus to Slack: Socket Mode with SLACK_APP_TOKEN, else HTTP mode on PORT. */
+export async function startSlack(
+  bot: Bot,
+  config: Config,
+  options: SlackOptions & { listen?: { port: number; host?: string } } = {},
+): Promise<{ stop(): Promise<void>; server: Server | undefined }> {
+  const mode = slackMode(config)
+  const app = createSlackApp(bot, config, options)
+  let server: Server | undefined
+  if (mode.kind === 'http' && options.receiver === undefined) {
+    server = (await app.start(options.listen ?? { port: mode.port })) as Server
+    bot.logger.info({ platform: 'slack', port: mode.port }, 'slack.http_listening')
+  } else {
+    await app.start()
+    bot.logger.info({ platform: 'slack' }, 'slack.socket_connected')
+  }
+  return { stop: () => app.stop().then(() => undefined), server }
+}

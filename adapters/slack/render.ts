@@ -1,0 +1,134 @@
+import type { types } from '@slack/bolt'
+import { type ReplyView, splitText } from '../../src/bot/index.ts'
+import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts'
+
+/** Slack Block Kit: section text ≤ 3,000 characters, ≤ 50 blocks per message. */
+type KnownBlock = types.KnownBlock
+
+export const SECTION_LIMIT = 3_000
+export const BLOCK_LIMIT = 50
+export const STOP_ACTION = 'chorus_stop'
+
+export interface SlackMessage {
+  /** Notification fallback; always set when blocks are sent. */
+  text: string
+  blocks: KnownBlock[]
+}
+
+/** The message for a view, plus continuation messages (thread replies) when it needs more than 50 blocks. */
+export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMessage[] } {
+  const title = escapeMrkdwn(view.title)
+  const head: KnownBlock[] = [section(`*${title}*`)]
+  const tail: KnownBlock[] = []
+  let body: string | undefined
+  let fallback = view.title
+  switch (view.status) {
+    case 'working':
+      head.push(section(`:hourglass_flowing_sand: ${progressLine(view)}`))
+      tail.push(stopButton(view.runId))
+      fallback = `${view.title}: working`
+      break
+    case 'first':
+      head.push(
+        context(
+          `:zap: ${escapeMrkdwn(view.first?.label ?? 'First result')} after ${seconds(view.firstMs)} · ${progressLine(view)}`,
+        ),
+      )
+      body = view.first?.markdown
+      tail.push(stopButton(view.runId))
+      fallback = `${view.title}: first result`
+      break
+    case 'final':
+      body = view.final?.markdown
+      tail.push(context(footer(view)))
+      fallback = `${view.title}: done`
+      break
+    case 'failed':
+      head.push(section(`:warning: ${escapeMrkdwn(view.error ?? 'Chorus could not finish this.')}`))
+      fallback = `${view.title}: failed`
+      break
+    case 'stopped':
+      head.push(
+        section(
+          `:black_square_for_stop: Stopped by ${escapeMrkdwn(view.stoppedBy ?? 'someone')} after ${seconds(view.elapsedMs)}.`,
+        ),
+      )
+      if (view.first !== undefined) {
+        head.push(context(`${escapeMrkdwn(view.first.label)} before it was stopped:`))
+        body = view.first.markdown
+      }
+      fallback = `${view.title}: stopped`
+      break
+  }
+  if (view.demo)
+    tail.push(context('_Demo model: canned text, not a real model. Set OPENAI_API_KEY for real answers._'))
+  const sections = body === undefined ? [] : bodySections(body)
+  const room = BLOCK_LIMIT - head.length - tail.length
+  const main: SlackMessage = {
+    text: escapeMrkdwn(fallback),
+    blocks: [...head, ...sections.slice(0, room), ...tail],
+  }
+  const more: SlackMessage[] = []
+  for (let i = room; i < sections.length; i += BLOCK_LIMIT) {
+    more.push({ text: escapeMrkdwn(`${view.title} (continued)`), blocks: sections.slice(i, i + BLOCK_LIMIT) })
+  }
+  return { main, more }
+}
+
+/** Markdown → mrkdwn sections of at most 3,000 characters each. */
+export function bodySections(markdown: string): KnownBlock[] {
+  const out: KnownBlock[] = []
+  // Escaping can grow text (`&` → `&amp;`), so split the source with room to spare, then re-split.
+  for (const part of splitText(markdown, 2_000)) {
+    for (const piece of splitText(toMrkdwn(part), SECTION_LIMIT))
+      if (piece.length > 0) out.push(section(piece))
+  }
+  return out
+}
+
+function progressLine(view: ReplyView): string {
+  const { done, failed, total, noun } = view.progress
+  return `${done}/${total} ${escapeMrkdwn(noun)} ready${failed > 0 ? `, ${failed} failed` : ''}`
+}
+
+function footer(view: ReplyView): string {
+  const { done, total, noun } = view.progress
+  const parts = [
+    `${done}/${total} ${escapeMrkdwn(noun)}`,
+    `first after ${seconds(view.firstMs)}`,
+    `all after ${seconds(view.elapsedMs)}`,
+  ]
+  if (view.failures.length > 0) {
+    parts.push(
+      `failed: ${view.failures.map((f) => `${escapeMrkdwn(f.step)} (${escapeMrkdwn(f.message)})`).join(', ')}`,
+    )
+  }
+  return parts.join(' · ')
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, SECTION_LIMIT) } }
+}
+
+function context(text: string): KnownBlock {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: text.slice(0, SECTION_LIMIT) }] }
+}
+
+function stopButton(runId: string): KnownBlock {
+  return {
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        action_id: STOP_ACTION,
+        value: runId,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Stop' },
+      },
+    ],
+  }
+}

@@ -1,0 +1,312 @@
+import { LogLevel, SocketModeReceiver, verifySlackRequest } from '@slack/bolt'
+import { pino } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { slackManifest, slackMode, startSlack } from '../../../adapters/slack/index.ts'
+import { Bot, type Config, loadConfig } from '../../../src/bot/index.ts'
+import { OpenAIModel } from '../../../src/llm/index.ts'
+import { type FakeOpenAI, type Handler, startFakeOpenAI } from '../../fakes/openai.ts'
+import {
+  APP_TOKEN,
+  BOT_TOKEN,
+  deliverCommand,
+  type FakeSlack,
+  SIGNING_SECRET,
+  sign,
+  startFakeSlack,
+} from '../../fakes/slack.ts'
+
+const silent = pino({ level: 'silent' })
+const cleanup: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn()
+})
+
+interface Setup {
+  slack: FakeSlack
+  openai: FakeOpenAI
+  bot: Bot
+  url?: string
+}
+
+async function setup(handler: Handler, mode: 'socket' | 'http' = 'socket'): Promise<Setup> {
+  const slack = await startFakeSlack()
+  cleanup.push(() => slack.close())
+  const openai = await startFakeOpenAI({ handler })
+  cleanup.push(() => openai.close())
+  const env: Record<string, string> = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slack.apiUrl }
+  if (mode === 'socket') env.SLACK_APP_TOKEN = APP_TOKEN
+  else env.SLACK_SIGNING_SECRET = SIGNING_SECRET
+  const config: Config = loadConfig(env)
+  const model = new OpenAIModel({ apiKey: 'sk-test', baseURL: openai.url, model: 'fake', timeoutMs: 10_000 })
+  const bot = await Bot.create({ config, model, logger: silent })
+  const clientOptions = { retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 50 } }
+  if (mode === 'socket') {
+    const receiver = new SocketModeReceiver({
+      appToken: APP_TOKEN,
+      logLevel: LogLevel.ERROR,
+      clientPingTimeout: 2_000,
+      installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+    })
+    const handle = await startSlack(bot, config, { receiver, clientOptions })
+    cleanup.push(() => handle.stop())
+    await slack.connected()
+    return { slack, openai, bot }
+  }
+  const handle = await startSlack(bot, config, { clientOptions, listen: { port: 0, host: '127.0.0.1' } })
+  cleanup.push(() => handle.stop())
+  const address = handle.server?.address()
+  if (address === null || typeof address !== 'object') throw new Error('no HTTP server')
+  return { slack, openai, bot, url: `http://127.0.0.1:${address.port}/slack/events` }
+}
+
+/** Angles answer at once except Moonshot, which waits for `release`; the synthesis answers at once. */
+function staggered() {
+  let release!: () => void
+  const gate = new Promise<void>((r) => {
+    release = r
+  })
+  let moonshotAnswered = false
+  const handler: Handler = async (body) => {
+    const prompt = body.messages.at(-1)?.content ?? ''
+    const angle = /Angle: (.+?)\./.exec(prompt)?.[1]
+    if (angle === undefined) return { text: '1. **Merged idea** ranked first' }
+    if (angle === 'Moonshot') {
+      await gate
+      moonshotAnswered = true
+    }
+    return { text: `- **${angle} idea**`, latencyMs: angle === 'User pain' ? 10 : 80 }
+  }
+  return { handler, release: () => release(), moonshotAnswered: () => moonshotAnswered }
+}
+
+const text = (blocks: unknown[]): string => JSON.stringify(blocks)
+const only = (slack: FakeSlack) => {
+  const posted = slack.posted()
+  expect(posted).toHaveLength(1)
+  return posted[0] as NonNullable<ReturnType<FakeSlack['posted']>[number]>
+}
+
+describe('Slack over Socket Mode, with the real @slack/bolt', () => {
+  it('acks, posts a placeholder, shows the first idea before the slowest finished, then the combined result', async () => {
+    const s = staggered()
+    const { slack } = await setup(s.handler)
+    const ack = await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'lunch ideas'))
+    expect(ack.ms).toBeLessThan(3_000)
+    await expect
+      .poll(() => slack.posted()[0]?.history.some((h) => h.text.includes('first result')), { timeout: 5_000 })
+      .toBe(true)
+    expect(s.moonshotAnswered()).toBe(false)
+    s.release()
+    await expect.poll(() => only(slack).text, { timeout: 5_000 }).toContain('done')
+    const history = only(slack).history
+    expect(history[0]?.text).toContain('working')
+    expect(text(history[0]?.blocks ?? [])).toContain('chorus_stop')
+    const firstAt = history.findIndex((h) => h.text.includes('first result'))
+    expect(text(history[firstAt]?.blocks ?? [])).toContain('User pain idea')
+    expect(history.at(-1)?.text).toContain('done')
+    expect(text(history.at(-1)?.blocks ?? [])).toContain('*Merged idea* ranked first')
+    expect(text(history.at(-1)?.blocks ?? [])).not.toContain('chorus_stop')
+    expect(history.map((h) => h.at)).toEqual([...history.map((h) => h.at)].sort((a, b) => a - b))
+  })
+
+  it('acks well inside 3 s even when the model takes 2 s', async () => {
+    const { slack } = await setup((body) => ({
+      text: '- **slow idea**',
+      latencyMs: body.messages.at(-1)?.content.includes('Angle') ? 2_000 : 0,
+    }))
+    const ack = await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'lunch --angles 2'))
+    expect(ack.ms).toBeLessThan(1_000)
+    await expect.poll(() => slack.posted().length, { timeout: 1_000 }).toBe(1)
+    await expect.poll(() => only(slack).text, { timeout: 6_000 }).toContain('done')
+  })
+
+  it('waits out a 429 on chat.update and still delivers every result', async () => {
+    const { slack } = await setup(() => ({ text: '- **idea**', latencyMs: 20 }))
+    slack.rateLimit('chat.update', 1)
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'lunch --angles 2'))
+    await expect.poll(() => only(slack).text, { timeout: 8_000 }).toContain('done')
+    const updates = slack.calls.filter((c) => c.method === 'chat.update')
+    const limited = updates.findIndex((c) => c.rateLimited)
+    expect(limited).toBeGreaterThanOrEqual(0)
+    const retried = updates[limited + 1]
+    expect(retried?.rateLimited).toBeUndefined()
+    expect((retried?.at ?? 0) - (updates[limited]?.at ?? 0)).toBeGreaterThanOrEqual(900)
+  })
+
+  it('Stop aborts the in-flight model requests and says who stopped it', async () => {
+    const { slack, openai } = await setup(() => ({ hang: true }))
+    const payload = slack.slashPayload('/brainstorm', 'lunch --angles 3')
+    await slack.send('slash_commands', payload)
+    await openai.waitForRequests(3)
+    await expect.poll(() => slack.posted().length).toBe(1)
+    const message = only(slack)
+    const runId = /"action_id":"chorus_stop","value":"([^"]+)"/.exec(text(message.blocks))?.[1]
+    expect(runId).toBeDefined()
+    await slack.send('interactive', {
+      type: 'block_actions',
+      user: { id: 'U2', name: 'grace', username: 'grace', team_id: 'T1' },
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: '1.2.3',
+      team: { id: 'T1', domain: 'fake' },
+      channel: { id: 'C1', name: 'general' },
+      container: { type: 'message', message_ts: message.ts, channel_id: 'C1', is_ephemeral: false },
+      message: { ts: message.ts, text: message.text, type: 'message' },
+      response_url: payload.response_url,
+      actions: [
+        {
+          action_id: 'chorus_stop',
+          block_id: 'b',
+          type: 'button',
+          value: runId,
+          action_ts: '1700000001.000001',
+          text: { type: 'plain_text', text: 'Stop' },
+        },
+      ],
+    })
+    await expect.poll(() => openai.requests.every((r) => r.aborted), { timeout: 3_000 }).toBe(true)
+    await expect.poll(() => only(slack).text).toContain('stopped')
+    expect(text(only(slack).blocks)).toContain('Stopped by grace')
+  })
+
+  it('runs a redelivered command once', async () => {
+    const { slack, openai } = await setup(() => ({ text: '- **idea**' }))
+    const payload = slack.slashPayload('/brainstorm', 'lunch --angles 2')
+    await slack.send('slash_commands', payload)
+    await slack.send('slash_commands', payload, { retry_attempt: 1, retry_reason: 'timeout' })
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    expect(slack.posted()).toHaveLength(1)
+    expect(openai.requests).toHaveLength(3) // 2 angles + synthesis
+  })
+
+  it('posts hostile model output harmlessly', async () => {
+    const hostile =
+      'Ping <!channel> <!here> <!everyone> and <@U123>, *bold* & **strong** <https://evil.test|x>'
+    const { slack } = await setup(() => ({ text: hostile }))
+    await slack.send('slash_commands', slack.slashPayload('/brand', 'Acme'))
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    const posted = slack.calls.filter((c) => c.method.startsWith('chat.')).map((c) => JSON.stringify(c.args))
+    for (const body of posted) {
+      expect(body).not.toMatch(/<[!@]/)
+      expect(body).not.toContain('<https://evil')
+    }
+    expect(text(only(slack).blocks)).toContain('&lt;!channel&gt;')
+    expect(text(only(slack).blocks)).toContain('&amp;')
+  })
+
+  it('answers bad input with an ephemeral usage message and runs nothing', async () => {
+    const { slack, openai } = await setup(() => ({ text: 'x' }))
+    const empty = await slack.send('slash_commands', slack.slashPayload('/brainstorm', '  '))
+    expect(empty.payload).toEqual({
+      response_type: 'ephemeral',
+      text: 'Please give the topic.\nUsage: `/brainstorm <topic> [--angles 1-8]`',
+    })
+    const options = await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'x --angles 99'))
+    expect((options.payload as { text: string }).text).toMatch(/^--angles must be a whole number from 1 to 8/)
+    const long = await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'x'.repeat(600)))
+    expect((long.payload as { text: string }).text).toMatch(/^The topic is 600 characters; the most is 500/)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(slack.posted()).toHaveLength(0)
+    expect(openai.requests).toHaveLength(0)
+  })
+
+  it('answers an app mention in its thread', async () => {
+    const { slack } = await setup(() => ({ text: '- **idea**' }))
+    const event = {
+      type: 'app_mention',
+      user: 'U1',
+      text: '<@UBOT> brainstorm lunch --angles 2',
+      ts: '1700000000.999999',
+      channel: 'C1',
+      event_ts: '1700000000.999999',
+    }
+    await slack.send('events_api', {
+      type: 'event_callback',
+      team_id: 'T1',
+      api_app_id: 'A1',
+      event,
+      event_id: 'Ev1',
+      event_time: 1700000000,
+      authorizations: [{ team_id: 'T1', user_id: 'UBOT', is_bot: true }],
+    })
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    expect(only(slack).threadTs).toBe('1700000000.999999')
+  })
+
+  it('falls back to the response_url where the bot may not post', async () => {
+    const { slack } = await setup(() => ({ text: '- **idea**', latencyMs: 10 }))
+    await slack.send(
+      'slash_commands',
+      slack.slashPayload('/brainstorm', 'lunch --angles 2', { channel_id: 'CPRIVATE' }),
+    )
+    await expect.poll(() => slack.responses.at(-1)?.body.text ?? '', { timeout: 5_000 }).toContain('done')
+    expect(slack.responses.length).toBeLessThanOrEqual(5)
+    expect(slack.responses.every((r) => r.status === 200)).toBe(true)
+    expect(slack.responses[0]?.body).toMatchObject({ response_type: 'in_channel', replace_original: false })
+  })
+})
+
+describe('Slack over HTTP, with the real @slack/bolt', () => {
+  it('the fake signs as Slack documents; bolt accepts the documented example', () => {
+    const body =
+      'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c'
+    const signature = 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503'
+    expect(sign(SIGNING_SECRET, 1531420618, body)).toBe(signature)
+    expect(() =>
+      verifySlackRequest({
+        signingSecret: SIGNING_SECRET,
+        body,
+        headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': 1531420618 },
+        nowMilliseconds: 1531420618_000,
+      }),
+    ).not.toThrow()
+  })
+
+  it('runs a correctly signed command', async () => {
+    const { slack, url } = await setup(() => ({ text: '- **idea**' }), 'http')
+    const res = await deliverCommand(url as string, slack.slashPayload('/brainstorm', 'lunch --angles 2'))
+    expect(res.status).toBe(200)
+    expect(res.ms).toBeLessThan(3_000)
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+  })
+
+  it('rejects a wrong signature, a missing header and a stale timestamp with 401, running nothing', async () => {
+    const { slack, openai, url } = await setup(() => ({ text: 'x' }), 'http')
+    const fields = () => slack.slashPayload('/brainstorm', 'lunch')
+    expect((await deliverCommand(url as string, fields(), { signature: 'v0=deadbeef' })).status).toBe(401)
+    expect((await deliverCommand(url as string, fields(), { secret: 'not-the-secret' })).status).toBe(401)
+    expect((await deliverCommand(url as string, fields(), { omitHeaders: true })).status).toBe(401)
+    const stale = Math.floor(Date.now() / 1000) - 6 * 60
+    expect((await deliverCommand(url as string, fields(), { timestamp: stale })).status).toBe(401)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(slack.posted()).toHaveLength(0)
+    expect(openai.requests).toHaveLength(0)
+  })
+})
+
+describe('Slack configuration and manifest', () => {
+  it('stops start-up with what to fix', () => {
+    expect(() => slackMode(loadConfig({ SLACK_BOT_TOKEN: 'xoxp-user', SLACK_APP_TOKEN: APP_TOKEN }))).toThrow(
+      /must start with "xoxb-"/,
+    )
+    expect(() =>
+      slackMode(loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xoxb-wrong' })),
+    ).toThrow(
+      /SLACK_APP_TOKEN must start with "xapp-"; create one under Basic Information → App-Level Tokens/,
+    )
+    expect(() => slackMode(loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN }))).toThrow(
+      /Set SLACK_APP_TOKEN .* or SLACK_SIGNING_SECRET/,
+    )
+    expect(slackMode(loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: 's' })).kind).toBe('http')
+  })
+
+  it('lists one slash command per flow, the scopes and Socket Mode', async () => {
+    const bot = await Bot.create({ config: loadConfig({}), logger: silent })
+    const yaml = slackManifest(bot.commands)
+    for (const c of bot.commands) expect(yaml).toContain(`    - command: /${c.name}\n`)
+    for (const scope of ['commands', 'chat:write', 'app_mentions:read'])
+      expect(yaml).toContain(`      - ${scope} `)
+    expect(yaml).toContain('  socket_mode_enabled: true')
+    expect(yaml).toContain('      - app_mention')
+  })
+})

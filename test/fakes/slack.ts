@@ -1,0 +1,355 @@
+/**
+ * A fake Slack on 127.0.0.1 for the real @slack/bolt: the Web API methods Chorus uses, with token
+ * checks and injectable 429s; `apps.connections.open` plus a Socket Mode WebSocket (hello, envelopes,
+ * acks timed against Slack's 3-second rule, disconnects); `response_url` endpoints (5 uses within
+ * 30 minutes); and signed HTTP deliveries for HTTP mode. Everything posted is recorded in order.
+ */
+import { createHmac, randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { type WebSocket, WebSocketServer } from 'ws'
+
+export const BOT_TOKEN = 'xoxb-1-test'
+export const APP_TOKEN = 'xapp-1-test'
+export const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5'
+
+export interface ApiCall {
+  method: string
+  args: Record<string, unknown>
+  token: string | undefined
+  at: number
+  /** Set on 429 answers. */
+  rateLimited?: boolean
+}
+
+export interface Ack {
+  envelopeId: string
+  payload: unknown
+  /** Milliseconds from sending the envelope to receiving its ack. */
+  ms: number
+}
+
+export interface Message {
+  channel: string
+  ts: string
+  threadTs: string | undefined
+  text: string
+  blocks: unknown[]
+  /** Every version: the post, then each update. */
+  history: Array<{ text: string; blocks: unknown[]; at: number }>
+}
+
+export interface FakeSlack {
+  /** Web API base for `clientOptions.slackApiUrl`. */
+  apiUrl: string
+  baseUrl: string
+  calls: ApiCall[]
+  messages: Map<string, Message>
+  ephemeral: ApiCall[]
+  responses: Array<{ id: string; body: Record<string, unknown>; at: number; status: number }>
+  acks: Ack[]
+  /** Envelopes not acked within 3 s. */
+  late: string[]
+  /** The next `count` calls of `method` answer 429 with this Retry-After (seconds). */
+  rateLimit(method: string, retryAfterSec: number, count?: number): void
+  /** Sends an envelope on the open socket; resolves with its ack (rejects after 3 s without one). */
+  send(
+    type: 'slash_commands' | 'events_api' | 'interactive',
+    payload: unknown,
+    extra?: Record<string, unknown>,
+  ): Promise<Ack>
+  /** A slash command payload with a fresh response_url and trigger_id. */
+  slashPayload(command: string, text: string, overrides?: Record<string, string>): Record<string, string>
+  /** Resolves once a Socket Mode client is connected and said hello to. */
+  connected(): Promise<void>
+  disconnect(reason: string): void
+  /** Messages in post order. */
+  posted(): Message[]
+  close(): Promise<void>
+}
+
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const calls: ApiCall[] = []
+  const messages = new Map<string, Message>()
+  const ephemeral: ApiCall[] = []
+  const responses: FakeSlack['responses'] = []
+  const acks: Ack[] = []
+  const late: string[] = []
+  const limits = new Map<string, { retryAfter: number; count: number }>()
+  const responseUrls = new Map<string, { uses: number; createdAt: number }>()
+  const pendingAcks = new Map<string, { sentAt: number; resolve: (a: Ack) => void }>()
+  const sockets = new Set<Socket>()
+  let ws: WebSocket | undefined
+  let onConnect: Array<() => void> = []
+  let tsCounter = 0
+  const t0 = performance.now()
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    const raw = await read(req)
+    if (url.pathname.startsWith('/api/')) return api(url.pathname.slice(5), req, raw, res)
+    if (url.pathname.startsWith('/commands/')) return responseUrl(url.pathname.slice(10), raw, res)
+    json(res, 404, { ok: false, error: 'unknown_path' })
+  })
+
+  function api(method: string, req: IncomingMessage, raw: string, res: ServerResponse) {
+    const args = parseBody(req.headers['content-type'], raw)
+    const token =
+      (req.headers.authorization ?? '').replace(/^Bearer /, '') || (args.token as string | undefined)
+    const call: ApiCall = { method, args, token, at: performance.now() - t0 }
+    calls.push(call)
+    const limit = limits.get(method)
+    if (limit !== undefined && limit.count > 0) {
+      limit.count--
+      call.rateLimited = true
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limit.retryAfter) })
+      res.end(JSON.stringify({ ok: false, error: 'ratelimited' }))
+      return
+    }
+    if (method === 'apps.connections.open') {
+      if (token !== APP_TOKEN) return json(res, 200, { ok: false, error: 'invalid_auth' })
+      const { port } = server.address() as AddressInfo
+      return json(res, 200, {
+        ok: true,
+        url: `ws://127.0.0.1:${port}/link/?ticket=${randomUUID()}&app_id=A1`,
+      })
+    }
+    if (token !== BOT_TOKEN) return json(res, 200, { ok: false, error: 'invalid_auth' })
+    switch (method) {
+      case 'auth.test':
+        return json(res, 200, {
+          ok: true,
+          url: 'https://fake.slack/',
+          team: 'Fake',
+          user: 'chorus',
+          team_id: 'T1',
+          user_id: 'UBOT',
+          bot_id: 'B1',
+        })
+      case 'chat.postMessage': {
+        const channel = String(args.channel ?? '')
+        if (channel === 'CPRIVATE') return json(res, 200, { ok: false, error: 'not_in_channel' })
+        const ts = `1700000000.${String(++tsCounter).padStart(6, '0')}`
+        const text = String(args.text ?? '')
+        const blocks = (args.blocks as unknown[] | undefined) ?? []
+        messages.set(ts, {
+          channel,
+          ts,
+          threadTs: args.thread_ts as string | undefined,
+          text,
+          blocks,
+          history: [{ text, blocks, at: call.at }],
+        })
+        return json(res, 200, { ok: true, channel, ts, message: { text, ts } })
+      }
+      case 'chat.update': {
+        const message = messages.get(String(args.ts))
+        if (message === undefined || message.channel !== args.channel)
+          return json(res, 200, { ok: false, error: 'message_not_found' })
+        message.text = String(args.text ?? '')
+        message.blocks = (args.blocks as unknown[] | undefined) ?? []
+        message.history.push({ text: message.text, blocks: message.blocks, at: call.at })
+        return json(res, 200, { ok: true, channel: message.channel, ts: message.ts })
+      }
+      case 'chat.postEphemeral':
+        ephemeral.push(call)
+        return json(res, 200, { ok: true, message_ts: `1700000000.${String(++tsCounter).padStart(6, '0')}` })
+      default:
+        return json(res, 200, { ok: false, error: 'unknown_method' })
+    }
+  }
+
+  function responseUrl(id: string, raw: string, res: ServerResponse) {
+    const entry = responseUrls.get(id)
+    let status = 200
+    // Slack: a response_url may be used up to 5 times within 30 minutes.
+    if (entry === undefined) status = 404
+    else if (entry.uses >= 5 || Date.now() - entry.createdAt > 30 * 60_000) status = 410
+    else entry.uses++
+    responses.push({
+      id,
+      body: JSON.parse(raw || '{}') as Record<string, unknown>,
+      at: performance.now() - t0,
+      status,
+    })
+    if (status === 200) json(res, 200, { ok: true })
+    else json(res, status, { ok: false, error: 'expired_url' })
+  }
+
+  const wss = new WebSocketServer({ noServer: true })
+  server.on('upgrade', (req, socket, head) => {
+    if (!req.url?.startsWith('/link/')) return socket.destroy()
+    wss.handleUpgrade(req, socket, head, (client) => {
+      ws = client
+      client.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown }
+        if (frame.envelope_id === undefined) return
+        const pending = pendingAcks.get(frame.envelope_id)
+        if (pending === undefined) return
+        pendingAcks.delete(frame.envelope_id)
+        const ack = {
+          envelopeId: frame.envelope_id,
+          payload: frame.payload,
+          ms: performance.now() - pending.sentAt,
+        }
+        acks.push(ack)
+        pending.resolve(ack)
+      })
+      client.send(
+        JSON.stringify({
+          type: 'hello',
+          connection_info: { app_id: 'A1' },
+          num_connections: 1,
+          debug_info: { host: 'fake-applink', build_number: 1, approximate_connection_time: 3600 },
+        }),
+      )
+      const waiting = onConnect
+      onConnect = []
+      for (const fn of waiting) fn()
+    })
+  })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const baseUrl = `http://127.0.0.1:${port}`
+
+  return {
+    apiUrl: `${baseUrl}/api/`,
+    baseUrl,
+    calls,
+    messages,
+    ephemeral,
+    responses,
+    acks,
+    late,
+    rateLimit(method, retryAfterSec, count = 1) {
+      limits.set(method, { retryAfter: retryAfterSec, count })
+    },
+    send(type, payload, extra = {}) {
+      const socket = ws
+      if (socket === undefined) return Promise.reject(new Error('no Socket Mode client connected'))
+      const envelopeId = randomUUID()
+      return new Promise<Ack>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          // Slack: no ack within 3 seconds is a failed delivery.
+          if (pendingAcks.delete(envelopeId)) {
+            late.push(envelopeId)
+            reject(new Error(`envelope ${envelopeId} was not acknowledged within 3 s`))
+          }
+        }, 3_000)
+        pendingAcks.set(envelopeId, {
+          sentAt: performance.now(),
+          resolve: (ack) => {
+            clearTimeout(timer)
+            resolve(ack)
+          },
+        })
+        socket.send(
+          JSON.stringify({
+            envelope_id: envelopeId,
+            type,
+            accepts_response_payload: type !== 'events_api',
+            payload,
+            ...extra,
+          }),
+        )
+      })
+    },
+    slashPayload(command, text, overrides = {}) {
+      const id = randomUUID()
+      responseUrls.set(id, { uses: 0, createdAt: Date.now() })
+      return {
+        token: 'legacy',
+        team_id: 'T1',
+        team_domain: 'fake',
+        channel_id: 'C1',
+        channel_name: 'general',
+        user_id: 'U1',
+        user_name: 'ada',
+        command,
+        text,
+        api_app_id: 'A1',
+        is_enterprise_install: 'false',
+        response_url: `${baseUrl}/commands/${id}`,
+        trigger_id: `${Date.now()}.${randomUUID()}`,
+        ...overrides,
+      }
+    },
+    connected() {
+      return ws !== undefined ? Promise.resolve() : new Promise((resolve) => onConnect.push(resolve))
+    },
+    disconnect(reason) {
+      ws?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake-applink' } }))
+      ws = undefined
+    },
+    posted() {
+      return [...messages.values()]
+    },
+    close: async () => {
+      // bolt's stop() resolves before its socket is closed; give it a moment to close cleanly.
+      for (let i = 0; i < 50 && [...wss.clients].some((c) => c.readyState === c.OPEN); i++) {
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      return new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate()
+        for (const s of sockets) s.destroy()
+        wss.close()
+        server.close(() => resolve())
+      })
+    },
+  }
+}
+
+/** Signs a body the way Slack does: v0=hex(HMAC-SHA256(secret, `v0:${ts}:${body}`)). */
+export function sign(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`
+}
+
+/** POSTs a form-encoded slash command to an HTTP-mode app, signed (or deliberately not). */
+export async function deliverCommand(
+  url: string,
+  fields: Record<string, string>,
+  options: { secret?: string; timestamp?: number; signature?: string; omitHeaders?: boolean } = {},
+): Promise<{ status: number; body: string; ms: number }> {
+  const body = new URLSearchParams(fields).toString()
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000)
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+  if (!options.omitHeaders) {
+    headers['x-slack-request-timestamp'] = String(timestamp)
+    headers['x-slack-signature'] =
+      options.signature ?? sign(options.secret ?? SIGNING_SECRET, timestamp, body)
+  }
+  const t0 = performance.now()
+  const res = await fetch(url, { method: 'POST', headers, body })
+  return { status: res.status, body: await res.text(), ms: performance.now() - t0 }
+}
+
+function parseBody(contentType: string | undefined, raw: string): Record<string, unknown> {
+  if (contentType?.startsWith('application/json')) return JSON.parse(raw || '{}') as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of new URLSearchParams(raw)) {
+    // The WebClient JSON-encodes nested values (blocks, metadata) inside form fields.
+    out[k] = k === 'blocks' || k === 'attachments' || k === 'metadata' ? JSON.parse(v) : v
+  }
+  return out
+}
+
+function read(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = ''
+    req.setEncoding('utf8')
+    req.on('data', (c: string) => {
+      data += c
+    })
+    req.on('end', () => resolve(data))
+    req.on('error', reject)
+  })
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(body))
+}

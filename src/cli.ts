@@ -35,7 +35,7 @@ export async function dispatchLine(argv: string[]): Promise<void> {
       await startSlack(bot, config)
     }
     if (config.DISCORD_TOKEN) {
-      const { startDiscord } = await import(adapter('discord'))
+      const { startDiscord } = await import('../adapters/discord/index.ts')
       await startDiscord(bot, config)
     }
   } catch (error) {
@@ -46,9 +46,4 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     }
     throw error
   }
-}
-
-/** Platform adapters load only when their tokens are set, so the console never pays for their SDKs. */
-function adapter(name: string): string {
-  return new URL(`../adapters/${name}/index.ts`, import.meta.url).href
 }

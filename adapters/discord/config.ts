@@ -1,0 +1,33 @@
+import { type Config, ConfigError } from '../../src/bot/index.ts'
+
+export interface DiscordSettings {
+  token: string
+  appId: string
+  /** REST base without the version, e.g. `https://discord.com/api`. */
+  api: string
+}
+
+/** Checks the Discord variables; each mistake gets a message that says where to find the right value. */
+export function discordSettings(config: Config): DiscordSettings {
+  const token = config.DISCORD_TOKEN
+  if (token === undefined) {
+    throw new ConfigError(
+      'discord_token_missing',
+      'DISCORD_TOKEN is not set; copy the bot token from the Bot page of your application in the Discord Developer Portal.',
+    )
+  }
+  if (/^(Bot|Bearer)\s/i.test(token) || /\s/.test(token)) {
+    throw new ConfigError(
+      'discord_token_invalid',
+      'DISCORD_TOKEN must be the bare bot token (no "Bot " prefix, no spaces); copy it again from the Bot page.',
+    )
+  }
+  const appId = config.DISCORD_APP_ID
+  if (appId === undefined || !/^\d{17,20}$/.test(appId)) {
+    throw new ConfigError(
+      'discord_app_id_invalid',
+      'DISCORD_APP_ID must be your application id (17-20 digits); copy it from General Information → Application ID in the Developer Portal.',
+    )
+  }
+  return { token, appId, api: (config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/+$/, '') }
+}

@@ -1,0 +1,124 @@
+import type { APIActionRowComponent, APIButtonComponent, APIEmbed } from 'discord.js'
+import { type ReplyView, splitText, truncate } from '../../src/bot/index.ts'
+
+/** Discord: 2,000 characters of content, 4,096 per embed description, 6,000 per message, 10 embeds. */
+export const CONTENT_LIMIT = 2_000
+export const DESCRIPTION_LIMIT = 4_096
+export const MESSAGE_LIMIT = 6_000
+export const EMBED_LIMIT = 10
+export const STOP_PREFIX = 'chorus:stop:'
+
+export interface DiscordMessage {
+  content: string
+  embeds: APIEmbed[]
+  components: Array<APIActionRowComponent<APIButtonComponent>>
+}
+
+const COLOURS = {
+  working: 0x5865f2,
+  first: 0xfee75c,
+  final: 0x57f287,
+  failed: 0xed4245,
+  stopped: 0x99aab5,
+} as const
+
+/**
+ * Belt and braces next to `allowed_mentions: { parse: [] }`: a zero-width space keeps @everyone,
+ * @here and <@…> mentions from ever resolving, even if the text is copied into another message.
+ */
+export function neutralise(text: string): string {
+  return text.replace(/@(everyone|here)/gi, '@\u200b$1').replace(/<@([!&]?\d+)>/g, '<@\u200b$1>')
+}
+
+/** The reply for a view, plus follow-up messages when the body does not fit in one message. */
+export function renderView(view: ReplyView): { main: DiscordMessage; more: DiscordMessage[] } {
+  const title = truncate(neutralise(view.title), 256)
+  let body: string | undefined
+  let status: string
+  const components: DiscordMessage['components'] = []
+  switch (view.status) {
+    case 'working':
+      status = `⏳ ${progress(view)}`
+      components.push(stopRow(view.runId))
+      break
+    case 'first':
+      status = `⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs)} · ${progress(view)}`
+      body = view.first?.markdown
+      components.push(stopRow(view.runId))
+      break
+    case 'final':
+      status = `✅ ${footer(view)}`
+      body = view.final?.markdown
+      break
+    case 'failed':
+      status = '⚠️ Failed'
+      body = view.error ?? 'Chorus could not finish this.'
+      break
+    case 'stopped':
+      status = `⏹️ Stopped by ${view.stoppedBy ?? 'someone'} after ${seconds(view.elapsedMs)}`
+      body =
+        view.first === undefined
+          ? undefined
+          : `${view.first.label} before it was stopped:\n${view.first.markdown}`
+      break
+  }
+  const demo = view.demo
+    ? '\nDemo model: canned text, not a real model. Set OPENAI_API_KEY for real answers.'
+    : ''
+  const footerText = truncate(neutralise(`${status}${demo}`), 2_048)
+  const parts = body === undefined ? [''] : splitText(neutralise(body), DESCRIPTION_LIMIT)
+  const colour = COLOURS[view.status]
+  const embeds: APIEmbed[] = parts.map((description, i) => ({
+    color: colour,
+    ...(i === 0 ? { title } : {}),
+    ...(description === '' ? {} : { description }),
+    ...(i === parts.length - 1 ? { footer: { text: footerText } } : {}),
+  }))
+  const [first, ...rest] = packMessages(embeds)
+  const main: DiscordMessage = { content: '', embeds: first ?? [], components }
+  return { main, more: rest.map((e) => ({ content: '', embeds: e, components: [] })) }
+}
+
+/** Groups embeds into messages of at most 10 embeds and 6,000 counted characters. */
+function packMessages(embeds: APIEmbed[]): APIEmbed[][] {
+  const out: APIEmbed[][] = []
+  let current: APIEmbed[] = []
+  let size = 0
+  for (const embed of embeds) {
+    const n = (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0)
+    if (current.length > 0 && (current.length === EMBED_LIMIT || size + n > MESSAGE_LIMIT)) {
+      out.push(current)
+      current = []
+      size = 0
+    }
+    current.push(embed)
+    size += n
+  }
+  if (current.length > 0) out.push(current)
+  return out
+}
+
+function progress(view: ReplyView): string {
+  const { done, failed, total, noun } = view.progress
+  return `${done}/${total} ${noun} ready${failed > 0 ? `, ${failed} failed` : ''}`
+}
+
+function footer(view: ReplyView): string {
+  const { done, total, noun } = view.progress
+  const parts = [
+    `${done}/${total} ${noun}`,
+    `first after ${seconds(view.firstMs)}`,
+    `all after ${seconds(view.elapsedMs)}`,
+  ]
+  if (view.failures.length > 0)
+    parts.push(`failed: ${view.failures.map((f) => `${f.step} (${f.message})`).join(', ')}`)
+  return parts.join(' · ')
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`
+}
+
+function stopRow(runId: string): APIActionRowComponent<APIButtonComponent> {
+  return { type: 1, components: [{ type: 2, style: 4, label: 'Stop', custom_id: `${STOP_PREFIX}${runId}` }] }
+}

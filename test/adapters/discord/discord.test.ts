@@ -1,0 +1,297 @@
+import { pino } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { commandJson, discordSettings, startDiscord } from '../../../adapters/discord/index.ts'
+import { Bot, loadConfig } from '../../../src/bot/index.ts'
+import { OpenAIModel } from '../../../src/llm/index.ts'
+import { APP_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../../fakes/discord.ts'
+import { type FakeOpenAI, type Handler, startFakeOpenAI } from '../../fakes/openai.ts'
+
+const silent = pino({ level: 'silent' })
+const cleanup: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn()
+})
+
+async function setup(
+  handler: Handler,
+  options: { runBudgetMs?: number } = {},
+): Promise<{ discord: FakeDiscord; openai: FakeOpenAI; bot: Bot }> {
+  const discord = await startFakeDiscord()
+  cleanup.push(() => discord.close())
+  const openai = await startFakeOpenAI({ handler })
+  cleanup.push(() => openai.close())
+  const config = loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APP_ID: APP_ID, DISCORD_API_URL: discord.api })
+  const model = new OpenAIModel({ apiKey: 'sk-test', baseURL: openai.url, model: 'fake', timeoutMs: 10_000 })
+  const bot = await Bot.create({ config, model, logger: silent })
+  const handle = await startDiscord(bot, config, options)
+  cleanup.push(() => handle.stop())
+  await discord.ready()
+  return { discord, openai, bot }
+}
+
+const topic = (value: string) => ({ name: 'topic', type: 3, value })
+const angles = (value: number) => ({ name: 'angles', type: 4, value })
+const embedText = (body: unknown) => JSON.stringify((body as { embeds?: unknown })?.embeds ?? [])
+const isFinal = (discord: FakeDiscord, token: string) => embedText(discord.original(token)).includes('✅')
+
+describe('Discord, with the real discord.js', () => {
+  it('defers, shows the first idea before the slowest angle finished, then the combined result', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    let slowestDone = false
+    const { discord } = await setup(async (body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      if (angle === undefined) return { text: '1. **Merged idea** ranked first' }
+      if (angle === 'Moonshot') {
+        await gate
+        slowestDone = true
+      }
+      return { text: `- **${angle} idea**`, latencyMs: angle === 'User pain' ? 10 : 60 }
+    })
+    const { token } = discord.command('brainstorm', [topic('lunch')])
+    await expect
+      .poll(() => embedText(discord.original(token)), { timeout: 5_000 })
+      .toContain('User pain idea')
+    expect(slowestDone).toBe(false)
+    release()
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    const calls = discord.callsFor(token)
+    expect(calls[0]).toMatchObject({ method: 'POST', status: 204, body: { type: 5 } })
+    const edits = calls.filter((c) => c.method === 'PATCH')
+    const firstIdx = edits.findIndex((c) => embedText(c.body).includes('User pain idea'))
+    const finalIdx = edits.findIndex((c) => embedText(c.body).includes('Merged idea'))
+    expect(firstIdx).toBeGreaterThanOrEqual(0)
+    expect(finalIdx).toBeGreaterThan(firstIdx)
+    expect(edits.every((c) => c.status === 200)).toBe(true)
+    expect(JSON.stringify(edits.at(-1)?.body)).not.toContain('chorus:stop')
+  })
+
+  it('defers well inside 3 s even when the model takes 2 s', async () => {
+    const { discord } = await setup((body) => ({
+      text: '- **slow**',
+      latencyMs: body.messages.at(-1)?.content.includes('Angle') ? 2_000 : 0,
+    }))
+    const t0 = performance.now()
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => discord.callsFor(token)[0]?.status, { timeout: 3_000 }).toBe(204)
+    expect(
+      (discord.callsFor(token)[0]?.at ?? Number.POSITIVE_INFINITY) - (performance.now() - t0),
+    ).toBeLessThan(3_000)
+    await expect.poll(() => isFinal(discord, token), { timeout: 6_000 }).toBe(true)
+  })
+
+  it('waits out a 429 on an edit and still delivers the result', async () => {
+    const { discord } = await setup(() => ({ text: '- **idea**', latencyMs: 20 }))
+    discord.rateLimitEdits(1)
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => isFinal(discord, token), { timeout: 8_000 }).toBe(true)
+    const patches = discord.callsFor(token).filter((c) => c.method === 'PATCH')
+    const limited = patches.findIndex((c) => c.status === 429)
+    expect(limited).toBeGreaterThanOrEqual(0)
+    expect((patches[limited + 1]?.at ?? 0) - (patches[limited]?.at ?? 0)).toBeGreaterThanOrEqual(900)
+  })
+
+  it('Stop aborts the in-flight model requests and says who stopped it', async () => {
+    const { discord, openai } = await setup(() => ({ hang: true }))
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(3)])
+    await openai.waitForRequests(3)
+    await expect
+      .poll(() => JSON.stringify(discord.original(token) ?? {}), { timeout: 3_000 })
+      .toContain('chorus:stop:')
+    const customId = /"custom_id":"(chorus:stop:[^"]+)"/.exec(
+      JSON.stringify(discord.original(token)),
+    )?.[1] as string
+    const click = discord.click(customId, discord.originalId(token) as string, 'bob')
+    await expect.poll(() => discord.callsFor(click.token)[0]?.body).toEqual({ type: 6 })
+    await expect.poll(() => openai.requests.every((r) => r.aborted), { timeout: 3_000 }).toBe(true)
+    await expect
+      .poll(() => embedText(discord.original(token)), { timeout: 3_000 })
+      .toContain('Stopped by bob')
+  })
+
+  it('sends hostile output with mentions disabled on every message', async () => {
+    const { discord } = await setup(() => ({
+      text: '@everyone @here <@123456789012345678> <@&987654321098765432> **bold** _it_',
+    }))
+    const { token } = discord.command('brand', [{ name: 'brand', type: 3, value: 'Acme @everyone' }])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    const messages = discord
+      .callsFor(token)
+      .filter((c) => c.method !== 'POST' || !c.path.endsWith('/callback'))
+    expect(messages.length).toBeGreaterThan(0)
+    for (const call of messages) {
+      expect((call.body as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] })
+      const text = JSON.stringify(call.body)
+      expect(text).not.toMatch(/@everyone|@here|<@\d|<@&\d/)
+    }
+    expect(embedText(discord.original(token))).toContain('**bold**')
+  })
+
+  it('answers bad input with an ephemeral message and runs nothing', async () => {
+    const { discord, openai } = await setup(() => ({ text: 'x' }))
+    const bad = discord.command('brainstorm', [topic('lunch'), angles(12)])
+    await expect
+      .poll(() => discord.callsFor(bad.token)[0]?.body, { timeout: 3_000 })
+      .toMatchObject({ type: 4, data: { flags: 64 } })
+    const body = discord.callsFor(bad.token)[0]?.body as {
+      data: { content: string; allowed_mentions: unknown }
+    }
+    expect(body.data.content).toMatch(/^--angles must be a whole number from 1 to 8/)
+    expect(body.data.allowed_mentions).toEqual({ parse: [] })
+    const long = discord.command('brainstorm', [topic('x'.repeat(501))])
+    await expect
+      .poll(
+        () => (discord.callsFor(long.token)[0]?.body as { data?: { content?: string } })?.data?.content ?? '',
+      )
+      .toMatch(/^The topic is 501 characters/)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(openai.requests).toHaveLength(0)
+  })
+
+  it('cuts off a run that would outlive the interaction token, with a clear message', async () => {
+    const { discord } = await setup(() => ({ hang: true }), { runBudgetMs: 300 })
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect
+      .poll(() => embedText(discord.original(token)), { timeout: 3_000 })
+      .toContain('took longer than Chorus allows')
+    expect(discord.callsFor(token).every((c) => c.status < 400)).toBe(true)
+  })
+
+  it('never answers an interaction twice, even under load', async () => {
+    const { discord } = await setup(() => ({ text: '- **idea**', latencyMs: 5 }))
+    const tokens = Array.from(
+      { length: 25 },
+      (_, i) => discord.command('brainstorm', [topic(`topic ${i}`), angles(2)]).token,
+    )
+    await expect.poll(() => tokens.every((t) => isFinal(discord, t)), { timeout: 15_000 }).toBe(true)
+    for (const t of tokens) {
+      const callbacks = discord.callsFor(t).filter((c) => c.path.endsWith('/callback'))
+      expect(callbacks).toHaveLength(1)
+      expect(discord.callsFor(t).every((c) => c.status < 400 || c.status === 429)).toBe(true)
+    }
+  })
+})
+
+describe('the fake Discord enforces the interaction rules', () => {
+  it('answers a late first response with 10062, a second one with 40060 and an expired token with 50027', async () => {
+    const discord = await startFakeDiscord()
+    cleanup.push(() => discord.close())
+    const post = (path: string, body: unknown, method = 'POST') =>
+      fetch(`${discord.api}/v10${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }))
+    const a = discord.command('brainstorm', [])
+    expect(await post(`/interactions/${a.id}/${a.token}/callback`, { type: 5 })).toEqual({
+      status: 204,
+      body: undefined,
+    })
+    expect(await post(`/interactions/${a.id}/${a.token}/callback`, { type: 5 })).toMatchObject({
+      status: 400,
+      body: { code: 40060 },
+    })
+    expect(
+      await post(
+        `/webhooks/${APP_ID}/${a.token}/messages/%40original`,
+        { content: 'x'.repeat(2_001) },
+        'PATCH',
+      ),
+    ).toMatchObject({
+      status: 400,
+      body: { code: 50035 },
+    })
+    discord.age(15 * 60_000 + 1)
+    expect(
+      await post(`/webhooks/${APP_ID}/${a.token}/messages/%40original`, { content: 'late' }, 'PATCH'),
+    ).toMatchObject({
+      status: 401,
+      body: { code: 50027 },
+    })
+    const b = discord.command('brainstorm', [])
+    await new Promise((r) => setTimeout(r, 3_100))
+    expect(await post(`/interactions/${b.id}/${b.token}/callback`, { type: 5 })).toMatchObject({
+      status: 404,
+      body: { code: 10062 },
+    })
+  })
+})
+
+describe('Discord registration and configuration', () => {
+  it('builds typed command JSON for every flow, required options first', async () => {
+    const bot = await Bot.create({ config: loadConfig({}), logger: silent })
+    const json = commandJson(bot.commands)
+    expect(json.map((c) => c.name)).toEqual(bot.commands.map((c) => c.name))
+    expect(json.find((c) => c.name === 'brainstorm')).toEqual({
+      type: 1,
+      name: 'brainstorm',
+      description: 'Ideas from several angles in parallel: the first at once, then a merged, ranked list',
+      options: [
+        { name: 'topic', description: 'What to brainstorm about', required: true, type: 3, max_length: 500 },
+        {
+          name: 'angles',
+          description: 'How many angles to explore at once',
+          required: false,
+          type: 4,
+          min_value: 1,
+          max_value: 8,
+        },
+      ],
+    })
+    for (const c of json) {
+      expect(c.description.length).toBeLessThanOrEqual(100)
+      const required = (c.options ?? []).map((o) => o.required === true)
+      expect(required).toEqual([...required].sort((a, b) => Number(b) - Number(a)))
+    }
+  })
+
+  it('npm run discord:register sends that JSON to the guild route, idempotently', async () => {
+    const discord = await startFakeDiscord()
+    cleanup.push(() => discord.close())
+    const { execFile } = await import('node:child_process')
+    const run = () =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['scripts/discord-register.ts', '--guild', '222222222222222222'],
+          {
+            env: {
+              ...process.env,
+              DISCORD_TOKEN: TOKEN,
+              DISCORD_APP_ID: APP_ID,
+              DISCORD_API_URL: discord.api,
+            },
+          },
+          (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
+        ),
+      )
+    const out = await run()
+    await run()
+    expect(out).toContain('Registered /brainstorm, /brand, /review, /vote in server 222222222222222222.')
+    expect(out).toContain(`client_id=${APP_ID}&scope=bot%20applications.commands`)
+    expect(discord.registrations).toHaveLength(2)
+    expect(discord.registrations[0]?.path).toBe(`/applications/${APP_ID}/guilds/222222222222222222/commands`)
+    const bot = await Bot.create({ config: loadConfig({}), logger: silent })
+    expect(discord.registrations[0]?.body).toEqual(commandJson(bot.commands))
+    expect(discord.registrations[1]?.body).toEqual(discord.registrations[0]?.body)
+    expect(
+      discord.calls
+        .filter((c) => c.path.includes('/commands'))
+        .every((c) => c.authorization === `Bot ${TOKEN}`),
+    ).toBe(true)
+  })
+
+  it('stops start-up with what to fix', () => {
+    expect(() => discordSettings(loadConfig({ DISCORD_TOKEN: 'Bot abc', DISCORD_APP_ID: APP_ID }))).toThrow(
+      /bare bot token/,
+    )
+    expect(() => discordSettings(loadConfig({ DISCORD_TOKEN: 'abc' }))).toThrow(
+      /DISCORD_APP_ID must be your application id/,
+    )
+    expect(discordSettings(loadConfig({ DISCORD_TOKEN: 'abc', DISCORD_APP_ID: APP_ID })).api).toBe(
+      'https://discord.com/api',
+    )
+  })
+})

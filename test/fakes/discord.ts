@@ -1,0 +1,406 @@
+/**
+ * A fake Discord on 127.0.0.1 for the real discord.js: REST (`/gateway/bot`, interaction callbacks,
+ * webhook edits and follow-ups, command registration, rate-limit headers and injectable 429s) and a
+ * gateway WebSocket (HELLO, IDENTIFY → READY, heartbeats, INTERACTION_CREATE). It enforces the
+ * 3-second first-response rule (10062), one response per interaction (40060), the 15-minute token
+ * (50027) and the message limits (50035), and records every request with its time.
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { type WebSocket, WebSocketServer } from 'ws'
+
+export const TOKEN = 'fake-bot-token.abc.def'
+export const APP_ID = '111111111111111111'
+export const GUILD_ID = '222222222222222222'
+export const CHANNEL_ID = '333333333333333333'
+
+export interface RestCall {
+  method: string
+  path: string
+  body: unknown
+  status: number
+  at: number
+  authorization: string | undefined
+}
+
+interface Interaction {
+  id: string
+  token: string
+  dispatchedAt: number
+  /** Date.now() when created; moved back to simulate the 15-minute token expiring. */
+  createdAt: number
+  ack: { type: number; at: number } | undefined
+  messages: Array<{ id: string; body: Record<string, unknown> }>
+}
+
+export interface FakeDiscord {
+  /** REST base for `rest.api` / DISCORD_API_URL. */
+  api: string
+  calls: RestCall[]
+  /** Command registrations: route and body. */
+  registrations: Array<{ path: string; body: unknown }>
+  /** Resolves once a client has identified and been sent READY. */
+  ready(): Promise<void>
+  /** Dispatches a slash command; returns the interaction id and token. */
+  command(
+    name: string,
+    options: Array<{ name: string; type: number; value: unknown }>,
+    user?: string,
+  ): { id: string; token: string }
+  /** Dispatches a click on a button of a message. */
+  click(customId: string, messageId: string, user?: string): { id: string; token: string }
+  /** Every call for one interaction (callback and webhook), in order. */
+  callsFor(token: string): RestCall[]
+  /** The id of the interaction's original message. */
+  originalId(token: string): string | undefined
+  /** The interaction's original message as last edited. */
+  original(token: string): Record<string, unknown> | undefined
+  /** The next `count` webhook edits answer 429 with this Retry-After (seconds). */
+  rateLimitEdits(retryAfterSec: number, count?: number): void
+  /** Ages every interaction token by `ms` (to reach the 15-minute limit without waiting). */
+  age(ms: number): void
+  close(): Promise<void>
+}
+
+export async function startFakeDiscord(): Promise<FakeDiscord> {
+  const calls: RestCall[] = []
+  const registrations: FakeDiscord['registrations'] = []
+  const interactions = new Map<string, Interaction>()
+  const byToken = new Map<string, Interaction>()
+  const sockets = new Set<Socket>()
+  let socket: WebSocket | undefined
+  let seq = 0
+  const readyWaiters: Array<() => void> = []
+  let isReady = false
+  let limited = { retryAfter: 0, count: 0 }
+  // Real snowflakes carry their creation time (ms since 2015-01-01 in the top bits); discord.js reads it.
+  let increment = 0n
+  const nextId = () => String(((BigInt(Date.now()) - 1_420_070_400_000n) << 22n) | (increment++ & 4095n))
+  const t0 = performance.now()
+
+  const server = createServer(async (req, res) => {
+    const raw = await read(req)
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    // discord-api-types URL-encodes path segments: @original arrives as %40original.
+    const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, '')
+    const body = raw === '' ? undefined : (JSON.parse(raw) as unknown)
+    const call: RestCall = {
+      method: req.method ?? '',
+      path,
+      body,
+      status: 0,
+      at: performance.now() - t0,
+      authorization: req.headers.authorization,
+    }
+    calls.push(call)
+    const reply = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
+      call.status = status
+      if (payload === undefined) {
+        // A 204 carries no body and no JSON content type (discord.js would try to parse it).
+        res.writeHead(status, headers)
+        res.end()
+      } else {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers })
+        res.end(JSON.stringify(payload))
+      }
+    }
+    const error = (status: number, code: number, message: string) => reply(status, { message, code })
+    const authed = req.headers.authorization === `Bot ${TOKEN}`
+
+    if (req.method === 'GET' && path === '/gateway/bot') {
+      if (!authed) return error(401, 0, '401: Unauthorized')
+      const { port } = server.address() as AddressInfo
+      return reply(200, {
+        url: `ws://127.0.0.1:${port}`,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 1000, reset_after: 14_400_000, max_concurrency: 1 },
+      })
+    }
+    let m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)
+    if (m !== null && req.method === 'PUT') {
+      if (!authed) return error(401, 0, '401: Unauthorized')
+      registrations.push({ path, body })
+      return reply(
+        200,
+        (body as Array<Record<string, unknown>>).map((c) => ({
+          id: nextId(),
+          application_id: m?.[1],
+          version: '1',
+          ...c,
+        })),
+      )
+    }
+    m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path)
+    if (m !== null && req.method === 'POST') {
+      const interaction = interactions.get(m[1] as string)
+      if (interaction === undefined || interaction.token !== m[2])
+        return error(404, 10062, 'Unknown interaction')
+      if (interaction.ack !== undefined)
+        return error(400, 40060, 'Interaction has already been acknowledged.')
+      // Discord: the first response must come within 3 seconds of the dispatch.
+      if (performance.now() - interaction.dispatchedAt > 3_000)
+        return error(404, 10062, 'Unknown interaction')
+      const cb = body as { type: number; data?: Record<string, unknown> }
+      interaction.ack = { type: cb.type, at: performance.now() - t0 }
+      if (cb.type === 4 || cb.type === 7) {
+        const invalid = validate(cb.data ?? {})
+        if (invalid !== undefined) return error(400, 50035, invalid)
+        interaction.messages.unshift({ id: nextId(), body: cb.data ?? {} })
+      }
+      return reply(204)
+    }
+    m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path)
+    if (m !== null) {
+      const interaction = byToken.get(m[2] as string)
+      if (interaction === undefined || m[1] !== APP_ID) return error(404, 10015, 'Unknown Webhook')
+      if (Date.now() - interaction.createdAt > 15 * 60_000) return error(401, 50027, 'Invalid Webhook Token')
+      if (interaction.ack === undefined) return error(404, 10015, 'Unknown Webhook')
+      const headers = {
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '4',
+        'x-ratelimit-reset-after': '0.4',
+        'x-ratelimit-bucket': 'webhook',
+      }
+      if (limited.count > 0 && req.method !== 'GET') {
+        limited.count--
+        return reply(
+          429,
+          { message: 'You are being rate limited.', retry_after: limited.retryAfter, global: false },
+          {
+            ...headers,
+            'x-ratelimit-remaining': '0',
+            'retry-after': String(limited.retryAfter),
+            'x-ratelimit-reset-after': String(limited.retryAfter),
+            'x-ratelimit-scope': 'user',
+          },
+        )
+      }
+      const data = (body ?? {}) as Record<string, unknown>
+      if (req.method === 'PATCH' && m[3] === '@original') {
+        const invalid = validate(data)
+        if (invalid !== undefined) return error(400, 50035, invalid)
+        const original = interaction.messages[0] ?? { id: nextId(), body: {} }
+        if (interaction.messages.length === 0) interaction.messages.push(original)
+        original.body = { ...original.body, ...data }
+        return reply(200, message(original.id, original.body), headers)
+      }
+      if (req.method === 'POST' && m[3] === undefined) {
+        const invalid = validate(data)
+        if (invalid !== undefined) return error(400, 50035, invalid)
+        const msg = { id: nextId(), body: data }
+        interaction.messages.push(msg)
+        return reply(200, message(msg.id, data), headers)
+      }
+      if (req.method === 'GET' && m[3] === '@original') {
+        const original = interaction.messages[0]
+        return original === undefined
+          ? error(404, 10008, 'Unknown Message')
+          : reply(200, message(original.id, original.body))
+      }
+    }
+    error(404, 0, `404: Not Found (${req.method} ${path})`)
+  })
+
+  const wss = new WebSocketServer({ server })
+  wss.on('connection', (ws) => {
+    socket = ws
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 }, s: null, t: null }))
+    ws.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { op: number; d: Record<string, unknown> }
+      if (frame.op === 1) ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }))
+      if (frame.op === 2) {
+        if (frame.d.token !== TOKEN) return ws.close(4004, 'Authentication failed.')
+        dispatch('READY', {
+          v: 10,
+          user: {
+            id: '555555555555555555',
+            username: 'chorus',
+            discriminator: '0',
+            bot: true,
+            global_name: null,
+            avatar: null,
+          },
+          guilds: [],
+          session_id: 'fake-session',
+          resume_gateway_url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          application: { id: APP_ID, flags: 0 },
+        })
+        isReady = true
+        for (const fn of readyWaiters.splice(0)) fn()
+      }
+    })
+  })
+
+  function dispatch(t: string, d: unknown): void {
+    socket?.send(JSON.stringify({ op: 0, t, s: ++seq, d }))
+  }
+
+  function user(name: string) {
+    return {
+      id: String(444_444_444_444_444_000n + BigInt(name.length)),
+      username: name,
+      discriminator: '0',
+      global_name: name,
+      avatar: null,
+    }
+  }
+
+  function create(
+    type: number,
+    data: Record<string, unknown>,
+    name: string,
+    extra: Record<string, unknown> = {},
+  ): { id: string; token: string } {
+    const id = nextId()
+    const token = randomBytes(24).toString('base64url')
+    const interaction: Interaction = {
+      id,
+      token,
+      dispatchedAt: performance.now(),
+      createdAt: Date.now(),
+      ack: undefined,
+      messages: [],
+    }
+    interactions.set(id, interaction)
+    byToken.set(token, interaction)
+    dispatch('INTERACTION_CREATE', {
+      id,
+      application_id: APP_ID,
+      type,
+      data,
+      guild_id: GUILD_ID,
+      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID },
+      channel_id: CHANNEL_ID,
+      member: {
+        user: user(name),
+        roles: [],
+        permissions: '0',
+        joined_at: '2026-01-01T00:00:00.000Z',
+        deaf: false,
+        mute: false,
+        flags: 0,
+      },
+      token,
+      version: 1,
+      app_permissions: '0',
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      // discord.js 14.28 throws inside the socket handler without these two.
+      entitlements: [],
+      authorizing_integration_owners: { '0': GUILD_ID },
+      context: 0,
+      attachment_size_limit: 10_485_760,
+      ...extra,
+    })
+    return { id, token }
+  }
+
+  function message(id: string, body: Record<string, unknown>) {
+    return {
+      id,
+      channel_id: CHANNEL_ID,
+      type: 20,
+      content: body.content ?? '',
+      embeds: body.embeds ?? [],
+      components: body.components ?? [],
+      attachments: [],
+      mentions: [],
+      mention_roles: [],
+      mention_everyone: false,
+      pinned: false,
+      tts: false,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      flags: body.flags ?? 0,
+      author: {
+        id: '555555555555555555',
+        username: 'chorus',
+        discriminator: '0',
+        bot: true,
+        avatar: null,
+        global_name: null,
+      },
+      webhook_id: APP_ID,
+      application_id: APP_ID,
+    }
+  }
+
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+
+  return {
+    api: `http://127.0.0.1:${port}/api`,
+    calls,
+    registrations,
+    ready: () => (isReady ? Promise.resolve() : new Promise((resolve) => readyWaiters.push(resolve))),
+    command(name, options, who = 'alice') {
+      return create(2, { id: '900000000000000000', name, type: 1, options }, who)
+    },
+    click(customId, messageId, who = 'bob') {
+      const original = [...interactions.values()]
+        .flatMap((i) => i.messages)
+        .find((msg) => msg.id === messageId)
+      return create(3, { custom_id: customId, component_type: 2 }, who, {
+        message: message(messageId, original?.body ?? {}),
+      })
+    },
+    callsFor(token) {
+      return calls.filter((c) => c.path.includes(token))
+    },
+    originalId(token) {
+      return byToken.get(token)?.messages[0]?.id
+    },
+    original(token) {
+      return byToken.get(token)?.messages[0]?.body
+    },
+    rateLimitEdits(retryAfterSec, count = 1) {
+      limited = { retryAfter: retryAfterSec, count }
+    },
+    age(ms) {
+      for (const i of interactions.values()) i.createdAt -= ms
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate()
+        for (const s of sockets) s.destroy()
+        wss.close()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** Discord's message limits: content 2,000; 10 embeds; description 4,096; 6,000 in all; not empty. */
+function validate(data: Record<string, unknown>): string | undefined {
+  const content = typeof data.content === 'string' ? data.content : ''
+  const embeds = (data.embeds as Array<Record<string, unknown>> | undefined) ?? []
+  if (content.length > 2_000) return 'Invalid Form Body: content BASE_TYPE_MAX_LENGTH'
+  if (embeds.length > 10) return 'Invalid Form Body: embeds BASE_TYPE_MAX_LENGTH'
+  let total = 0
+  for (const e of embeds) {
+    const description = typeof e.description === 'string' ? e.description : ''
+    if (description.length > 4_096) return 'Invalid Form Body: embeds.description BASE_TYPE_MAX_LENGTH'
+    total +=
+      description.length +
+      (typeof e.title === 'string' ? e.title.length : 0) +
+      ((e.footer as { text?: string })?.text?.length ?? 0)
+  }
+  if (total > 6_000) return 'Invalid Form Body: embeds total over 6000'
+  return undefined
+}
+
+function read(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = ''
+    req.setEncoding('utf8')
+    req.on('data', (c: string) => {
+      data += c
+    })
+    req.on('end', () => resolve(data))
+    req.on('error', reject)
+  })
+}

@@ -10,9 +10,15 @@ export async function dispatchLine(argv: string[]): Promise<void> {
   try {
     if (existsSync('.env')) process.loadEnvFile('.env')
     const config = loadConfig(process.env)
-    const platforms = Boolean(config.SLACK_BOT_TOKEN) || Boolean(config.DISCORD_TOKEN)
     const oneShot = argv.length > 0
-    const consoleMode = oneShot || !platforms
+    // Platform adapters load only when their tokens are set, and check them before anything starts.
+    const slack =
+      config.SLACK_BOT_TOKEN === undefined || oneShot ? undefined : await import('../adapters/slack/index.ts')
+    const discord =
+      config.DISCORD_TOKEN === undefined || oneShot ? undefined : await import('../adapters/discord/index.ts')
+    slack?.slackMode(config)
+    discord?.discordSettings(config)
+    const consoleMode = slack === undefined && discord === undefined
     // In the console the reply is the output; logs go to stderr and only warnings by default.
     const level = consoleMode && process.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL
     const logger = createLogger(level, { pretty: consoleMode })
@@ -26,18 +32,21 @@ export async function dispatchLine(argv: string[]): Promise<void> {
       process.exitCode = await runOnce(bot, argv.join(' '))
       return
     }
-    if (!platforms) {
+    if (consoleMode) {
       await startConsole(bot)
       return
     }
-    if (config.SLACK_BOT_TOKEN) {
-      const { startSlack } = await import('../adapters/slack/index.ts')
-      await startSlack(bot, config)
+    const running = [
+      ...(slack === undefined ? [] : [await slack.startSlack(bot, config)]),
+      ...(discord === undefined ? [] : [await discord.startDiscord(bot, config)]),
+    ]
+    const shutdown = async (signal: string): Promise<void> => {
+      logger.info({ signal }, 'shutdown')
+      await Promise.allSettled(running.map((r) => r.stop()))
+      process.exit(0)
     }
-    if (config.DISCORD_TOKEN) {
-      const { startDiscord } = await import('../adapters/discord/index.ts')
-      await startDiscord(bot, config)
-    }
+    process.once('SIGINT', () => void shutdown('SIGINT'))
+    process.once('SIGTERM', () => void shutdown('SIGTERM'))
   } catch (error) {
     if (error instanceof ChorusError) {
       process.stderr.write(`${error.message}\n`)

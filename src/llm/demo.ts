@@ -83,9 +83,9 @@ function answer(prompt: string, system: string, rand: () => number): string {
     const options = choicesIn(prompt)
     // Most samples agree, as a real model's would on an easy question.
     const r = rand()
-    return r < 0.65
+    return r < 0.75
       ? (options[0] as string)
-      : r < 0.9
+      : r < 0.93
         ? (options[1] as string)
         : (options[2] ?? (options[0] as string))
   }

@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises'
+import { createInterface } from 'node:readline'
 import type { Bot, CommandRun, ReplySink, ReplyView } from '../../src/bot/index.ts'
 import { renderView } from './render.ts'
 
@@ -73,24 +73,27 @@ function help(bot: Bot): string {
 export async function startConsole(bot: Bot): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY })
   let current: CommandRun | undefined
+  let closed = false
+  rl.on('close', () => {
+    closed = true
+  })
   rl.on('SIGINT', () => {
     if (current !== undefined) current.cancel('you (Ctrl+C)')
     else rl.close()
   })
   process.stdout.write(`Chorus console on ${bot.model.id}. Type /help for commands, /quit to leave.\n`)
-  for (;;) {
-    let line: string
-    try {
-      line = await rl.question('> ')
-    } catch {
-      break // input closed
-    }
+  rl.setPrompt('> ')
+  rl.prompt()
+  // The async iterator buffers lines typed (or piped in) while a command runs.
+  for await (const line of rl) {
     const trimmed = line.trim()
-    if (trimmed === '') continue
     if (trimmed === '/quit' || trimmed === '/exit') break
-    current = dispatch(bot, trimmed, process.stdout)
-    if (current !== undefined) await current.done
-    current = undefined
+    if (trimmed !== '') {
+      current = dispatch(bot, trimmed, process.stdout)
+      if (current !== undefined) await current.done
+      current = undefined
+    }
+    if (!closed) rl.prompt()
   }
   rl.close()
 }

@@ -210,6 +210,17 @@ describe('Slack over Socket Mode, with the real @slack/bolt', () => {
     expect(openai.requests).toHaveLength(0)
   })
 
+  it('reconnects after Slack asks for a refresh and keeps answering', async () => {
+    const { slack } = await setup(() => ({ text: '- **idea**' }))
+    const opened = () => slack.calls.filter((c) => c.method === 'apps.connections.open').length
+    expect(opened()).toBe(1)
+    slack.disconnect('refresh_requested')
+    await expect.poll(opened, { timeout: 5_000 }).toBe(2)
+    await slack.connected()
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'lunch --angles 2'))
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+  })
+
   it('answers an app mention in its thread', async () => {
     const { slack } = await setup(() => ({ text: '- **idea**' }))
     const event = {

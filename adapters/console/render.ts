@@ -1,24 +1,15 @@
-import type { ReplyView } from '../../src/bot/index.ts'
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+import { progressText, type ReplyView, seconds, summaryText } from '../../src/bot/index.ts'
 
 /** Terminal text for one reply view. */
 export function renderView(view: ReplyView): string {
-  const { done, failed, total, noun } = view.progress
   const demo = view.demo ? ' [demo model]' : ''
   switch (view.status) {
     case 'working':
-      return `… ${view.title}: ${done}/${total} ${noun} ready${failed > 0 ? `, ${failed} failed` : ''} (${seconds(view.elapsedMs)})`
+      return `… ${view.title}: ${progressText(view)} (${seconds(view.elapsedMs)})`
     case 'first':
       return `\n⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs ?? view.elapsedMs)}${demo}\n${indent(view.first?.markdown ?? '')}\n`
-    case 'final': {
-      const failures =
-        view.failures.length > 0
-          ? `\n  Failed: ${view.failures.map((f) => `${f.step} (${f.message})`).join(', ')}`
-          : ''
-      const timing = `first after ${view.firstMs === undefined ? '–' : seconds(view.firstMs)}, all after ${seconds(view.elapsedMs)}`
-      return `\n✔ ${view.title} (${done}/${total} ${noun}; ${timing})${demo}\n${indent(view.final?.markdown ?? '')}${failures}\n`
-    }
+    case 'final':
+      return `\n✔ ${view.title}${demo}\n${indent(view.final?.markdown ?? '')}\n  (${summaryText(view)})\n`
     case 'failed':
       return `\n✖ ${view.title}: ${view.error ?? 'failed'}\n`
     case 'stopped':

@@ -1,5 +1,13 @@
 import type { APIActionRowComponent, APIButtonComponent, APIEmbed } from 'discord.js'
-import { type ReplyView, splitText, truncate } from '../../src/bot/index.ts'
+import {
+  DEMO_NOTE,
+  progressText,
+  type ReplyView,
+  seconds,
+  splitText,
+  summaryText,
+  truncate,
+} from '../../src/bot/index.ts'
 
 /** Discord: 2,000 characters of content, 4,096 per embed description, 6,000 per message, 10 embeds. */
 export const CONTENT_LIMIT = 2_000
@@ -38,16 +46,16 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
   const components: DiscordMessage['components'] = []
   switch (view.status) {
     case 'working':
-      status = `⏳ ${progress(view)}`
+      status = `⏳ ${progressText(view)}`
       components.push(stopRow(view.runId))
       break
     case 'first':
-      status = `⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs)} · ${progress(view)}`
+      status = `⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs)} · ${progressText(view)}`
       body = view.first?.markdown
       components.push(stopRow(view.runId))
       break
     case 'final':
-      status = `✅ ${footer(view)}`
+      status = `✅ ${summaryText(view)}`
       body = view.final?.markdown
       break
     case 'failed':
@@ -62,9 +70,7 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
           : `${view.first.label} before it was stopped:\n${view.first.markdown}`
       break
   }
-  const demo = view.demo
-    ? '\nDemo model: canned text, not a real model. Set OPENAI_API_KEY for real answers.'
-    : ''
+  const demo = view.demo ? `\n${DEMO_NOTE}` : ''
   const footerText = truncate(neutralise(`${status}${demo}`), 2_048)
   const parts = body === undefined ? [''] : splitText(neutralise(body), DESCRIPTION_LIMIT)
   const colour = COLOURS[view.status]
@@ -96,27 +102,6 @@ function packMessages(embeds: APIEmbed[]): APIEmbed[][] {
   }
   if (current.length > 0) out.push(current)
   return out
-}
-
-function progress(view: ReplyView): string {
-  const { done, failed, total, noun } = view.progress
-  return `${done}/${total} ${noun} ready${failed > 0 ? `, ${failed} failed` : ''}`
-}
-
-function footer(view: ReplyView): string {
-  const { done, total, noun } = view.progress
-  const parts = [
-    `${done}/${total} ${noun}`,
-    `first after ${seconds(view.firstMs)}`,
-    `all after ${seconds(view.elapsedMs)}`,
-  ]
-  if (view.failures.length > 0)
-    parts.push(`failed: ${view.failures.map((f) => `${f.step} (${f.message})`).join(', ')}`)
-  return parts.join(' · ')
-}
-
-function seconds(ms: number | undefined): string {
-  return ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`
 }
 
 function stopRow(runId: string): APIActionRowComponent<APIButtonComponent> {

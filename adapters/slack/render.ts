@@ -1,10 +1,17 @@
 import type { types } from '@slack/bolt'
-import { type ReplyView, splitText } from '../../src/bot/index.ts'
+import {
+  DEMO_NOTE,
+  progressText,
+  type ReplyView,
+  seconds,
+  splitText,
+  summaryText,
+} from '../../src/bot/index.ts'
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts'
 
-/** Slack Block Kit: section text ≤ 3,000 characters, ≤ 50 blocks per message. */
 type KnownBlock = types.KnownBlock
 
+/** Slack Block Kit: section text ≤ 3,000 characters, ≤ 50 blocks per message. */
 export const SECTION_LIMIT = 3_000
 export const BLOCK_LIMIT = 50
 export const STOP_ACTION = 'chorus_stop'
@@ -24,14 +31,14 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
   let fallback = view.title
   switch (view.status) {
     case 'working':
-      head.push(section(`:hourglass_flowing_sand: ${progressLine(view)}`))
+      head.push(section(`:hourglass_flowing_sand: ${escapeMrkdwn(progressText(view))}`))
       tail.push(stopButton(view.runId))
       fallback = `${view.title}: working`
       break
     case 'first':
       head.push(
         context(
-          `:zap: ${escapeMrkdwn(view.first?.label ?? 'First result')} after ${seconds(view.firstMs)} · ${progressLine(view)}`,
+          `:zap: ${escapeMrkdwn(view.first?.label ?? 'First result')} after ${seconds(view.firstMs)} · ${escapeMrkdwn(progressText(view))}`,
         ),
       )
       body = view.first?.markdown
@@ -40,7 +47,7 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
       break
     case 'final':
       body = view.final?.markdown
-      tail.push(context(footer(view)))
+      tail.push(context(escapeMrkdwn(summaryText(view))))
       fallback = `${view.title}: done`
       break
     case 'failed':
@@ -84,30 +91,6 @@ export function bodySections(markdown: string): KnownBlock[] {
       if (piece.length > 0) out.push(section(piece))
   }
   return out
-}
-
-function progressLine(view: ReplyView): string {
-  const { done, failed, total, noun } = view.progress
-  return `${done}/${total} ${escapeMrkdwn(noun)} ready${failed > 0 ? `, ${failed} failed` : ''}`
-}
-
-function footer(view: ReplyView): string {
-  const { done, total, noun } = view.progress
-  const parts = [
-    `${done}/${total} ${escapeMrkdwn(noun)}`,
-    `first after ${seconds(view.firstMs)}`,
-    `all after ${seconds(view.elapsedMs)}`,
-  ]
-  if (view.failures.length > 0) {
-    parts.push(
-      `failed: ${view.failures.map((f) => `${escapeMrkdwn(f.step)} (${escapeMrkdwn(f.message)})`).join(', ')}`,
-    )
-  }
-  return parts.join(' · ')
-}
-
-function seconds(ms: number | undefined): string {
-  return ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`
 }
 
 function section(text: string): KnownBlock {

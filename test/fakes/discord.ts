@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
+import { closer, readBody } from './http.ts'
 
 export const TOKEN = 'fake-bot-token.abc.def'
 export const APP_ID = '111111111111111111'
@@ -68,7 +69,6 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const registrations: FakeDiscord['registrations'] = []
   const interactions = new Map<string, Interaction>()
   const byToken = new Map<string, Interaction>()
-  const sockets = new Set<Socket>()
   let socket: WebSocket | undefined
   let seq = 0
   const readyWaiters: Array<() => void> = []
@@ -80,7 +80,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const t0 = performance.now()
 
   const server = createServer(async (req, res) => {
-    const raw = await read(req)
+    const raw = await readBody(req)
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     // discord-api-types URL-encodes path segments: @original arrives as %40original.
     const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, '')
@@ -326,10 +326,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     }
   }
 
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
+  const closeServer = closer(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
 
@@ -364,13 +361,11 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     age(ms) {
       for (const i of interactions.values()) i.createdAt -= ms
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate()
-        for (const s of sockets) s.destroy()
-        wss.close()
-        server.close(() => resolve())
-      }),
+    close: () => {
+      for (const c of wss.clients) c.terminate()
+      wss.close()
+      return closeServer()
+    },
   }
 }
 
@@ -391,16 +386,4 @@ function validate(data: Record<string, unknown>): string | undefined {
   }
   if (total > 6_000) return 'Invalid Form Body: embeds total over 6000'
   return undefined
-}
-
-function read(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = ''
-    req.setEncoding('utf8')
-    req.on('data', (c: string) => {
-      data += c
-    })
-    req.on('end', () => resolve(data))
-    req.on('error', reject)
-  })
 }

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { closer, readBody } from './http.ts'
 
 export interface ChatBody {
   model: string
@@ -61,7 +62,6 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
   const handler: Handler = options.handler ?? ((body) => ({ text: `echo: ${lastUser(body)}` }))
   const requests: RecordedRequest[] = []
   const waiters: Array<{ count: number; resolve: () => void }> = []
-  const sockets = new Set<import('node:net').Socket>()
 
   const server = createServer(async (req, res) => {
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/chat/completions')) {
@@ -71,7 +71,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
     }
     let body: ChatBody
     try {
-      body = JSON.parse(await read(req)) as ChatBody
+      body = JSON.parse(await readBody(req)) as ChatBody
     } catch {
       return json(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } })
     }
@@ -173,10 +173,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
       reply.headers,
     )
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
+  const close = closer(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
@@ -186,28 +183,12 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
       requests.length >= count
         ? Promise.resolve()
         : new Promise((resolve) => waiters.push({ count, resolve })),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    close,
   }
 }
 
 function lastUser(body: ChatBody): string {
   return [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? ''
-}
-
-function read(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = ''
-    req.setEncoding('utf8')
-    req.on('data', (chunk: string) => {
-      data += chunk
-    })
-    req.on('end', () => resolve(data))
-    req.on('error', reject)
-  })
 }
 
 function json(

@@ -6,8 +6,9 @@
  */
 import { createHmac, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
+import { closer, readBody } from './http.ts'
 
 export const BOT_TOKEN = 'xoxb-1-test'
 export const APP_TOKEN = 'xapp-1-test'
@@ -78,7 +79,6 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const limits = new Map<string, { retryAfter: number; count: number }>()
   const responseUrls = new Map<string, { uses: number; createdAt: number }>()
   const pendingAcks = new Map<string, { sentAt: number; resolve: (a: Ack) => void }>()
-  const sockets = new Set<Socket>()
   let ws: WebSocket | undefined
   let onConnect: Array<() => void> = []
   let tsCounter = 0
@@ -86,7 +86,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    const raw = await read(req)
+    const raw = await readBody(req)
     if (url.pathname.startsWith('/api/')) return api(url.pathname.slice(5), req, raw, res)
     if (url.pathname.startsWith('/commands/')) return responseUrl(url.pathname.slice(10), raw, res)
     json(res, 404, { ok: false, error: 'unknown_path' })
@@ -208,10 +208,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       for (const fn of waiting) fn()
     })
   })
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
+  const closeServer = closer(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   const baseUrl = `http://127.0.0.1:${port}`
@@ -293,12 +290,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       for (let i = 0; i < 50 && [...wss.clients].some((c) => c.readyState === c.OPEN); i++) {
         await new Promise((r) => setTimeout(r, 10))
       }
-      return new Promise<void>((resolve) => {
-        for (const client of wss.clients) client.terminate()
-        for (const s of sockets) s.destroy()
-        wss.close()
-        server.close(() => resolve())
-      })
+      for (const client of wss.clients) client.terminate()
+      wss.close()
+      await closeServer()
     },
   }
 }
@@ -335,18 +329,6 @@ function parseBody(contentType: string | undefined, raw: string): Record<string,
     out[k] = k === 'blocks' || k === 'attachments' || k === 'metadata' ? JSON.parse(v) : v
   }
   return out
-}
-
-function read(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = ''
-    req.setEncoding('utf8')
-    req.on('data', (c: string) => {
-      data += c
-    })
-    req.on('end', () => resolve(data))
-    req.on('error', reject)
-  })
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -24,11 +24,12 @@ describe('console adapter', () => {
     expect(await runOnce(bot, 'brainstorm cats --angles 3', out)).toBe(0)
     const text = out.text()
     const first = text.indexOf('⚡ First idea after')
-    const final = text.indexOf('✔ Brainstorm: cats (3/3 ideas; first after')
+    const final = text.indexOf('✔ Brainstorm: cats')
     expect(first).toBeGreaterThan(-1)
     expect(final).toBeGreaterThan(first)
     expect(text).toContain('**User pain** idea')
     expect(text).toContain('**Best** idea')
+    expect(text).toMatch(/\(3\/3 ideas · first after \d+\.\d s · all after \d+\.\d s\)/)
   })
 
   it('answers /help with every command and bad input with usage, running nothing', async () => {

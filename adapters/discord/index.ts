@@ -97,7 +97,7 @@ function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction
         input: parsed.input,
         user,
         platform: 'discord',
-        sink: new DiscordSink(interaction),
+        sink: new DiscordSink(interaction, log),
         minIntervalMs: MIN_EDIT_MS,
         deadlineMs: Math.max(1_000, remaining),
       })

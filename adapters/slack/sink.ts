@@ -38,6 +38,23 @@ export class SlackSink implements ReplySink {
   }
 
   async show(view: ReplyView): Promise<void> {
+    try {
+      await this.#show(view)
+    } catch (error) {
+      // The log gets the details (the pump logs the rethrown error); the user gets a short word.
+      if (this.#respond !== undefined && (this.#ts === undefined || TERMINAL.has(view.status))) {
+        const code = (error as { data?: { error?: string } }).data?.error ?? 'an error'
+        await this.#respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: `Chorus could not post its reply here (${code}); the details are in its log.`,
+        }).catch((e: unknown) => this.#log.error({ err: e }, 'slack.explain_failed'))
+      }
+      throw error
+    }
+  }
+
+  async #show(view: ReplyView): Promise<void> {
     const { main, more } = renderView(view)
     if (this.#viaResponseUrl) return this.#showViaResponseUrl(view, main)
     if (this.#ts === undefined) {

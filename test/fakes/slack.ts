@@ -129,6 +129,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       case 'chat.postMessage': {
         const channel = String(args.channel ?? '')
         if (channel === 'CPRIVATE') return json(res, 200, { ok: false, error: 'not_in_channel' })
+        if (channel === 'CARCHIVED') return json(res, 200, { ok: false, error: 'is_archived' })
         const ts = `1700000000.${String(++tsCounter).padStart(6, '0')}`
         const text = String(args.text ?? '')
         const blocks = (args.blocks as unknown[] | undefined) ?? []

@@ -257,6 +257,23 @@ describe('Slack over Socket Mode, with the real @slack/bolt', () => {
   })
 })
 
+describe('Slack failures reach the user', () => {
+  it('explains ephemerally when the reply cannot be posted at all', async () => {
+    const { slack } = await setup(() => ({ text: '- **idea**' }))
+    await slack.send(
+      'slash_commands',
+      slack.slashPayload('/brainstorm', 'lunch --angles 2', { channel_id: 'CARCHIVED' }),
+    )
+    await expect
+      .poll(() => slack.responses[0]?.body, { timeout: 5_000 })
+      .toEqual({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'Chorus could not post its reply here (is_archived); the details are in its log.',
+      })
+  })
+})
+
 describe('Slack over HTTP, with the real @slack/bolt', () => {
   it('the fake signs as Slack documents; bolt accepts the documented example', () => {
     const body =

@@ -6,10 +6,10 @@
  * (50027) and the message limits (50035), and records every request with its time.
  */
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
-import { closer, readBody } from './http.ts'
+import { listen, readBody } from './http.ts'
 
 export const TOKEN = 'fake-bot-token.abc.def'
 export const APP_ID = '111111111111111111'
@@ -326,9 +326,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     }
   }
 
-  const closeServer = closer(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { port, close: closeServer } = await listen(server)
 
   return {
     api: `http://127.0.0.1:${port}/api`,

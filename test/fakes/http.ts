@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http'
-import type { Socket } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 
 /** Reads a request body as UTF-8 text. */
 export function readBody(req: IncomingMessage): Promise<string> {
@@ -14,8 +14,14 @@ export function readBody(req: IncomingMessage): Promise<string> {
   })
 }
 
-/** Tracks a server's open sockets; the returned function destroys them and closes the server. */
-export function closer(server: Server): () => Promise<void> {
+/** Listens on an ephemeral port of 127.0.0.1; `close` destroys open sockets and closes the server. */
+export async function listen(server: Server): Promise<{ port: number; close(): Promise<void> }> {
+  const close = closer(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { port: (server.address() as AddressInfo).port, close }
+}
+
+function closer(server: Server): () => Promise<void> {
   const sockets = new Set<Socket>()
   server.on('connection', (socket) => {
     sockets.add(socket)

@@ -5,8 +5,7 @@
  * including whether the client closed it before the answer was sent.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { closer, readBody } from './http.ts'
+import { listen, readBody } from './http.ts'
 
 export interface ChatBody {
   model: string
@@ -173,9 +172,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
       reply.headers,
     )
   })
-  const close = closer(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { port, close } = await listen(server)
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,

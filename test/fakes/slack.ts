@@ -8,7 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
-import { closer, readBody } from './http.ts'
+import { listen, readBody } from './http.ts'
 
 export const BOT_TOKEN = 'xoxb-1-test'
 export const APP_TOKEN = 'xapp-1-test'
@@ -209,9 +209,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       for (const fn of waiting) fn()
     })
   })
-  const closeServer = closer(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { port, close: closeServer } = await listen(server)
   const baseUrl = `http://127.0.0.1:${port}`
 
   return {

@@ -4,6 +4,7 @@ import type { LanguageModel } from './types.ts'
 
 export { dedupeIdeas, type Idea, leaderDecided, majority, normalizeAnswer, type Tally } from './aggregate.ts'
 export { DemoModel, type DemoModelOptions } from './demo.ts'
+export { pickMostConsistent } from './judge.ts'
 export { classify, OpenAIModel, type OpenAIModelOptions, retryAfter } from './openai.ts'
 export { hash, mulberry32 } from './random.ts'
 export type {} from './services.ts'

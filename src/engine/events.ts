@@ -10,7 +10,17 @@ export type FlowEvent =
       at: number
       steps: Array<{ name: string; kind: string }>
     }
-  | { type: 'step.started'; runId: string; step: string; attempt: number; at: number }
+  | {
+      type: 'step.started'
+      runId: string
+      step: string
+      /** Which call of this step (1 for the first; router cycles call a step again). */
+      call: number
+      attempt: number
+      /** True when the outcome comes from `resume` and the step is not called. */
+      resumed: boolean
+      at: number
+    }
   | {
       type: 'step.retrying'
       runId: string
@@ -20,7 +30,16 @@ export type FlowEvent =
       error: unknown
       at: number
     }
-  | { type: 'step.completed'; runId: string; step: string; value: unknown; durationMs: number; at: number }
+  | {
+      type: 'step.completed'
+      runId: string
+      step: string
+      call: number
+      resumed: boolean
+      value: unknown
+      durationMs: number
+      at: number
+    }
   | { type: 'step.failed'; runId: string; step: string; error: unknown; durationMs: number; at: number }
   | { type: 'step.cancelled'; runId: string; step: string; reason: string; at: number }
   | { type: 'router.routed'; runId: string; step: string; label: string; at: number }

@@ -28,7 +28,7 @@ export {
 export { FairLimiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
 export type { RunResult, StepRecord, StepStatus } from './result.ts'
-export { type RunHandle, type RunOptions, runFlow } from './run.ts'
+export { type ResumedStep, type RunHandle, type RunOptions, runFlow } from './run.ts'
 export { sleep } from './sleep.ts'
 export {
   all,

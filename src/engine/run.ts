@@ -41,6 +41,18 @@ export interface RunOptions {
   defaults?: StepOptions
   /** Called synchronously with every event; a throw cancels the run. */
   onEvent?: (event: FlowEvent) => void
+  /**
+   * Step calls that succeeded in an earlier process (from a journal): when the run reaches call
+   * `call` of `step`, it settles with `value` at once and the step is not called again.
+   */
+  resume?: ReadonlyArray<ResumedStep>
+}
+
+/** One journaled success: the `call`-th call of `step` (1 for the first) returned `value`. */
+export interface ResumedStep {
+  step: string
+  call: number
+  value: unknown
 }
 
 /** A running flow: iterate it for events, await `result`, or `cancel` it. */
@@ -104,10 +116,12 @@ class Run<R, F> {
   #first: Outcome | undefined
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined
   #unlinkSignal: (() => void) | undefined
+  readonly #resumed = new Map<string, unknown>()
 
   constructor(graph: Graph, options: RunOptions) {
     this.#graph = graph
     this.#options = options
+    for (const r of options.resume ?? []) this.#resumed.set(callKey(r.step, r.call), r.value)
     this.runId = options.runId ?? randomUUID()
     this.result = new Promise((resolve) => {
       this.#resolve = resolve
@@ -195,8 +209,21 @@ class Run<R, F> {
     record.error = undefined
     record.cancelReason = undefined
     this.#inflight.add(inv)
-    this.#emit({ type: 'step.started', runId: this.runId, step: node.name, attempt: 1, at: inv.startedAt })
-    this.#execute(inv).then((outcome) => this.#settle(inv, outcome))
+    const key = callKey(node.name, record.calls)
+    const resumed = this.#resumed.has(key)
+    this.#emit({
+      type: 'step.started',
+      runId: this.runId,
+      step: node.name,
+      call: record.calls,
+      attempt: 1,
+      resumed,
+      at: inv.startedAt,
+    })
+    const outcome: Promise<Outcome> = resumed
+      ? Promise.resolve({ ok: true, value: this.#resumed.get(key) })
+      : this.#execute(inv)
+    outcome.then((o) => this.#settle(inv, o, resumed))
   }
 
   /** Runs one invocation with its timeout and retries; never rejects. */
@@ -262,7 +289,7 @@ class Run<R, F> {
     return { ...base, signal, step, attempt, runId: this.runId, reportUsage } as StepContext
   }
 
-  #settle(inv: Invocation, outcome: Outcome): void {
+  #settle(inv: Invocation, outcome: Outcome, resumed: boolean): void {
     this.#inflight.delete(inv)
     const { node } = inv
     const record = this.#records.get(node.name) as StepRecord
@@ -286,6 +313,8 @@ class Run<R, F> {
         type: 'step.completed',
         runId: this.runId,
         step: node.name,
+        call: record.calls,
+        resumed,
         value: outcome.value,
         durationMs: record.durationMs,
         at,
@@ -446,6 +475,10 @@ function raceAbort(
       },
     )
   })
+}
+
+function callKey(step: string, call: number): string {
+  return `${call}:${step}`
 }
 
 function failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {

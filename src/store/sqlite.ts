@@ -1,0 +1,196 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type {
+  DeliveredView,
+  NewRun,
+  ReplyTarget,
+  RunRecord,
+  RunStatus,
+  RunStore,
+  StepOutcome,
+} from './types.ts'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  command TEXT NOT NULL,
+  input TEXT NOT NULL,
+  user TEXT NOT NULL,
+  target TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  delivered TEXT NOT NULL DEFAULT '',
+  stopped_by TEXT,
+  note TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, created_at);
+CREATE TABLE IF NOT EXISTS steps (
+  run_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  call INTEGER NOT NULL,
+  ok INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, step, call)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+  key TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+`
+
+interface RunRow {
+  id: string
+  command: string
+  input: string
+  user: string
+  target: string
+  status: RunStatus
+  created_at: number
+  updated_at: number
+  delivered: string
+  stopped_by: string | null
+  note: string | null
+}
+
+/**
+ * The run store in one SQLite file (Node's built-in `node:sqlite`), in WAL mode: a write is a few
+ * microseconds and survives a crash of the process (`synchronous = NORMAL` can lose the last writes
+ * only to a power cut or an OS crash). Every statement is synchronous, so it has happened by the
+ * time the returned promise exists.
+ */
+export class SqliteStore implements RunStore {
+  readonly describe: string
+  readonly #db: DatabaseSync
+  readonly #q: ReturnType<typeof statements>
+
+  /** Opens (creating if needed) the journal at `file`; `:memory:` keeps it in this process. */
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    this.describe = `sqlite:${file}`
+    this.#db = new DatabaseSync(file)
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+    this.#db.exec(SCHEMA)
+    this.#q = statements(this.#db)
+  }
+
+  async create(run: NewRun): Promise<void> {
+    this.#q.create.run(
+      run.id,
+      run.command,
+      JSON.stringify(run.input),
+      run.user,
+      JSON.stringify(run.target),
+      run.createdAt,
+      Date.now(),
+    )
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const row = this.#q.get.get(id) as RunRow | undefined
+    return row === undefined ? undefined : toRecord(row)
+  }
+
+  async unfinished(): Promise<RunRecord[]> {
+    return (this.#q.unfinished.all() as unknown as RunRow[]).map(toRecord)
+  }
+
+  async recordStep(runId: string, outcome: StepOutcome): Promise<void> {
+    const value = outcome.ok ? JSON.stringify({ v: outcome.value }) : outcome.error
+    this.#q.step.run(runId, outcome.step, outcome.call, outcome.ok ? 1 : 0, value)
+  }
+
+  async completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>> {
+    const rows = this.#q.steps.all(runId) as unknown as Array<{ step: string; call: number; value: string }>
+    return rows.map((r) => ({ step: r.step, call: r.call, value: (JSON.parse(r.value) as { v: unknown }).v }))
+  }
+
+  async setTarget(runId: string, target: ReplyTarget): Promise<void> {
+    this.#q.target.run(JSON.stringify(target), Date.now(), runId)
+  }
+
+  async markDelivered(runId: string, view: DeliveredView): Promise<void> {
+    this.#q.delivered.run(view, Date.now(), runId, view)
+  }
+
+  async finish(
+    runId: string,
+    status: Exclude<RunStatus, 'running'>,
+    details: { stoppedBy?: string; note?: string } = {},
+  ): Promise<boolean> {
+    const r = this.#q.finish.run(status, details.stoppedBy ?? null, details.note ?? null, Date.now(), runId)
+    return Number(r?.changes ?? 0) > 0
+  }
+
+  async prune(before: number): Promise<number> {
+    this.#q.pruneSteps.run(before)
+    const r = this.#q.pruneRuns.run(before)
+    this.#q.pruneClaims.run(Date.now())
+    return Number(r?.changes ?? 0)
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now()
+    const r = this.#q.claim.run(key, now + ttlMs, now)
+    return Number(r?.changes ?? 0) > 0
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close()
+  }
+}
+
+function statements(db: DatabaseSync) {
+  const p = (sql: string): StatementSync => db.prepare(sql)
+  return {
+    create: p(
+      `INSERT INTO runs (id, command, input, user, target, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ),
+    get: p('SELECT * FROM runs WHERE id = ?'),
+    unfinished: p(`SELECT * FROM runs WHERE status = 'running' ORDER BY created_at`),
+    step: p(
+      `INSERT INTO steps (run_id, step, call, ok, value) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, step, call) DO UPDATE SET ok = excluded.ok, value = excluded.value
+         WHERE steps.ok = 0`,
+    ),
+    steps: p('SELECT step, call, value FROM steps WHERE run_id = ? AND ok = 1 ORDER BY call, step'),
+    target: p('UPDATE runs SET target = ?, updated_at = ? WHERE id = ?'),
+    delivered: p(
+      `UPDATE runs SET delivered = delivered || ? || ',', updated_at = ?
+         WHERE id = ? AND instr(delivered, ? || ',') = 0`,
+    ),
+    finish: p(
+      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, updated_at = ?
+         WHERE id = ? AND status = 'running'`,
+    ),
+    pruneSteps: p(
+      `DELETE FROM steps WHERE run_id IN
+           (SELECT id FROM runs WHERE status != 'running' AND updated_at < ?)`,
+    ),
+    pruneRuns: p(`DELETE FROM runs WHERE status != 'running' AND updated_at < ?`),
+    pruneClaims: p('DELETE FROM claims WHERE expires_at <= ?'),
+    claim: p(
+      `INSERT INTO claims (key, expires_at) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?`,
+    ),
+  }
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    command: row.command,
+    input: JSON.parse(row.input) as Record<string, unknown>,
+    user: row.user,
+    target: JSON.parse(row.target) as ReplyTarget,
+    createdAt: row.created_at,
+    status: row.status,
+    updatedAt: row.updated_at,
+    delivered: row.delivered.split(',').filter((v) => v !== '') as DeliveredView[],
+    stoppedBy: row.stopped_by ?? undefined,
+    note: row.note ?? undefined,
+  }
+}

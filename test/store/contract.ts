@@ -1,0 +1,138 @@
+/**
+ * The RunStore contract: every backend runs these same cases (`sqlite.test.ts`, and one file per
+ * other backend). Each case uses fresh run ids, so backends may share one database.
+ */
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { NewRun, RunStore } from '../../src/store/index.ts'
+
+export interface StoreFactory {
+  create(): Promise<RunStore>
+  destroy(store: RunStore): Promise<void>
+}
+
+function newRun(overrides: Partial<NewRun> = {}): NewRun {
+  return {
+    id: randomUUID(),
+    command: 'brainstorm',
+    input: { topic: 'lunch & <stuff>', angles: 5 },
+    user: 'ada',
+    target: { platform: 'slack', channel: 'C1', responseUrl: 'https://hooks.example/x' },
+    createdAt: Date.now(),
+    ...overrides,
+  }
+}
+
+export function runStoreContract(name: string, factory: StoreFactory): void {
+  describe(`RunStore contract: ${name}`, () => {
+    let store: RunStore
+    beforeAll(async () => {
+      store = await factory.create()
+    })
+    afterAll(async () => {
+      await factory.destroy(store)
+    })
+
+    it('records a run as running with everything needed to finish it elsewhere', async () => {
+      const run = newRun()
+      await store.create(run)
+      const got = await store.get(run.id)
+      expect(got).toMatchObject({ ...run, status: 'running', delivered: [], stoppedBy: undefined })
+      expect((await store.unfinished()).map((r) => r.id)).toContain(run.id)
+    })
+
+    it('ignores a second create with the same id', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.create({ ...run, user: 'mallory' })
+      expect((await store.get(run.id))?.user).toBe('ada')
+    })
+
+    it('answers undefined for an unknown run, and finish is false for it', async () => {
+      expect(await store.get(randomUUID())).toBeUndefined()
+      expect(await store.finish(randomUUID(), 'completed')).toBe(false)
+    })
+
+    it('keeps step outcomes per call; a success replaces a failure but never the reverse', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.recordStep(run.id, { step: 'a', call: 1, ok: false, error: 'timeout' })
+      await store.recordStep(run.id, { step: 'a', call: 1, ok: true, value: 'A' })
+      await store.recordStep(run.id, { step: 'a', call: 1, ok: false, error: 'late failure' })
+      await store.recordStep(run.id, { step: 'a', call: 2, ok: true, value: { n: 2, list: [1, 'x'] } })
+      await store.recordStep(run.id, { step: 'b', call: 1, ok: false, error: 'boom' })
+      await store.recordStep(run.id, { step: 'c', call: 1, ok: true, value: null })
+      const steps = await store.completedSteps(run.id)
+      expect(steps).toHaveLength(3)
+      expect(steps).toContainEqual({ step: 'a', call: 1, value: 'A' })
+      expect(steps).toContainEqual({ step: 'a', call: 2, value: { n: 2, list: [1, 'x'] } })
+      expect(steps).toContainEqual({ step: 'c', call: 1, value: null })
+    })
+
+    it('records each delivered view once', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.markDelivered(run.id, 'placeholder')
+      await store.markDelivered(run.id, 'first')
+      await store.markDelivered(run.id, 'first')
+      expect((await store.get(run.id))?.delivered).toEqual(['placeholder', 'first'])
+    })
+
+    it('replaces the reply target', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.setTarget(run.id, { platform: 'slack', channel: 'C1', ts: '1700000000.000001' })
+      expect((await store.get(run.id))?.target).toEqual({
+        platform: 'slack',
+        channel: 'C1',
+        ts: '1700000000.000001',
+      })
+    })
+
+    it('finishes a run once: the second finish is refused and changes nothing', async () => {
+      const run = newRun()
+      await store.create(run)
+      expect(await store.finish(run.id, 'stopped', { stoppedBy: 'grace' })).toBe(true)
+      expect(await store.finish(run.id, 'completed')).toBe(false)
+      const got = await store.get(run.id)
+      expect(got).toMatchObject({ status: 'stopped', stoppedBy: 'grace' })
+      expect((await store.unfinished()).map((r) => r.id)).not.toContain(run.id)
+    })
+
+    it('lists unfinished runs oldest first', async () => {
+      const later = newRun({ createdAt: Date.now() + 1_000 })
+      const earlier = newRun({ createdAt: Date.now() - 1_000 })
+      await store.create(later)
+      await store.create(earlier)
+      const ids = (await store.unfinished()).map((r) => r.id)
+      expect(ids.indexOf(earlier.id)).toBeLessThan(ids.indexOf(later.id))
+    })
+
+    it('prunes ended runs and their steps, never running ones', async () => {
+      const ended = newRun()
+      const running = newRun()
+      await store.create(ended)
+      await store.create(running)
+      await store.recordStep(ended.id, { step: 'a', call: 1, ok: true, value: 'x' })
+      await store.finish(ended.id, 'completed')
+      expect(await store.prune(Date.now() + 1_000)).toBeGreaterThanOrEqual(1)
+      expect(await store.get(ended.id)).toBeUndefined()
+      expect(await store.completedSteps(ended.id)).toEqual([])
+      expect((await store.get(running.id))?.status).toBe('running')
+    })
+
+    it('grants a claim once until its time to live has passed', async () => {
+      const key = `command:${randomUUID()}`
+      expect(await store.claim(key, 200)).toBe(true)
+      expect(await store.claim(key, 200)).toBe(false)
+      await new Promise((r) => setTimeout(r, 300))
+      expect(await store.claim(key, 200)).toBe(true)
+    })
+
+    it('grants exactly one of many concurrent claims of one key', async () => {
+      const key = `event:${randomUUID()}`
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(key, 10_000)))
+      expect(results.filter(Boolean)).toHaveLength(1)
+    })
+  })
+}

@@ -7,11 +7,13 @@ import {
   type Interaction,
   MessageFlags,
   type RESTOptions,
+  type RepliableInteraction,
 } from 'discord.js'
 import type { Logger } from 'pino'
-import type { Bot, Config } from '../../src/bot/index.ts'
+import { type Bot, type Config, DRAINING_MESSAGE } from '../../src/bot/index.ts'
+import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
-import { STOP_PREFIX } from './render.ts'
+import { RETRY_PREFIX, STOP_PREFIX } from './render.ts'
 import { DiscordSink } from './sink.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
@@ -40,15 +42,22 @@ export async function startDiscord(
 ): Promise<{ client: Client; stop(): Promise<void> }> {
   const settings = discordSettings(config)
   const log = bot.logger.child({ platform: 'discord' })
+  const budgetMs = options.runBudgetMs ?? RUN_BUDGET_MS
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: { api: settings.api, ...options.rest },
     // Discord's default for interactions pings users; Chorus never pings anyone.
     allowedMentions: NO_MENTIONS,
   })
-  client.on(Events.InteractionCreate, (interaction) =>
-    handle(bot, log, interaction, options.runBudgetMs ?? RUN_BUDGET_MS),
-  )
+  bot.attach({
+    name: 'discord',
+    minIntervalMs: MIN_EDIT_MS,
+    // An interaction token lives 15 minutes; the run must end a minute before so its last edit lands.
+    remainingMs: (target, now) => (target as DiscordTarget).createdAt + budgetMs - now,
+    sink: (target, ctx) =>
+      new DiscordSink({ rest: client.rest, target: target as DiscordTarget, log: ctx.log }),
+  })
+  client.on(Events.InteractionCreate, (interaction) => handle(bot, log, interaction))
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.client_error'))
   client.rest.on('rateLimited', (info) =>
     log.warn({ route: info.route, retryAfter: info.retryAfter, global: info.global }, 'discord.rate_limited'),
@@ -60,23 +69,46 @@ export async function startDiscord(
   return { client, stop: () => client.destroy() }
 }
 
-function handle(bot: Bot, log: Logger, interaction: Interaction, budgetMs: number): void {
-  if (interaction.isChatInputCommand()) command(bot, log, interaction, budgetMs)
+function handle(bot: Bot, log: Logger, interaction: Interaction): void {
+  if (interaction.isChatInputCommand()) command(bot, log, interaction)
   else if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX)) stop(bot, log, interaction)
+  else if (interaction.isButton() && interaction.customId.startsWith(RETRY_PREFIX))
+    retry(bot, log, interaction)
 }
 
-function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction, budgetMs: number): void {
+function ephemeral(log: Logger, interaction: RepliableInteraction, content: string): Promise<void> {
+  const message = { content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS } as const
+  const sent =
+    interaction.deferred || interaction.replied ? interaction.followUp(message) : interaction.reply(message)
+  return sent.then(
+    () => undefined,
+    (err: unknown) => log.error({ err }, 'discord.reply_failed'),
+  )
+}
+
+function targetOf(interaction: RepliableInteraction): DiscordTarget {
+  return {
+    platform: 'discord',
+    applicationId: interaction.applicationId,
+    interactionId: interaction.id,
+    token: interaction.token,
+    // The interaction's snowflake carries its creation time; the token lives 15 minutes from it.
+    createdAt: interaction.createdTimestamp,
+  }
+}
+
+function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction): void {
   const cmd = bot.command(interaction.commandName)
-  const ephemeral = (content: string) =>
-    interaction
-      .reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS })
-      .catch((err: unknown) => {
-        log.error({ err }, 'discord.reply_failed')
-      })
   if (cmd === undefined) {
     void ephemeral(
+      log,
+      interaction,
       `Chorus has no /${interaction.commandName} any more; ask an admin to run \`npm run discord:register\`.`,
     )
+    return
+  }
+  if (!bot.accepting) {
+    void ephemeral(log, interaction, DRAINING_MESSAGE)
     return
   }
   const values = Object.fromEntries(interaction.options.data.map((o) => [o.name, o.value]))
@@ -84,51 +116,64 @@ function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction
   // Discord: the first response must arrive within 3 s. Validation is synchronous, so the answer
   // (an ephemeral usage message, or the deferral) is sent before anything else is awaited.
   if (!parsed.ok) {
-    void ephemeral(parsed.message)
+    void ephemeral(log, interaction, parsed.message)
     return
   }
   const user = interaction.user.globalName ?? interaction.user.username
-  interaction
-    .deferReply()
-    .then(() => {
-      const remaining = budgetMs - (Date.now() - interaction.createdTimestamp)
-      const run = bot.start({
-        command: cmd,
-        input: parsed.input,
-        user,
-        platform: 'discord',
-        sink: new DiscordSink(interaction, log),
-        minIntervalMs: MIN_EDIT_MS,
-        deadlineMs: Math.max(1_000, remaining),
-      })
-      return run.done
+  bot
+    // The journal write comes first (a few microseconds), then the deferral: a crash in between
+    // leaves a journaled run that the next start resumes or closes.
+    .accept({
+      command: cmd,
+      input: parsed.input,
+      user,
+      target: targetOf(interaction),
+      placeholder: interaction.deferReply(),
     })
+    .then((run) => run.done)
     .catch(async (err: unknown) => {
       log.error({ err, interaction: interaction.id }, 'discord.command_failed')
-      const content = 'Chorus hit an error; the details are in its log.'
-      const reply =
-        interaction.deferred || interaction.replied
-          ? interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS })
-          : interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS })
-      await reply.catch((e: unknown) => log.error({ err: e }, 'discord.error_reply_failed'))
+      await ephemeral(log, interaction, 'Chorus hit an error; the details are in its log.')
     })
 }
 
 function stop(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
-  const run = bot.get(interaction.customId.slice(STOP_PREFIX.length))
-  if (run === undefined) {
-    interaction
-      .reply({
-        content: 'That run has already finished.',
-        flags: MessageFlags.Ephemeral,
-        allowedMentions: NO_MENTIONS,
-      })
-      .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
-    return
-  }
+  const by = interaction.user.globalName ?? interaction.user.username
   // Acknowledge the click at once; the run's own reply then says it was stopped and by whom.
   interaction
     .deferUpdate()
-    .then(() => run.cancel(interaction.user.globalName ?? interaction.user.username))
+    .then(() => bot.stop(interaction.customId.slice(STOP_PREFIX.length), by))
+    .then(async (outcome) => {
+      if (outcome === 'finished') await ephemeral(log, interaction, 'That run has already finished.')
+      if (outcome === 'unknown')
+        await ephemeral(
+          log,
+          interaction,
+          'Chorus has no record of that run any more, so there is nothing to stop.',
+        )
+    })
     .catch((err: unknown) => log.error({ err }, 'discord.stop_failed'))
+}
+
+function retry(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
+  if (!bot.accepting) {
+    void ephemeral(log, interaction, DRAINING_MESSAGE)
+    return
+  }
+  const by = interaction.user.globalName ?? interaction.user.username
+  // The click's own deferred reply becomes the new run's message, under the one that failed.
+  const placeholder = interaction.deferReply()
+  bot
+    .retry(interaction.customId.slice(RETRY_PREFIX.length), by, targetOf(interaction), { placeholder })
+    .then(async (outcome) => {
+      if (!outcome.ok) {
+        await placeholder.catch(() => undefined)
+        await interaction
+          .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
+          .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
+        return
+      }
+      await outcome.run.done
+    })
+    .catch((err: unknown) => log.error({ err }, 'discord.retry_failed'))
 }

@@ -15,6 +15,7 @@ export const DESCRIPTION_LIMIT = 4_096
 export const MESSAGE_LIMIT = 6_000
 export const EMBED_LIMIT = 10
 export const STOP_PREFIX = 'chorus:stop:'
+export const RETRY_PREFIX = 'chorus:retry:'
 
 export interface DiscordMessage {
   content: string
@@ -70,8 +71,12 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
           : `${view.first.label} before it was stopped:\n${view.first.markdown}`
       break
   }
+  if (view.retryable && (view.status === 'failed' || view.status === 'stopped'))
+    components.push(retryRow(view.runId))
+  const notice = view.notice === undefined ? '' : `\n🔄 ${view.notice}`
   const demo = view.demo ? `\n${DEMO_NOTE}` : ''
-  const footerText = truncate(neutralise(`${status}${demo}`), 2_048)
+  // Named, never mentioned: a mention would ping them.
+  const footerText = truncate(neutralise(`Asked by ${view.user} · ${status}${notice}${demo}`), 2_048)
   const parts = body === undefined ? [''] : splitText(neutralise(body), DESCRIPTION_LIMIT)
   const colour = COLOURS[view.status]
   const embeds: APIEmbed[] = parts.map((description, i) => ({
@@ -102,6 +107,13 @@ function packMessages(embeds: APIEmbed[]): APIEmbed[][] {
   }
   if (current.length > 0) out.push(current)
   return out
+}
+
+function retryRow(runId: string): APIActionRowComponent<APIButtonComponent> {
+  return {
+    type: 1,
+    components: [{ type: 2, style: 2, label: 'Retry', custom_id: `${RETRY_PREFIX}${runId}` }],
+  }
 }
 
 function stopRow(runId: string): APIActionRowComponent<APIButtonComponent> {

@@ -1,43 +1,57 @@
-import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js'
+import { type REST, Routes } from 'discord.js'
 import type { Logger } from 'pino'
-import type { ReplySink, ReplyView } from '../../src/bot/index.ts'
+import { isTerminal, type ReplySink, type ReplyView } from '../../src/bot/index.ts'
+import type { DiscordTarget } from '../../src/store/index.ts'
 import { renderView } from './render.ts'
 
 const NO_MENTIONS = { parse: [] }
-const TERMINAL = new Set(['final', 'failed', 'stopped'])
+const EPHEMERAL = 64
 
 /**
- * One reply per run: the deferred reply is edited with progress, then the first result, then the
- * combined result; only a body too long for one message continues in follow-ups. Edits notify nobody.
+ * One reply per run, rebuilt from plain data (application id and interaction token): the deferred
+ * reply is edited with progress, then the first result, then the combined result; only a body too
+ * long for one message continues in follow-ups. Edits notify nobody. Interaction webhooks need no
+ * bot authorization, so any process with a REST client can finish the run.
  */
 export class DiscordSink implements ReplySink {
-  readonly #interaction: ChatInputCommandInteraction
+  readonly #rest: REST
+  readonly #target: DiscordTarget
   readonly #log: Logger
 
-  constructor(interaction: ChatInputCommandInteraction, log: Logger) {
-    this.#interaction = interaction
-    this.#log = log
+  constructor(opts: { rest: REST; target: DiscordTarget; log: Logger }) {
+    this.#rest = opts.rest
+    this.#target = opts.target
+    this.#log = opts.log
   }
 
   async show(view: ReplyView): Promise<void> {
+    const { applicationId, token } = this.#target
     const { main, more } = renderView(view)
     try {
-      await this.#interaction.editReply({ ...main, allowedMentions: NO_MENTIONS })
-      if (!TERMINAL.has(view.status)) return
-      for (const message of more)
-        await this.#interaction.followUp({ ...message, allowedMentions: NO_MENTIONS })
+      await this.#rest.patch(Routes.webhookMessage(applicationId, token, '@original'), {
+        body: { ...main, allowed_mentions: NO_MENTIONS },
+        auth: false,
+      })
+      if (!isTerminal(view.status)) return
+      for (const message of more) await this.followUp({ ...message })
     } catch (error) {
       // The log gets the details (the pump logs the rethrown error); the user gets a short word.
-      if (TERMINAL.has(view.status)) {
-        await this.#interaction
-          .followUp({
-            content: 'Chorus could not post its full reply; the details are in its log.',
-            flags: MessageFlags.Ephemeral,
-            allowedMentions: NO_MENTIONS,
-          })
-          .catch((e: unknown) => this.#log.error({ err: e }, 'discord.explain_failed'))
+      if (isTerminal(view.status)) {
+        await this.followUp({
+          content: 'Chorus could not post its full reply; the details are in its log.',
+          flags: EPHEMERAL,
+        }).catch((e: unknown) => this.#log.error({ err: e }, 'discord.explain_failed'))
       }
       throw error
     }
+  }
+
+  /** A follow-up message on the interaction's webhook. */
+  async followUp(body: Record<string, unknown>): Promise<void> {
+    const { applicationId, token } = this.#target
+    await this.#rest.post(Routes.webhook(applicationId, token), {
+      body: { ...body, allowed_mentions: NO_MENTIONS },
+      auth: false,
+    })
   }
 }

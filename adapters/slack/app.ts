@@ -1,17 +1,18 @@
-import {
-  App,
-  type BlockButtonAction,
-  type Logger as BoltLogger,
-  LogLevel,
-  type Receiver,
-  type RespondFn,
-} from '@slack/bolt'
-import type { WebClient, WebClientOptions } from '@slack/web-api'
+import { App, type BlockButtonAction, type Logger as BoltLogger, LogLevel, type Receiver } from '@slack/bolt'
+import type { WebClientOptions } from '@slack/web-api'
 import type { Logger } from 'pino'
-import type { Bot, Command, Config } from '../../src/bot/index.ts'
+import {
+  type AcceptRequest,
+  type Bot,
+  type CommandRun,
+  type Config,
+  DRAINING_MESSAGE,
+  type StopOutcome,
+} from '../../src/bot/index.ts'
+import type { SlackTarget } from '../../src/store/index.ts'
 import { slackMode } from './config.ts'
-import { RecentKeys } from './dedupe.ts'
-import { STOP_ACTION } from './render.ts'
+import { RETRY_ACTION, STOP_ACTION } from './render.ts'
+import { postToResponseUrl } from './respond.ts'
 import { SlackSink } from './sink.ts'
 
 export interface SlackOptions {
@@ -23,6 +24,8 @@ export interface SlackOptions {
 
 /** chat.update is Tier 3 (~50/min); one progress edit a second per run stays well inside it. */
 const MIN_UPDATE_MS = 1_000
+/** Slack retries an event for about an hour; slash commands are not redelivered later than that either. */
+const REDELIVERY_TTL_MS = 2 * 60 * 60_000
 
 /** Builds the bolt App with Chorus' listeners; `app.start()` is the caller's. */
 export function createSlackApp(bot: Bot, config: Config, options: SlackOptions = {}): App {
@@ -40,32 +43,50 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
         ? new App({ ...base, appToken: mode.appToken, socketMode: true })
         : new App({ ...base, signingSecret: mode.signingSecret })
 
-  const seen = new RecentKeys()
+  bot.attach({
+    name: 'slack',
+    minIntervalMs: MIN_UPDATE_MS,
+    // chat.update works on a message for as long as it exists.
+    remainingMs: () => undefined,
+    sink: (target, ctx) =>
+      new SlackSink({ client: app.client, target: target as SlackTarget, log: ctx.log, save: ctx.save }),
+  })
+
   for (const command of bot.commands) {
-    app.command(`/${command.name}`, async ({ command: payload, ack, respond, client }) => {
-      // A redelivered command (same trigger_id) is acknowledged again but runs once.
-      if (!seen.first(`command:${payload.trigger_id}`)) return ack()
+    app.command(`/${command.name}`, async ({ command: payload, ack }) => {
+      if (!bot.accepting) return ack({ response_type: 'ephemeral', text: DRAINING_MESSAGE })
+      // A redelivered command (same trigger_id) is acknowledged again but runs once, across restarts.
+      if (!(await bot.store.claim(`slack:command:${payload.trigger_id}`, REDELIVERY_TTL_MS))) return ack()
       const parsed = bot.parseText(command, payload.text)
       if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.message })
-      // Slack: acknowledge within 3 s, before any model work.
-      await ack()
-      startRun(bot, log, {
+      // Slack: acknowledge within 3 s, before any model work; the journal write comes first
+      // (a SQLite write is a few microseconds), so an acknowledged command is never lost.
+      const accepted = accept(bot, log, {
         command,
         input: parsed.input,
         user: payload.user_name || payload.user_id,
-        client,
-        channel: payload.channel_id,
-        respond,
+        target: {
+          platform: 'slack',
+          teamId: payload.team_id,
+          channel: payload.channel_id,
+          responseUrl: payload.response_url,
+        },
       })
+      await accepted.then(
+        () => ack(),
+        () =>
+          ack({
+            response_type: 'ephemeral',
+            text: 'Chorus could not start this; the details are in its log.',
+          }),
+      )
     })
   }
 
   app.event('app_mention', async ({ event, body, client }) => {
-    if (!seen.first(`event:${(body as { event_id?: string }).event_id ?? event.ts}`)) return
+    const eventId = (body as { event_id?: string }).event_id ?? event.ts
+    if (!(await bot.store.claim(`slack:event:${eventId}`, REDELIVERY_TTL_MS))) return
     const threadTs = event.thread_ts ?? event.ts
-    const text = event.text.replace(/<@[A-Z0-9]+>/g, '').trim()
-    const [word = '', ...rest] = text.split(/\s+/)
-    const command = bot.command(word.replace(/^\//, '').toLowerCase())
     const explain = (message: string) =>
       client.chat.postEphemeral({
         channel: event.channel,
@@ -73,6 +94,13 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
         thread_ts: threadTs,
         text: message,
       })
+    if (!bot.accepting) {
+      await explain(DRAINING_MESSAGE)
+      return
+    }
+    const text = event.text.replace(/<@[A-Z0-9]+>/g, '').trim()
+    const [word = '', ...rest] = text.split(/\s+/)
+    const command = bot.command(word.replace(/^\//, '').toLowerCase())
     if (command === undefined) {
       await explain(
         `Try \`@Chorus ${bot.commands[0]?.name ?? 'brainstorm'} <topic>\`. Commands: ${bot.commands.map((c) => c.name).join(', ')}.`,
@@ -87,29 +115,47 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       await explain(parsed.message.replace(`/${command.name}`, `@Chorus ${command.name}`))
       return
     }
-    startRun(bot, log, {
+    await accept(bot, log, {
       command,
       input: parsed.input,
       user: event.user ?? 'someone',
-      client,
-      channel: event.channel,
-      threadTs,
-    })
+      target: {
+        platform: 'slack',
+        ...(body.team_id === undefined ? {} : { teamId: body.team_id }),
+        channel: event.channel,
+        threadTs,
+      },
+    }).catch(() => explain('Chorus could not start this; the details are in its log.'))
   })
 
   app.action<BlockButtonAction>(STOP_ACTION, async ({ ack, body, action, respond }) => {
     await ack()
-    const run = bot.get(action.value ?? '')
-    if (run === undefined) {
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: 'That run has already finished.',
-      })
+    // Named, not mentioned: a mention would ping them.
+    const outcome = await bot.stop(action.value ?? '', body.user.name ?? body.user.id)
+    const text = STOP_REPLIES[outcome]
+    if (text !== undefined) await respond({ response_type: 'ephemeral', replace_original: false, text })
+  })
+
+  app.action<BlockButtonAction>(RETRY_ACTION, async ({ ack, body, action, respond }) => {
+    await ack()
+    if (!bot.accepting) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: DRAINING_MESSAGE })
       return
     }
-    // Named, not mentioned: a mention would ping them.
-    run.cancel(body.user.name ?? body.user.id)
+    const channel = body.channel?.id ?? body.container.channel_id
+    const threadTs = (body.message as { thread_ts?: string } | undefined)?.thread_ts
+    const outcome = await bot.retry(action.value ?? '', body.user.name ?? body.user.id, {
+      platform: 'slack',
+      ...(body.team?.id === undefined ? {} : { teamId: body.team.id }),
+      channel,
+      ...(threadTs === undefined ? {} : { threadTs }),
+      responseUrl: body.response_url,
+    })
+    if (!outcome.ok) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.message })
+      return
+    }
+    watch(log, outcome.run, body.response_url)
   })
 
   app.error(async (error) => {
@@ -118,41 +164,31 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
   return app
 }
 
-function startRun(
-  bot: Bot,
-  log: Logger,
-  req: {
-    command: Command
-    input: Record<string, unknown>
-    user: string
-    client: WebClient
-    channel: string
-    threadTs?: string
-    respond?: RespondFn
-  },
-): void {
-  const sink = new SlackSink({
-    client: req.client,
-    channel: req.channel,
-    log,
-    ...(req.threadTs === undefined ? {} : { threadTs: req.threadTs }),
-    ...(req.respond === undefined ? {} : { respond: req.respond }),
-  })
-  const run = bot.start({
-    command: req.command,
-    input: req.input,
-    user: req.user,
-    platform: 'slack',
-    sink,
-    minIntervalMs: MIN_UPDATE_MS,
-  })
+const STOP_REPLIES: Partial<Record<StopOutcome, string>> = {
+  finished: 'That run has already finished.',
+  unknown: 'Chorus has no record of that run any more, so there is nothing to stop.',
+}
+
+async function accept(bot: Bot, log: Logger, req: AcceptRequest): Promise<void> {
+  try {
+    const run = await bot.accept(req)
+    watch(log, run, (req.target as SlackTarget).responseUrl)
+  } catch (error) {
+    log.error({ err: error }, 'slack.accept_failed')
+    throw error
+  }
+}
+
+/** A run whose reply failed in a way the sink could not explain gets a word through response_url. */
+function watch(log: Logger, run: CommandRun, responseUrl: string | undefined): void {
   run.done.catch(async (error: unknown) => {
     log.error({ err: error, runId: run.runId }, 'slack.run_failed')
-    await req.respond?.({
+    if (responseUrl === undefined) return
+    await postToResponseUrl(responseUrl, {
       response_type: 'ephemeral',
       replace_original: false,
       text: 'Chorus hit an error; the details are in its log.',
-    })
+    }).catch((e: unknown) => log.error({ err: e }, 'slack.explain_failed'))
   })
 }
 

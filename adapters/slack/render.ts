@@ -15,6 +15,7 @@ type KnownBlock = types.KnownBlock
 export const SECTION_LIMIT = 3_000
 export const BLOCK_LIMIT = 50
 export const STOP_ACTION = 'chorus_stop'
+export const RETRY_ACTION = 'chorus_retry'
 
 export interface SlackMessage {
   /** Notification fallback; always set when blocks are sent. */
@@ -25,7 +26,8 @@ export interface SlackMessage {
 /** The message for a view, plus continuation messages (thread replies) when it needs more than 50 blocks. */
 export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMessage[] } {
   const title = escapeMrkdwn(view.title)
-  const head: KnownBlock[] = [section(`*${title}*`)]
+  // Named, never mentioned: a mention would ping them.
+  const head: KnownBlock[] = [section(`*${title}*`), context(`Asked by ${escapeMrkdwn(view.user)}`)]
   const tail: KnownBlock[] = []
   let body: string | undefined
   let fallback = view.title
@@ -67,8 +69,10 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
       fallback = `${view.title}: stopped`
       break
   }
-  if (view.demo)
-    tail.push(context('_Demo model: canned text, not a real model. Set OPENAI_API_KEY for real answers._'))
+  if (view.notice !== undefined) tail.push(context(`:arrows_counterclockwise: ${escapeMrkdwn(view.notice)}`))
+  if (view.retryable && (view.status === 'failed' || view.status === 'stopped'))
+    tail.push(retryButton(view.runId))
+  if (view.demo) tail.push(context(`_${escapeMrkdwn(DEMO_NOTE)}_`))
   const sections = body === undefined ? [] : bodySections(body)
   const room = BLOCK_LIMIT - head.length - tail.length
   const main: SlackMessage = {
@@ -112,6 +116,15 @@ function stopButton(runId: string): KnownBlock {
         style: 'danger',
         text: { type: 'plain_text', text: 'Stop' },
       },
+    ],
+  }
+}
+
+function retryButton(runId: string): KnownBlock {
+  return {
+    type: 'actions',
+    elements: [
+      { type: 'button', action_id: RETRY_ACTION, value: runId, text: { type: 'plain_text', text: 'Retry' } },
     ],
   }
 }

@@ -1,40 +1,35 @@
-import type { RespondFn } from '@slack/bolt'
 import type { WebClient } from '@slack/web-api'
 import type { Logger } from 'pino'
-import type { ReplySink, ReplyView } from '../../src/bot/index.ts'
+import { isTerminal, type ReplySink, type ReplyView } from '../../src/bot/index.ts'
+import type { SlackTarget } from '../../src/store/index.ts'
 import { renderView } from './render.ts'
-
-const TERMINAL = new Set(['final', 'failed', 'stopped'])
+import { postToResponseUrl } from './respond.ts'
 
 /**
- * One Slack message per run: posted as the placeholder, updated with progress and the first result,
- * then with the combined result; overflow past 50 blocks continues in its thread. When the bot may
- * not post in the channel (a private channel or DM it was not invited to), the reply goes through
- * the command's response_url instead, which Slack allows 5 times in 30 minutes, so progress updates
- * are skipped there and only the placeholder, the first result and the end are sent.
+ * One Slack message per run, rebuilt from plain data (channel, message ts, thread ts, response_url):
+ * posted as the placeholder, updated with progress and the first result, then with the combined
+ * result; overflow past 50 blocks continues in its thread. When the bot may not post in the channel
+ * (a private channel or DM it was not invited to), the reply goes through the command's response_url
+ * instead, which Slack allows 5 times in 30 minutes, so progress updates are skipped there and only
+ * the placeholder, the first result and the end are sent.
  */
 export class SlackSink implements ReplySink {
   readonly #client: WebClient
-  readonly #channel: string
-  readonly #threadTs: string | undefined
-  readonly #respond: RespondFn | undefined
   readonly #log: Logger
-  #ts: string | undefined
-  #viaResponseUrl = false
+  readonly #save: (target: SlackTarget) => void
+  #target: SlackTarget
   #lastStatus: string | undefined
 
   constructor(opts: {
     client: WebClient
-    channel: string
-    threadTs?: string
-    respond?: RespondFn
+    target: SlackTarget
     log: Logger
+    save: (target: SlackTarget) => void
   }) {
     this.#client = opts.client
-    this.#channel = opts.channel
-    this.#threadTs = opts.threadTs
-    this.#respond = opts.respond
+    this.#target = opts.target
     this.#log = opts.log
+    this.#save = opts.save
   }
 
   async show(view: ReplyView): Promise<void> {
@@ -42,9 +37,10 @@ export class SlackSink implements ReplySink {
       await this.#show(view)
     } catch (error) {
       // The log gets the details (the pump logs the rethrown error); the user gets a short word.
-      if (this.#respond !== undefined && (this.#ts === undefined || TERMINAL.has(view.status))) {
+      const { responseUrl, ts } = this.#target
+      if (responseUrl !== undefined && (ts === undefined || isTerminal(view.status))) {
         const code = (error as { data?: { error?: string } }).data?.error ?? 'an error'
-        await this.#respond({
+        await postToResponseUrl(responseUrl, {
           response_type: 'ephemeral',
           replace_original: false,
           text: `Chorus could not post its reply here (${code}); the details are in its log.`,
@@ -54,36 +50,42 @@ export class SlackSink implements ReplySink {
     }
   }
 
+  #update(patch: Partial<SlackTarget>): void {
+    this.#target = { ...this.#target, ...patch }
+    this.#save(this.#target)
+  }
+
   async #show(view: ReplyView): Promise<void> {
     const { main, more } = renderView(view)
-    if (this.#viaResponseUrl) return this.#showViaResponseUrl(view, main)
-    if (this.#ts === undefined) {
+    const target = this.#target
+    if (target.viaResponseUrl === true) return this.#showViaResponseUrl(view, main)
+    if (target.ts === undefined) {
       try {
         const posted = await this.#client.chat.postMessage({
-          channel: this.#channel,
-          ...(this.#threadTs === undefined ? {} : { thread_ts: this.#threadTs }),
+          channel: target.channel,
+          ...(target.threadTs === undefined ? {} : { thread_ts: target.threadTs }),
           ...main,
           unfurl_links: false,
           unfurl_media: false,
         })
-        this.#ts = posted.ts
+        if (posted.ts !== undefined) this.#update({ ts: posted.ts })
       } catch (error) {
         const code = (error as { data?: { error?: string } }).data?.error
-        if (this.#respond !== undefined && (code === 'not_in_channel' || code === 'channel_not_found')) {
+        if (target.responseUrl !== undefined && (code === 'not_in_channel' || code === 'channel_not_found')) {
           this.#log.info({ code }, 'slack.fallback_response_url')
-          this.#viaResponseUrl = true
+          this.#update({ viaResponseUrl: true })
           return this.#showViaResponseUrl(view, main)
         }
         throw error
       }
     } else {
-      await this.#client.chat.update({ channel: this.#channel, ts: this.#ts, ...main })
+      await this.#client.chat.update({ channel: target.channel, ts: target.ts, ...main })
     }
-    if (TERMINAL.has(view.status)) {
+    if (isTerminal(view.status)) {
       for (const message of more) {
         await this.#client.chat.postMessage({
-          channel: this.#channel,
-          thread_ts: this.#threadTs ?? (this.#ts as string),
+          channel: target.channel,
+          thread_ts: target.threadTs ?? (this.#target.ts as string),
           ...message,
           unfurl_links: false,
           unfurl_media: false,
@@ -93,15 +95,16 @@ export class SlackSink implements ReplySink {
   }
 
   async #showViaResponseUrl(view: ReplyView, main: { text: string; blocks: unknown[] }): Promise<void> {
-    const first = this.#lastStatus === undefined
-    if (!first && view.status === this.#lastStatus) return
+    const first = this.#lastStatus === undefined && this.#target.responseShown !== true
+    if (!first && view.status === this.#lastStatus && view.notice === undefined) return
     this.#lastStatus = view.status
-    const respond = this.#respond as RespondFn
-    await respond({
+    await postToResponseUrl(this.#target.responseUrl as string, {
       response_type: 'in_channel',
       replace_original: !first,
       text: main.text,
-      blocks: main.blocks as never,
+      blocks: main.blocks,
     })
+    // Remembered, so a resumed run replaces this reply instead of posting another.
+    if (first) this.#update({ responseShown: true })
   }
 }

@@ -1,4 +1,14 @@
-export { Bot, type StartRequest } from './bot.ts'
+export {
+  type AcceptRequest,
+  Bot,
+  DRAINING_MESSAGE,
+  type Platform,
+  type PlatformName,
+  RESTART_NOTICE,
+  type RetryOutcome,
+  type StartRequest,
+  type StopOutcome,
+} from './bot.ts'
 export { type Config, loadConfig } from './config.ts'
 export { ChorusError, ConfigError, describeFailure } from './errors.ts'
 export { DEMO_NOTE, progressText, seconds, summaryText } from './format.ts'
@@ -6,4 +16,12 @@ export { createLogger } from './logger.ts'
 export { MAX_COMMAND_TEXT } from './parse.ts'
 export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'
 export { splitText, truncate } from './text.ts'
-export type { Command, CommandOption, CommandRun, ParseResult, ReplySink, ReplyView } from './types.ts'
+export {
+  type Command,
+  type CommandOption,
+  type CommandRun,
+  isTerminal,
+  type ParseResult,
+  type ReplySink,
+  type ReplyView,
+} from './types.ts'

@@ -1,32 +1,45 @@
 import type { Logger } from 'pino'
 import type { FlowEvent, RunResult } from '../engine/index.ts'
 import { describeFailure } from './errors.ts'
-import type { ReplySink, ReplyView } from './types.ts'
-
-const TERMINAL = new Set<ReplyView['status']>(['final', 'failed', 'stopped'])
+import { isTerminal, type ReplySink, type ReplyView } from './types.ts'
 
 /**
  * Delivers views to a sink: never two `show` calls at once; progress views at least `minIntervalMs`
  * apart with only the newest kept; the first result and the terminal view go out as soon as the
- * previous call returns; the terminal view is always the last one shown.
+ * previous call returns; the terminal view (or the view given to `end`) is always the last one shown.
  */
 export class ReplyPump {
   readonly #sink: ReplySink
   readonly #minIntervalMs: number
   readonly #log: Logger
+  readonly #onShown: ((view: ReplyView) => void) | undefined
   #pending: ReplyView | undefined
   #busy = false
+  #held = false
   #lastAt = Number.NEGATIVE_INFINITY
   #timer: ReturnType<typeof setTimeout> | undefined
   #closed = false
+  #last = false
   #lastStatus: ReplyView['status'] | undefined
   #drained: Promise<void>
   #resolveDrained!: () => void
 
-  constructor(sink: ReplySink, minIntervalMs: number, log: Logger) {
+  constructor(
+    sink: ReplySink,
+    minIntervalMs: number,
+    log: Logger,
+    options: {
+      /** Called after each view reached the platform. */
+      onShown?: (view: ReplyView) => void
+      /** The status the user already sees (a resumed run), so it is not treated as news. */
+      shownStatus?: ReplyView['status']
+    } = {},
+  ) {
     this.#sink = sink
     this.#minIntervalMs = minIntervalMs
     this.#log = log
+    this.#onShown = options.onShown
+    this.#lastStatus = options.shownStatus
     this.#drained = new Promise((resolve) => {
       this.#resolveDrained = resolve
     })
@@ -34,9 +47,27 @@ export class ReplyPump {
 
   push(view: ReplyView): void {
     if (this.#closed) return
-    if (TERMINAL.has(view.status)) this.#closed = true
+    if (isTerminal(view.status)) this.#closed = true
     this.#pending = view
     this.#pump()
+  }
+
+  /** Shows `view` as the last one, whatever its status, and closes the pump. */
+  end(view: ReplyView): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#last = true
+    this.#pending = view
+    this.#pump()
+  }
+
+  /** Nothing is shown until `until` settles (a resumed run replays its journal first). */
+  hold(until: Promise<unknown>): void {
+    this.#held = true
+    until.finally(() => {
+      this.#held = false
+      this.#pump()
+    })
   }
 
   /** Settles once the terminal view was shown (or failed to show). */
@@ -45,9 +76,9 @@ export class ReplyPump {
   }
 
   #pump(): void {
-    if (this.#busy || this.#pending === undefined) return
+    if (this.#busy || this.#held || this.#pending === undefined) return
     // A change of status (the first result, the end) goes out at once; progress waits its turn.
-    const urgent = this.#pending.status !== this.#lastStatus
+    const urgent = this.#pending.status !== this.#lastStatus || this.#closed
     const wait = urgent ? 0 : this.#lastAt + this.#minIntervalMs - performance.now()
     if (wait > 0) {
       this.#timer ??= setTimeout(() => {
@@ -64,13 +95,17 @@ export class ReplyPump {
     this.#pending = undefined
     this.#lastStatus = view.status
     this.#busy = true
+    const last = this.#closed && (this.#last || isTerminal(view.status))
     this.#sink
       .show(view)
-      .catch((error: unknown) => this.#log.error({ err: error, status: view.status }, 'reply.show_failed'))
+      .then(
+        () => this.#onShown?.(view),
+        (error: unknown) => this.#log.error({ err: error, status: view.status }, 'reply.show_failed'),
+      )
       .finally(() => {
         this.#busy = false
         this.#lastAt = performance.now()
-        if (TERMINAL.has(view.status)) this.#resolveDrained()
+        if (last && this.#pending === undefined) this.#resolveDrained()
         else this.#pump()
       })
   }
@@ -81,6 +116,7 @@ export class ViewBuilder {
   readonly #view: ReplyView
   readonly #starts: Set<string>
   readonly #firstLabel: string
+  readonly #offsetMs: number
 
   constructor(init: {
     runId: string
@@ -90,9 +126,14 @@ export class ViewBuilder {
     noun: string
     demo: boolean
     firstLabel: string
+    /** Journaled runs can be retried from their reply. */
+    retryable: boolean
+    /** Time the run had already taken before this process (a resumed run). */
+    offsetMs?: number
   }) {
     this.#firstLabel = init.firstLabel
     this.#starts = new Set()
+    this.#offsetMs = init.offsetMs ?? 0
     this.#view = {
       runId: init.runId,
       command: init.command,
@@ -101,15 +142,16 @@ export class ViewBuilder {
       status: 'working',
       progress: { done: 0, failed: 0, total: 0, noun: init.noun },
       failures: [],
-      elapsedMs: 0,
+      elapsedMs: this.#offsetMs,
       demo: init.demo,
+      retryable: init.retryable,
     }
   }
 
   /** Applies an event; returns a fresh view when the reply should change. */
   apply(event: FlowEvent): ReplyView | undefined {
     const v = this.#view
-    v.elapsedMs = Math.round(event.at)
+    v.elapsedMs = Math.round(event.at + this.#offsetMs)
     switch (event.type) {
       case 'run.started':
         for (const s of event.steps) if (s.kind === 'start') this.#starts.add(s.name)
@@ -129,7 +171,7 @@ export class ViewBuilder {
       case 'run.first':
         v.status = 'first'
         v.first = { label: this.#firstLabel, markdown: asMarkdown(event.value) }
-        v.firstMs = Math.round(event.at)
+        v.firstMs = v.elapsedMs
         return this.snapshot()
       default:
         return undefined
@@ -139,7 +181,7 @@ export class ViewBuilder {
   /** The terminal view for a finished run. */
   finish(result: RunResult, stoppedBy: string | undefined): ReplyView {
     const v = this.#view
-    v.elapsedMs = Math.round(result.durationMs)
+    v.elapsedMs = Math.round(result.durationMs + this.#offsetMs)
     if (result.status === 'completed') {
       v.status = 'final'
       v.final = { markdown: asMarkdown(result.output) }
@@ -152,6 +194,24 @@ export class ViewBuilder {
     }
     // Only start tasks are listed; failures of later steps are explained by `error`.
     return this.snapshot()
+  }
+
+  /** A run that ends without its flow finishing here: stopped from the journal, or abandoned. */
+  close(how: { stoppedBy: string } | { error: string }): ReplyView {
+    const v = this.#view
+    if ('stoppedBy' in how) {
+      v.status = 'stopped'
+      v.stoppedBy = how.stoppedBy
+    } else {
+      v.status = 'failed'
+      v.error = how.error
+    }
+    return this.snapshot()
+  }
+
+  /** The current view with a note under it (e.g. "continues after the restart"). */
+  withNotice(notice: string): ReplyView {
+    return { ...this.snapshot(), notice }
   }
 
   snapshot(): ReplyView {

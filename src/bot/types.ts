@@ -55,6 +55,17 @@ export interface ReplyView {
   firstMs?: number
   /** True when the text comes from the offline demo model. */
   demo: boolean
+  /** A failed or stopped reply offers Retry (the run is in the journal). */
+  retryable: boolean
+  /** A line under the reply, e.g. that the run continues after a restart. */
+  notice?: string
+}
+
+const TERMINAL: ReadonlySet<ReplyView['status']> = new Set(['final', 'failed', 'stopped'])
+
+/** Final, failed and stopped views end a reply; nothing is shown after them. */
+export function isTerminal(status: ReplyView['status']): boolean {
+  return TERMINAL.has(status)
 }
 
 /**
@@ -70,6 +81,11 @@ export interface CommandRun {
   runId: string
   /** Stops the run: every in-flight model call is aborted; the reply says who stopped it. */
   cancel(by: string): void
+  /**
+   * Stops working on the run in this process without ending it: the reply says it continues after
+   * the restart, and the journal keeps it for the next start.
+   */
+  suspend(notice: string): void
   /** Settles after the terminal view was shown (or showing it failed and was logged). */
   done: Promise<RunResult>
 }

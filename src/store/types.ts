@@ -14,6 +14,8 @@ export interface SlackTarget {
   responseUrl?: string
   /** True once the reply goes through `responseUrl` (the bot may not post in the channel). */
   viaResponseUrl?: boolean
+  /** True once a reply was posted through `responseUrl`; later ones replace it. */
+  responseShown?: boolean
 }
 
 export interface DiscordTarget {

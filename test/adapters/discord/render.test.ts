@@ -20,6 +20,7 @@ const view = (markdown: string): ReplyView => ({
   elapsedMs: 2_300,
   firstMs: 800,
   demo: true,
+  retryable: false,
 })
 
 describe('Discord rendering', () => {

@@ -14,6 +14,7 @@ const view = (markdown: string): ReplyView => ({
   elapsedMs: 2_300,
   firstMs: 800,
   demo: false,
+  retryable: false,
 })
 
 describe('Slack rendering', () => {
@@ -32,6 +33,7 @@ describe('Slack rendering', () => {
     }
     const all = [main, ...more]
       .flatMap((m) => m.blocks)
+      .filter((b) => b.type === 'section')
       .map((b) => (b as { text?: { text: string } }).text?.text ?? '')
     expect(all.join(' ').match(/word &amp;/g)?.length).toBe(300 * 80)
   })

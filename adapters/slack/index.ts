@@ -8,6 +8,7 @@ export { slackMode } from './config.ts'
 export { slackManifest } from './manifest.ts'
 export { toMrkdwn } from './mrkdwn.ts'
 export { renderView } from './render.ts'
+export { guardSocketMode, SocketModeGuardError } from './socket.ts'
 
 /** Connects Chorus to Slack: Socket Mode with SLACK_APP_TOKEN, else HTTP mode on PORT. */
 export async function startSlack(

@@ -1,8 +1,9 @@
 /**
  * A fake Slack on 127.0.0.1 for the real @slack/bolt: the Web API methods Chorus uses, with token
  * checks and injectable 429s; `apps.connections.open` plus a Socket Mode WebSocket (hello, envelopes,
- * acks timed against Slack's 3-second rule, disconnects); `response_url` endpoints (5 uses within
- * 30 minutes); and signed HTTP deliveries for HTTP mode. Everything posted is recorded in order.
+ * acks timed against Slack's 3-second rule, raw frames, disconnects as Slack sends them);
+ * `response_url` endpoints (5 uses within 30 minutes); and signed HTTP deliveries for HTTP mode.
+ * Everything posted is recorded in order.
  */
 import { createHmac, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -40,6 +41,17 @@ export interface Message {
   history: Array<{ text: string; blocks: unknown[]; at: number }>
 }
 
+export interface Link {
+  /** Milliseconds since the fake started. */
+  openedAt: number
+  closedAt: number | undefined
+}
+
+export interface FakeSlackOptions {
+  /** How long a socket stays usable after a `warning` disconnect before the server closes it. */
+  warningGraceMs?: number
+}
+
 export interface FakeSlack {
   /** Web API base for `clientOptions.slackApiUrl`. */
   apiUrl: string
@@ -59,17 +71,31 @@ export interface FakeSlack {
     payload: unknown,
     extra?: Record<string, unknown>,
   ): Promise<Ack>
+  /**
+   * Sends any JSON value (even `null`) as one frame on the open socket. A frame with an
+   * `envelope_id` resolves with its ack (rejects after 3 s without one); others resolve at once.
+   */
+  sendRaw(frame: unknown): Promise<Ack | undefined>
   /** A slash command payload with a fresh response_url and trigger_id. */
   slashPayload(command: string, text: string, overrides?: Record<string, string>): Record<string, string>
-  /** Resolves once a Socket Mode client is connected and said hello to. */
+  /** Resolves once a Socket Mode client is connected, said hello to, and not told to disconnect. */
   connected(): Promise<void>
+  /**
+   * Sends a `disconnect` frame. Slack keeps a `warning` socket usable for about 10 s
+   * (`warningGraceMs`) and then closes it; for any other reason it closes the socket right away.
+   */
   disconnect(reason: string): void
+  /** Every Socket Mode connection, in the order opened. */
+  links: Link[]
+  /** Milliseconds since the fake started, on the clock of `links` and `at`. */
+  now(): number
   /** Messages in post order. */
   posted(): Message[]
   close(): Promise<void>
 }
 
-export async function startFakeSlack(): Promise<FakeSlack> {
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const warningGraceMs = options.warningGraceMs ?? 10_000
   const calls: ApiCall[] = []
   const messages = new Map<string, Message>()
   const ephemeral: ApiCall[] = []
@@ -79,7 +105,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const limits = new Map<string, { retryAfter: number; count: number }>()
   const responseUrls = new Map<string, { uses: number; createdAt: number }>()
   const pendingAcks = new Map<string, { sentAt: number; resolve: (a: Ack) => void }>()
+  const links: Link[] = []
+  /** The socket new envelopes go to: the newest one, even while it is retiring after a `warning`. */
   let ws: WebSocket | undefined
+  /** Sockets told to disconnect; `connected()` waits for one that is not. */
+  const retiring = new WeakSet<WebSocket>()
   let onConnect: Array<() => void> = []
   let tsCounter = 0
   const t0 = performance.now()
@@ -182,6 +212,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     if (!req.url?.startsWith('/link/')) return socket.destroy()
     wss.handleUpgrade(req, socket, head, (client) => {
       ws = client
+      const link: Link = { openedAt: performance.now() - t0, closedAt: undefined }
+      links.push(link)
+      client.on('close', () => {
+        link.closedAt = performance.now() - t0
+        if (ws === client) ws = undefined
+      })
       client.on('message', (data) => {
         const frame = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown }
         if (frame.envelope_id === undefined) return
@@ -209,6 +245,33 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       for (const fn of waiting) fn()
     })
   })
+  function deliver(frame: unknown): Promise<Ack | undefined> {
+    const socket = ws
+    if (socket === undefined) return Promise.reject(new Error('no Socket Mode client connected'))
+    const envelopeId = (frame as { envelope_id?: unknown } | null)?.envelope_id
+    if (typeof envelopeId !== 'string') {
+      socket.send(JSON.stringify(frame))
+      return Promise.resolve(undefined)
+    }
+    return new Promise<Ack>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // Slack: no ack within 3 seconds is a failed delivery.
+        if (pendingAcks.delete(envelopeId)) {
+          late.push(envelopeId)
+          reject(new Error(`envelope ${envelopeId} was not acknowledged within 3 s`))
+        }
+      }, 3_000)
+      pendingAcks.set(envelopeId, {
+        sentAt: performance.now(),
+        resolve: (ack) => {
+          clearTimeout(timer)
+          resolve(ack)
+        },
+      })
+      socket.send(JSON.stringify(frame))
+    })
+  }
+
   const { port, close: closeServer } = await listen(server)
   const baseUrl = `http://127.0.0.1:${port}`
 
@@ -225,35 +288,15 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       limits.set(method, { retryAfter: retryAfterSec, count })
     },
     send(type, payload, extra = {}) {
-      const socket = ws
-      if (socket === undefined) return Promise.reject(new Error('no Socket Mode client connected'))
-      const envelopeId = randomUUID()
-      return new Promise<Ack>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          // Slack: no ack within 3 seconds is a failed delivery.
-          if (pendingAcks.delete(envelopeId)) {
-            late.push(envelopeId)
-            reject(new Error(`envelope ${envelopeId} was not acknowledged within 3 s`))
-          }
-        }, 3_000)
-        pendingAcks.set(envelopeId, {
-          sentAt: performance.now(),
-          resolve: (ack) => {
-            clearTimeout(timer)
-            resolve(ack)
-          },
-        })
-        socket.send(
-          JSON.stringify({
-            envelope_id: envelopeId,
-            type,
-            accepts_response_payload: type !== 'events_api',
-            payload,
-            ...extra,
-          }),
-        )
-      })
+      return deliver({
+        envelope_id: randomUUID(),
+        type,
+        accepts_response_payload: type !== 'events_api',
+        payload,
+        ...extra,
+      }) as Promise<Ack>
     },
+    sendRaw: deliver,
     slashPayload(command, text, overrides = {}) {
       const id = randomUUID()
       responseUrls.set(id, { uses: 0, createdAt: Date.now() })
@@ -275,12 +318,24 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       }
     },
     connected() {
-      return ws !== undefined ? Promise.resolve() : new Promise((resolve) => onConnect.push(resolve))
+      return ws !== undefined && !retiring.has(ws)
+        ? Promise.resolve()
+        : new Promise((resolve) => onConnect.push(resolve))
     },
     disconnect(reason) {
-      ws?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake-applink' } }))
-      ws = undefined
+      const socket = ws
+      if (socket === undefined) return
+      retiring.add(socket)
+      socket.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake-applink' } }))
+      if (reason !== 'warning') {
+        ws = undefined
+        socket.close(1000, reason)
+        return
+      }
+      setTimeout(() => socket.close(1000, 'warning grace over'), warningGraceMs).unref()
     },
+    links,
+    now: () => performance.now() - t0,
     posted() {
       return [...messages.values()]
     },

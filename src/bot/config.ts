@@ -32,6 +32,17 @@ const schema = z.object({
   ),
   LOG_LEVEL: blank(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   REDIS_URL: text,
+  /** Where the embedded run journal lives (SQLite, one file). */
+  CHORUS_DATA_DIR: blank(z.string().default('.chorus')),
+  /** How long a shutdown waits for in-flight runs before leaving them to the next start. */
+  CHORUS_SHUTDOWN_GRACE_MS: blank(
+    z.coerce
+      .number({ message: 'CHORUS_SHUTDOWN_GRACE_MS must be a number of milliseconds, e.g. 10000' })
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(10_000),
+  ),
   /** Most model calls in flight across all runs. */
   CHORUS_CONCURRENCY: blank(
     z.coerce.number({ message: 'CHORUS_CONCURRENCY must be a number' }).int().min(1).max(256).default(16),

@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { SqliteStore } from '../../src/store/index.ts'
+import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai.ts'
+import { APP_TOKEN, BOT_TOKEN, type FakeSlack, type Message, startFakeSlack } from '../fakes/slack.ts'
+import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { promptCounts, sleep, slowAngles } from './helpers.ts'
+
+const cleanup: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn()
+})
+
+async function setup(handler: Parameters<typeof startFakeOpenAI>[0] = {}) {
+  const slack = await startFakeSlack()
+  const openai = await startFakeOpenAI(handler)
+  const scratch = scratchDir()
+  cleanup.push(
+    () => slack.close(),
+    () => openai.close(),
+    () => scratch.remove(),
+  )
+  const env = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: APP_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: openai.url,
+    CHORUS_MODEL: 'fake',
+    CHORUS_CONCURRENCY: '32',
+  }
+  const procs: ChorusProcess[] = []
+  cleanup.push(() => {
+    for (const p of procs) p.kill('SIGKILL')
+  })
+  const start = async (extra: Record<string, string> = {}) => {
+    const proc = await startChorus({ ...env, ...extra }, scratch.dir)
+    procs.push(proc)
+    return proc
+  }
+  return { slack, openai, scratch, start }
+}
+
+const statusOf = (text: string) => /: (working|first result|done|failed|stopped)$/.exec(text)?.[1]
+/** The sections under the title and its context lines: what the message says, progress aside. */
+const body = (entry: { blocks: unknown[] }) =>
+  JSON.stringify(
+    (entry.blocks as Array<{ type: string; text?: { text: string } }>)
+      .filter((b) => b.type === 'section')
+      .slice(1)
+      .map((b) => b.text?.text),
+  )
+
+function expectOneFirstAndOneFinal(message: Message): void {
+  const statuses = message.history.map((h) => statusOf(h.text))
+  expect(statuses.at(-1)).toBe('done')
+  expect(statuses.filter((s) => s === 'done')).toHaveLength(1)
+  const firsts = new Set(message.history.filter((h) => statusOf(h.text) === 'first result').map(body))
+  expect(firsts.size).toBeLessThanOrEqual(1)
+  // Never back to an earlier state once a later one was shown.
+  const order = ['working', 'first result', 'done']
+  const ranks = statuses.map((s) => order.indexOf(s ?? ''))
+  expect(ranks).toEqual([...ranks].sort((a, b) => a - b))
+}
+
+describe('Slack runs survive the process (real child processes, SQLite journal)', () => {
+  it('kill -9 with 20 runs in flight: after a restart each gets one first and one final, no step is called twice', async () => {
+    const model = slowAngles()
+    const { slack, openai, start } = await setup({ handler: model.handler })
+    const chorus = await start()
+    for (let i = 0; i < 20; i++) {
+      await slack.send('slash_commands', slack.slashPayload('/brainstorm', `topic ${i}`))
+    }
+    // Every run has its fast angles answered and journaled; the slow ones hang at the model.
+    await expect
+      .poll(() => openai.requests.filter((r) => r.answered).length, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(32)
+    await sleep(300)
+    const answeredBefore = new Set(openai.requests.filter((r) => r.answered).map((r) => r.prompt))
+    const firstsBefore = slack.posted().filter((m) => statusOf(m.text) === 'first result').length
+    chorus.kill('SIGKILL')
+    await chorus.exited
+    expect(slack.posted()).toHaveLength(20)
+    expect(slack.posted().every((m) => statusOf(m.text) !== 'done')).toBe(true)
+    expect(firstsBefore).toBeGreaterThan(0)
+
+    model.release()
+    const again = await start()
+    const resumed = again.logs.find((l) => l.msg === 'journal.resumed')
+    expect(resumed?.resumed).toBe(20)
+    await expect
+      .poll(() => slack.posted().filter((m) => statusOf(m.text) === 'done').length, { timeout: 20_000 })
+      .toBe(20)
+    expect(slack.posted()).toHaveLength(20)
+    expect(slack.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(20)
+    for (const message of slack.posted()) expectOneFirstAndOneFinal(message)
+    const counts = promptCounts(openai.requests)
+    for (const prompt of answeredBefore) expect(counts.get(prompt), prompt).toBe(1)
+  }, 60_000)
+
+  it('SIGTERM: runs that fit in the grace finish, the rest say they continue and do after the next start', async () => {
+    const model = slowAngles()
+    const { slack, start, scratch } = await setup({ handler: model.handler })
+    const chorus = await start({ CHORUS_SHUTDOWN_GRACE_MS: '800' })
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'quick --angles 2'))
+    for (let i = 0; i < 4; i++)
+      await slack.send('slash_commands', slack.slashPayload('/brainstorm', `slow ${i}`))
+    await expect
+      .poll(() => slack.posted().filter((m) => statusOf(m.text) === 'done').length, { timeout: 5_000 })
+      .toBe(1)
+    await expect.poll(() => slack.posted().filter((m) => statusOf(m.text) === 'first result').length).toBe(4)
+    const t0 = performance.now()
+    chorus.kill('SIGTERM')
+    // A command arriving while it drains gets a clear word instead of silence.
+    await sleep(100)
+    const draining = await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'too late'))
+    expect(JSON.stringify(draining.payload)).toContain('restarting')
+    const exit = await chorus.exited
+    expect(exit.code).toBe(0)
+    expect(performance.now() - t0).toBeLessThan(5_000)
+    const waiting = slack.posted().filter((m) => statusOf(m.text) !== 'done')
+    expect(waiting).toHaveLength(4)
+    for (const m of waiting) expect(JSON.stringify(m.blocks)).toContain('continue in a moment')
+
+    const journal = new SqliteStore(`${scratch.dir}/.chorus/chorus.db`)
+    expect(await journal.unfinished()).toHaveLength(4)
+    await journal.close()
+
+    model.release()
+    await start()
+    await expect
+      .poll(() => slack.posted().filter((m) => statusOf(m.text) === 'done').length, { timeout: 15_000 })
+      .toBe(5)
+    expect(slack.posted()).toHaveLength(5)
+    for (const message of slack.posted()) expectOneFirstAndOneFinal(message)
+    for (const m of slack.posted()) expect(JSON.stringify(m.blocks)).not.toContain('continue in a moment')
+  }, 60_000)
+
+  it('runs a command redelivered after a restart only once', async () => {
+    const { slack, start } = await setup({ handler: () => ({ text: '- **idea**' }) })
+    const chorus = await start()
+    const payload = slack.slashPayload('/brainstorm', 'lunch --angles 2')
+    await slack.send('slash_commands', payload)
+    await expect.poll(() => statusOf(slack.posted()[0]?.text ?? ''), { timeout: 5_000 }).toBe('done')
+    chorus.kill('SIGKILL')
+    await chorus.exited
+    await start()
+    const ack = await slack.send('slash_commands', payload)
+    expect(ack.ms).toBeLessThan(3_000)
+    await sleep(500)
+    expect(slack.posted()).toHaveLength(1)
+  }, 30_000)
+})
+
+export type { FakeOpenAI, FakeSlack }

@@ -1,0 +1,104 @@
+/**
+ * Chorus as a real child process (`node src/main.ts`), for tests that kill it: JSON log lines are
+ * collected from stdout, and the process can be killed with any signal.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
+
+export interface LogLine {
+  msg: string
+  level: number
+  [key: string]: unknown
+}
+
+export interface ChorusProcess {
+  child: ChildProcess
+  logs: LogLine[]
+  stderr: string[]
+  /** Resolves with the first log line (past or future) that matches; rejects after `timeoutMs`. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  kill(signal: NodeJS.Signals): void
+}
+
+/** A scratch working directory (holding `.chorus/`), removed by `remove`. */
+export function scratchDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'chorus-proc-'))
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Starts Chorus with exactly `env` (plus PATH), in `cwd`; resolves once its journal has been resumed. */
+export async function startChorus(env: Record<string, string>, cwd: string): Promise<ChorusProcess> {
+  const child = spawn(process.execPath, [MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const logs: LogLine[] = []
+  const stderr: string[] = []
+  const waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = []
+  let buffered = ''
+  child.stdout?.setEncoding('utf8')
+  child.stdout?.on('data', (chunk: string) => {
+    buffered += chunk
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const raw of lines) {
+      if (raw.trim() === '') continue
+      let line: LogLine
+      try {
+        line = JSON.parse(raw) as LogLine
+      } catch {
+        line = { msg: raw, level: 30 }
+      }
+      logs.push(line)
+      for (const w of [...waiters]) {
+        if (!w.match(line)) continue
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(line)
+      }
+    }
+  })
+  child.stderr?.setEncoding('utf8')
+  child.stderr?.on('data', (chunk: string) => stderr.push(chunk))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  const proc: ChorusProcess = {
+    child,
+    logs,
+    stderr,
+    waitForLog(match, timeoutMs = 15_000) {
+      const seen = logs.find(match)
+      if (seen !== undefined) return Promise.resolve(seen)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.join('')}`))
+        }, timeoutMs)
+        waiters.push({
+          match,
+          resolve: (line) => {
+            clearTimeout(timer)
+            resolve(line)
+          },
+        })
+      })
+    },
+    exited,
+    kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    },
+  }
+  await Promise.race([
+    proc.waitForLog((l) => l.msg === 'journal.resumed', 20_000),
+    exited.then(({ code }) => {
+      throw new Error(`Chorus exited with ${code} before it was ready: ${stderr.join('')}`)
+    }),
+  ])
+  return proc
+}

@@ -1,7 +1,8 @@
 /**
  * A fake Discord on 127.0.0.1 for the real discord.js: REST (`/gateway/bot`, interaction callbacks,
  * webhook edits and follow-ups, command registration, rate-limit headers and injectable 429s) and a
- * gateway WebSocket (HELLO, IDENTIFY → READY, heartbeats, INTERACTION_CREATE). It enforces the
+ * gateway WebSocket (HELLO, IDENTIFY → READY, heartbeats, INTERACTION_CREATE, also with fields
+ * removed or overridden as Discord has shipped them). It enforces the
  * 3-second first-response rule (10062), one response per interaction (40060), the 15-minute token
  * (50027) and the message limits (50035), and records every request with its time.
  */
@@ -49,6 +50,11 @@ export interface FakeDiscord {
     options: Array<{ name: string; type: number; value: unknown }>,
     user?: string,
   ): { id: string; token: string }
+  /**
+   * Dispatches an INTERACTION_CREATE for `/brainstorm topic:lunch` after `mutate` has removed or
+   * overridden fields of its `d` (`delete d.entitlements`); returns the id and token it was built with.
+   */
+  rawInteraction(mutate: (d: Record<string, unknown>) => void): { id: string; token: string }
   /** Dispatches a click on a button of a message. */
   click(customId: string, messageId: string, user?: string): { id: string; token: string }
   /** Every call for one interaction (callback and webhook), in order. */
@@ -251,6 +257,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     data: Record<string, unknown>,
     name: string,
     extra: Record<string, unknown> = {},
+    mutate: (d: Record<string, unknown>) => void = () => {},
   ): { id: string; token: string } {
     const id = nextId()
     const token = randomBytes(24).toString('base64url')
@@ -264,7 +271,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     }
     interactions.set(id, interaction)
     byToken.set(token, interaction)
-    dispatch('INTERACTION_CREATE', {
+    const d: Record<string, unknown> = {
       id,
       application_id: APP_ID,
       type,
@@ -292,7 +299,9 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       context: 0,
       attachment_size_limit: 10_485_760,
       ...extra,
-    })
+    }
+    mutate(d)
+    dispatch('INTERACTION_CREATE', d)
     return { id, token }
   }
 
@@ -335,6 +344,16 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     ready: () => (isReady ? Promise.resolve() : new Promise((resolve) => readyWaiters.push(resolve))),
     command(name, options, who = 'alice') {
       return create(2, { id: '900000000000000000', name, type: 1, options }, who)
+    },
+    rawInteraction(mutate) {
+      const options = [{ name: 'topic', type: 3, value: 'lunch' }]
+      return create(
+        2,
+        { id: '900000000000000000', name: 'brainstorm', type: 1, options },
+        'alice',
+        {},
+        mutate,
+      )
     },
     click(customId, messageId, who = 'bob') {
       const original = [...interactions.values()]

@@ -151,4 +151,119 @@ describe('Slack runs survive the process (real child processes, SQLite journal)'
   }, 30_000)
 })
 
-export type { FakeOpenAI, FakeSlack }
+/** A click on one of a reply's buttons, as Slack sends it over Socket Mode. */
+function click(slack: FakeSlack, message: Message, actionId: 'chorus_stop' | 'chorus_retry', who = 'grace') {
+  // A message that never had this button (the abandoned one) is clicked through its Retry's run id.
+  const value = buttonValue(
+    message,
+    actionId === 'chorus_stop' && !everHad(message, actionId) ? 'chorus_retry' : actionId,
+  )
+  const responseUrl = slack.slashPayload('/x', '').response_url as string
+  return slack.send('interactive', {
+    type: 'block_actions',
+    user: { id: 'U2', name: who, username: who, team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    trigger_id: `${Date.now()}.1`,
+    team: { id: 'T1', domain: 'fake' },
+    channel: { id: message.channel, name: 'general' },
+    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
+    message: { ts: message.ts, text: message.text, type: 'message' },
+    response_url: responseUrl,
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'b',
+        type: 'button',
+        value,
+        action_ts: '1700000001.000001',
+        text: { type: 'plain_text', text: actionId },
+      },
+    ],
+  })
+}
+
+/** The run id behind a button of the message (or of its last version that had one). */
+function buttonValue(message: Message, actionId: string): string {
+  for (const entry of [...message.history].reverse()) {
+    const found = JSON.stringify(entry.blocks).match(
+      new RegExp(`"action_id":"${actionId}","value":"([^"]+)"`),
+    )
+    if (found?.[1] !== undefined) return found[1]
+  }
+  throw new Error(`no ${actionId} button on ${message.ts}`)
+}
+
+const everHad = (m: Message, actionId: string) =>
+  m.history.some((h) => JSON.stringify(h.blocks).includes(`"action_id":"${actionId}"`))
+const hasButton = (m: Message, actionId: string) =>
+  JSON.stringify(m.blocks).includes(`"action_id":"${actionId}"`)
+
+describe('Stop and Retry tell the truth across restarts', () => {
+  it('on a resumed run, a finished run and an abandoned run', async () => {
+    const model = slowAngles()
+    const { slack, start, scratch } = await setup({ handler: model.handler })
+    // An abandoned run: journaled two hours ago by a process that died; its message still says working.
+    const posted = await fetch(`${slack.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BOT_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'C1', text: 'Brainstorm: old: working', blocks: [] }),
+    }).then((r) => r.json() as Promise<{ ts: string }>)
+    const journal = new SqliteStore(`${scratch.dir}/.chorus/chorus.db`)
+    await journal.create({
+      id: 'old-run',
+      command: 'brainstorm',
+      input: { topic: 'old', angles: 2 },
+      user: 'ada',
+      target: { platform: 'slack', channel: 'C1', ts: posted.ts },
+      createdAt: Date.now() - 2 * 60 * 60_000,
+    })
+    await journal.close()
+
+    const chorus = await start()
+    const abandoned = slack.messages.get(posted.ts) as Message
+    await expect.poll(() => statusOf(abandoned.text)).toBe('failed')
+    expect(JSON.stringify(abandoned.blocks)).toContain('could not be finished in time')
+    expect(hasButton(abandoned, 'chorus_retry')).toBe(true)
+
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'resumed one'))
+    await expect.poll(() => slack.posted().filter((m) => statusOf(m.text) === 'first result').length).toBe(1)
+    chorus.kill('SIGKILL')
+    await chorus.exited
+    await start()
+    const resumed = slack.posted().find((m) => m.text.includes('resumed one')) as Message
+
+    // Stop on the resumed run: it stops, says by whom, and offers Retry.
+    await click(slack, resumed, 'chorus_stop')
+    await expect.poll(() => statusOf(resumed.text)).toBe('stopped')
+    expect(JSON.stringify(resumed.blocks)).toContain('Stopped by grace')
+    expect(hasButton(resumed, 'chorus_retry')).toBe(true)
+    expect(hasButton(resumed, 'chorus_stop')).toBe(false)
+
+    // Stop on runs that ended: "already finished", and only then.
+    const before = slack.responses.length
+    await click(slack, resumed, 'chorus_stop')
+    await click(slack, abandoned, 'chorus_stop')
+    await expect.poll(() => slack.responses.length).toBe(before + 2)
+    for (const r of slack.responses.slice(before)) expect(r.body.text).toBe('That run has already finished.')
+
+    // Retry on the stopped and on the abandoned run: each runs again, as a new message, for whoever pressed it.
+    model.release()
+    await click(slack, resumed, 'chorus_retry', 'linus')
+    await click(slack, abandoned, 'chorus_retry', 'linus')
+    await expect
+      .poll(() => slack.posted().filter((m) => statusOf(m.text) === 'done').length, { timeout: 10_000 })
+      .toBe(2)
+    const retried = slack.posted().filter((m) => statusOf(m.text) === 'done')
+    expect(retried.map((m) => m.text).sort()).toEqual([
+      'Brainstorm: old: done',
+      'Brainstorm: resumed one: done',
+    ])
+    for (const m of retried) expect(JSON.stringify(m.blocks)).toContain('Asked by linus')
+    // The old messages keep their ending; nothing else changed them.
+    expect(statusOf(resumed.text)).toBe('stopped')
+    expect(statusOf(abandoned.text)).toBe('failed')
+  }, 60_000)
+})
+
+export type { FakeOpenAI }

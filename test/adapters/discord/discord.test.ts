@@ -111,6 +111,42 @@ describe('Discord, with the real discord.js', () => {
       .toContain('Stopped by bob')
   })
 
+  it('after Stop, offers Retry; a second Stop says it already finished; Retry runs it again for the clicker', async () => {
+    let hang = true
+    const { discord } = await setup((body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      if (hang) return { hang: true }
+      return { text: angle === undefined ? '1. **Merged idea**' : `- **${angle} idea**` }
+    })
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => JSON.stringify(discord.original(token) ?? {})).toContain('chorus:stop:')
+    const original = discord.originalId(token) as string
+    const stopId = /"custom_id":"(chorus:stop:[^"]+)"/.exec(
+      JSON.stringify(discord.original(token)),
+    )?.[1] as string
+    discord.click(stopId, original, 'bob')
+    await expect.poll(() => embedText(discord.original(token))).toContain('Stopped by bob')
+    const retryId = /"custom_id":"(chorus:retry:[^"]+)"/.exec(JSON.stringify(discord.original(token)))?.[1]
+    expect(retryId).toBe(stopId.replace('stop', 'retry'))
+    expect(JSON.stringify(discord.original(token))).not.toContain('chorus:stop:')
+
+    const again = discord.click(stopId, original, 'bob')
+    await expect
+      .poll(
+        () =>
+          discord.callsFor(again.token).find((c) => c.method === 'POST' && c.path.includes('/webhooks/'))
+            ?.body,
+      )
+      .toMatchObject({ content: 'That run has already finished.', flags: 64 })
+
+    hang = false
+    const retry = discord.click(retryId as string, original, 'carol')
+    await expect.poll(() => discord.callsFor(retry.token)[0]?.body).toMatchObject({ type: 5 })
+    await expect.poll(() => isFinal(discord, retry.token), { timeout: 5_000 }).toBe(true)
+    expect(embedText(discord.original(retry.token))).toContain('Asked by carol')
+    expect(embedText(discord.original(token))).toContain('Stopped by bob')
+  })
+
   it('sends hostile output with mentions disabled on every message', async () => {
     const { discord } = await setup(() => ({
       text: '@everyone @here <@123456789012345678> <@&987654321098765432> **bold** _it_',

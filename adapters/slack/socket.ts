@@ -121,8 +121,8 @@ export function guardSocketMode(client: SocketModeClient, log: Logger): void {
     data: string | ArrayBuffer,
     isBinary: boolean,
   ) => {
-    // A retiring socket is already being replaced.
-    if (from !== undefined) return
+    // A retiring socket is already being replaced; a stopped client stays stopped.
+    if (from !== undefined || internals.shuttingDown) return
     const old = internals.websocket
     if (reason === FINAL_REASON || !internals.autoReconnectEnabled || old === undefined)
       return run(data, isBinary)
@@ -138,6 +138,7 @@ export function guardSocketMode(client: SocketModeClient, log: Logger): void {
         for (const socket of retiring) socket.disconnect()
       })
       .catch((error: unknown) => {
+        if (internals.shuttingDown) return
         log.error({ err: error, reason }, 'slack.socket_replace_failed')
         // Hand reconnection back to the client if nothing is left open.
         if (!internals.websocket?.isActive() && ![...retiring].some((s) => s.isActive()))

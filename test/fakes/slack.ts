@@ -50,6 +50,10 @@ export interface Link {
 export interface FakeSlackOptions {
   /** How long a socket stays usable after a `warning` disconnect before the server closes it. */
   warningGraceMs?: number
+  /** Delays each `apps.connections.open` answer (a slow Web API). */
+  openDelayMs?: number
+  /** Delays the `hello` on each new socket (Slack sends it once the link is set up). */
+  helloDelayMs?: number
 }
 
 export interface FakeSlack {
@@ -95,7 +99,7 @@ export interface FakeSlack {
 }
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
-  const warningGraceMs = options.warningGraceMs ?? 10_000
+  const { warningGraceMs = 10_000, openDelayMs = 0, helloDelayMs = 0 } = options
   const calls: ApiCall[] = []
   const messages = new Map<string, Message>()
   const ephemeral: ApiCall[] = []
@@ -139,10 +143,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (method === 'apps.connections.open') {
       if (token !== APP_TOKEN) return json(res, 200, { ok: false, error: 'invalid_auth' })
       const { port } = server.address() as AddressInfo
-      return json(res, 200, {
-        ok: true,
-        url: `ws://127.0.0.1:${port}/link/?ticket=${randomUUID()}&app_id=A1`,
-      })
+      const body = { ok: true, url: `ws://127.0.0.1:${port}/link/?ticket=${randomUUID()}&app_id=A1` }
+      setTimeout(() => json(res, 200, body), openDelayMs)
+      return
     }
     if (token !== BOT_TOKEN) return json(res, 200, { ok: false, error: 'invalid_auth' })
     switch (method) {
@@ -232,17 +235,20 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         acks.push(ack)
         pending.resolve(ack)
       })
-      client.send(
-        JSON.stringify({
-          type: 'hello',
-          connection_info: { app_id: 'A1' },
-          num_connections: 1,
-          debug_info: { host: 'fake-applink', build_number: 1, approximate_connection_time: 3600 },
-        }),
-      )
-      const waiting = onConnect
-      onConnect = []
-      for (const fn of waiting) fn()
+      setTimeout(() => {
+        if (client.readyState !== client.OPEN) return
+        client.send(
+          JSON.stringify({
+            type: 'hello',
+            connection_info: { app_id: 'A1' },
+            num_connections: 1,
+            debug_info: { host: 'fake-applink', build_number: 1, approximate_connection_time: 3600 },
+          }),
+        )
+        const waiting = onConnect
+        onConnect = []
+        for (const fn of waiting) fn()
+      }, helloDelayMs)
     })
   })
   function deliver(frame: unknown): Promise<Ack | undefined> {

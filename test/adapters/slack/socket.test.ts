@@ -51,7 +51,7 @@ async function setup(options: FakeSlackOptions = {}) {
   const handle = await startSlack(bot, config, { receiver, clientOptions })
   cleanup.push(() => handle.stop())
   await slack.connected()
-  return { slack, lines }
+  return { slack, lines, stop: () => handle.stop() }
 }
 
 /** A normal command: acknowledged in time and answered to the end. */
@@ -154,6 +154,29 @@ describe('Socket Mode disconnects', () => {
     await new Promise((r) => setTimeout(r, 500))
     expect(slack.links.filter((l) => l.closedAt === undefined)).toHaveLength(1)
     expect(slack.calls.filter((c) => c.method === 'apps.connections.open')).toHaveLength(2)
+    expect(escaped).toEqual([])
+  })
+
+  it.each<[string, FakeSlackOptions, (slack: FakeSlack) => Promise<unknown>]>([
+    [
+      'while the replacement is being asked for',
+      { openDelayMs: 400 },
+      (slack) =>
+        expect.poll(() => slack.calls.filter((c) => c.method === 'apps.connections.open').length).toBe(2),
+    ],
+    [
+      'while the replacement waits for hello',
+      { helloDelayMs: 400 },
+      (slack) => expect.poll(() => slack.links.length).toBe(2),
+    ],
+  ])('leaves no socket open when stopped %s', async (_, options, until) => {
+    const { slack, lines, stop } = await setup(options)
+    slack.disconnect('warning')
+    await until(slack)
+    await stop()
+    await new Promise((r) => setTimeout(r, 1_500))
+    expect(slack.links.filter((l) => l.closedAt === undefined)).toHaveLength(0)
+    expect(lines.filter((l) => l.msg === 'slack.socket_replace_failed')).toEqual([])
     expect(escaped).toEqual([])
   })
 

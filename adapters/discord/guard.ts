@@ -75,6 +75,7 @@ const RawInteraction = z
  * answered with an ephemeral explanation instead of throwing inside discord.js' gateway handler.
  */
 export function guardInteractions(client: Client, log: Logger, rest: REST = client.rest): void {
+  if (guarded.has(client)) return
   const action = (client as unknown as { actions?: { InteractionCreate?: Action } }).actions
     ?.InteractionCreate
   if (typeof action?.handle !== 'function')
@@ -98,7 +99,11 @@ export function guardInteractions(client: Client, log: Logger, rest: REST = clie
       log.error({ ...fields, err: error }, 'discord.interaction_failed')
     }
   }
+  guarded.add(client)
 }
+
+/** Clients already guarded: a second call would validate and explain each frame twice. */
+const guarded = new WeakSet<Client>()
 
 function explain(rest: REST, log: Logger, data: unknown): void {
   const { id, token } = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>

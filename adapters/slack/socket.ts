@@ -53,6 +53,7 @@ const SECRET_KEYS = new Set(['token', 'response_url'])
  * and a `disconnect` opens the replacement socket at once while the old one keeps serving.
  */
 export function guardSocketMode(client: SocketModeClient, log: Logger): void {
+  if (guarded.has(client)) return
   const internals = client as unknown as Internals
   for (const name of ['onWebSocketMessage', 'send', 'start'] as const) {
     if (typeof internals[name] !== 'function')
@@ -174,7 +175,11 @@ export function guardSocketMode(client: SocketModeClient, log: Logger): void {
   internals.on('disconnecting', () => {
     for (const socket of retiring) socket.disconnect()
   })
+  guarded.add(client)
 }
+
+/** Clients already guarded: a second call would stack a second handler on each frame. */
+const guarded = new WeakSet<object>()
 
 function redacted(text: string, frame: unknown): string {
   if (typeof frame !== 'object' || frame === null) return text

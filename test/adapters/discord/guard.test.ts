@@ -26,6 +26,8 @@ async function setup() {
   const bot = await Bot.create({ config, model, logger: log })
   const handle = await startDiscord(bot, config)
   cleanup.push(() => handle.stop())
+  // Twice, as startDiscord may already guard its client: the second call is a no-op.
+  guardInteractions(handle.client, log)
   guardInteractions(handle.client, log)
   await discord.ready()
   return { discord, lines }

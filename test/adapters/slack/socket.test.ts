@@ -46,6 +46,8 @@ async function setup(options: FakeSlackOptions = {}) {
     logLevel: LogLevel.ERROR,
     installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
   })
+  // Twice, as a test receiver may be guarded here and again by the app: the second call is a no-op.
+  guardSocketMode(receiver.client, log)
   guardSocketMode(receiver.client, log)
   const clientOptions = { retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 50 } }
   const handle = await startSlack(bot, config, { receiver, clientOptions })

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { SqliteStore } from './sqlite.ts'
 import type { RunStore } from './types.ts'
 
+export { RedisStore } from './redis.ts'
 export { SqliteStore } from './sqlite.ts'
 export type {
   DeliveredView,

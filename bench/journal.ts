@@ -112,12 +112,12 @@ async function resumeTime(file: string): Promise<{ resumeMs: number; shownMs: nu
   const store = new SqliteStore(file)
   const bot = await Bot.create({ config: loadConfig({}), model, logger: pino({ level: 'silent' }), store })
   bot.attach(platform)
-  const { resumed } = await bot.resume()
+  await bot.resume()
   const resumeMs = performance.now() - t0
   await done
   const shownMs = performance.now() - t0
-  for (const r of resumed) r.cancel('bench')
-  await Promise.allSettled(resumed.map((r) => r.done))
+  for (let i = 0; i < 20; i++) bot.get(`unfinished-${i}`)?.cancel('bench')
+  await Promise.allSettled(Array.from({ length: 20 }, (_, i) => bot.settled(`unfinished-${i}`)))
   await store.close()
   return { resumeMs, shownMs }
 }

@@ -47,11 +47,8 @@ export async function dispatchLine(argv: string[]): Promise<void> {
       ...(discord === undefined ? [] : [await discord.startDiscord(bot, config)]),
     ]
     const t0 = performance.now()
-    const { resumed, abandoned, ended } = await bot.resume()
-    logger.info(
-      { resumed: resumed.length, abandoned, ended, ms: Math.round(performance.now() - t0) },
-      'journal.resumed',
-    )
+    const { queued } = await bot.resume()
+    logger.info({ resumed: queued, ms: Math.round(performance.now() - t0) }, 'journal.resumed')
     let stopping = false
     const shutdown = async (signal: string): Promise<void> => {
       if (stopping) {

@@ -13,6 +13,7 @@ import type { Logger } from 'pino'
 import { type Bot, type Config, DRAINING_MESSAGE } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
+import { guardInteractions } from './guard.ts'
 import { RETRY_PREFIX, STOP_PREFIX } from './render.ts'
 import { DiscordSink } from './sink.ts'
 
@@ -49,6 +50,8 @@ export async function startDiscord(
     // Discord's default for interactions pings users; Chorus never pings anyone.
     allowedMentions: NO_MENTIONS,
   })
+  // A malformed INTERACTION_CREATE must not kill the process (discord.js throws in its socket handler).
+  guardInteractions(client, log)
   bot.attach({
     name: 'discord',
     minIntervalMs: MIN_EDIT_MS,
@@ -130,7 +133,6 @@ function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction
       target: targetOf(interaction),
       placeholder: interaction.deferReply(),
     })
-    .then((run) => run.done)
     .catch(async (err: unknown) => {
       log.error({ err, interaction: interaction.id }, 'discord.command_failed')
       await ephemeral(log, interaction, 'Chorus hit an error; the details are in its log.')
@@ -166,14 +168,11 @@ function retry(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
   bot
     .retry(interaction.customId.slice(RETRY_PREFIX.length), by, targetOf(interaction), { placeholder })
     .then(async (outcome) => {
-      if (!outcome.ok) {
-        await placeholder.catch(() => undefined)
-        await interaction
-          .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
-          .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
-        return
-      }
-      await outcome.run.done
+      if (outcome.ok) return
+      await placeholder.catch(() => undefined)
+      await interaction
+        .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
+        .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
     })
     .catch((err: unknown) => log.error({ err }, 'discord.retry_failed'))
 }

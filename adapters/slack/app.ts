@@ -1,10 +1,16 @@
-import { App, type BlockButtonAction, type Logger as BoltLogger, LogLevel, type Receiver } from '@slack/bolt'
+import {
+  App,
+  type BlockButtonAction,
+  type Logger as BoltLogger,
+  LogLevel,
+  type Receiver,
+  SocketModeReceiver,
+} from '@slack/bolt'
 import type { WebClientOptions } from '@slack/web-api'
 import type { Logger } from 'pino'
 import {
   type AcceptRequest,
   type Bot,
-  type CommandRun,
   type Config,
   DRAINING_MESSAGE,
   type StopOutcome,
@@ -12,8 +18,8 @@ import {
 import type { SlackTarget } from '../../src/store/index.ts'
 import { slackMode } from './config.ts'
 import { RETRY_ACTION, STOP_ACTION } from './render.ts'
-import { postToResponseUrl } from './respond.ts'
 import { SlackSink } from './sink.ts'
+import { guardSocketMode } from './socket.ts'
 
 export interface SlackOptions {
   /** A ready receiver (tests shorten Socket Mode timeouts with their own). */
@@ -36,12 +42,22 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
     ...options.clientOptions,
   }
   const base = { token: mode.botToken, clientOptions, logger: boltLogger(log) }
+  // Built here rather than by bolt (which keeps its own private), so its socket can be guarded.
+  const receiver =
+    options.receiver ??
+    (mode.kind === 'socket'
+      ? new SocketModeReceiver({
+          appToken: mode.appToken,
+          logger: boltLogger(log),
+          installerOptions: { clientOptions },
+        })
+      : undefined)
   const app =
-    options.receiver !== undefined
-      ? new App({ ...base, receiver: options.receiver })
-      : mode.kind === 'socket'
-        ? new App({ ...base, appToken: mode.appToken, socketMode: true })
-        : new App({ ...base, signingSecret: mode.signingSecret })
+    receiver !== undefined
+      ? new App({ ...base, receiver })
+      : new App({ ...base, signingSecret: mode.kind === 'http' ? mode.signingSecret : '' })
+  // A malformed envelope or a disconnect must not kill the process or drop a command.
+  if (receiver instanceof SocketModeReceiver) guardSocketMode(receiver.client, log)
 
   bot.attach({
     name: 'slack',
@@ -151,11 +167,8 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       ...(threadTs === undefined ? {} : { threadTs }),
       responseUrl: body.response_url,
     })
-    if (!outcome.ok) {
+    if (!outcome.ok)
       await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.message })
-      return
-    }
-    watch(log, outcome.run, body.response_url)
   })
 
   app.error(async (error) => {
@@ -171,25 +184,11 @@ const STOP_REPLIES: Partial<Record<StopOutcome, string>> = {
 
 async function accept(bot: Bot, log: Logger, req: AcceptRequest): Promise<void> {
   try {
-    const run = await bot.accept(req)
-    watch(log, run, (req.target as SlackTarget).responseUrl)
+    await bot.accept(req)
   } catch (error) {
     log.error({ err: error }, 'slack.accept_failed')
     throw error
   }
-}
-
-/** A run whose reply failed in a way the sink could not explain gets a word through response_url. */
-function watch(log: Logger, run: CommandRun, responseUrl: string | undefined): void {
-  run.done.catch(async (error: unknown) => {
-    log.error({ err: error, runId: run.runId }, 'slack.run_failed')
-    if (responseUrl === undefined) return
-    await postToResponseUrl(responseUrl, {
-      response_type: 'ephemeral',
-      replace_original: false,
-      text: 'Chorus hit an error; the details are in its log.',
-    }).catch((e: unknown) => log.error({ err: e }, 'slack.explain_failed'))
-  })
 }
 
 /** Bolt's logger interface on top of pino; bolt's own chatter is kept at warn and above. */

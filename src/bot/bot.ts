@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { type AnyFlow, FairLimiter, type FlowEvent, type RunResult, runFlow } from '../engine/index.ts'
 import { createModel, type LanguageModel } from '../llm/index.ts'
-import type { ReplyTarget, RunRecord, RunStore } from '../store/index.ts'
+import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
+import type { NewRun, ReplyTarget, RunRecord, RunStore } from '../store/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import type { Config } from './config.ts'
 import { describeFailure } from './errors.ts'
@@ -62,7 +63,7 @@ export type StopOutcome =
   | 'finished'
   | 'unknown'
 
-export type RetryOutcome = { ok: true; run: CommandRun } | { ok: false; message: string }
+export type RetryOutcome = { ok: true; runId: string } | { ok: false; message: string }
 
 /** Per-step defaults: a model call that hangs is cut off, transient errors are retried. */
 const STEP_DEFAULTS = {
@@ -71,10 +72,14 @@ const STEP_DEFAULTS = {
 }
 /** A Slack reply older than this is not resumed after a restart: it is closed with a Retry button. */
 const RESUME_MAX_AGE_MS = 60 * 60_000
+/** A run picked up this soon after it was accepted is a fresh command, not a resumed one. */
+const FRESH_MS = 10_000
 /** A resumed run needs at least this long to be worth starting before its reply expires. */
 const RESUME_MIN_REMAINING_MS = 30_000
 /** Ended runs stay in the journal this long, so Retry and Stop can still find them. */
 const KEEP_ENDED_MS = 7 * 24 * 60 * 60_000
+/** Runs one process works at once; model calls are bounded separately by the limiter. */
+const DEFAULT_WORKER_RUNS = 200
 
 export const RESTART_NOTICE = 'Chorus is restarting; this run will continue in a moment.'
 export const DRAINING_MESSAGE = 'Chorus is restarting; try again in a few seconds.'
@@ -88,11 +93,13 @@ export class Bot {
   readonly config: Config
   readonly model: LanguageModel
   readonly logger: Logger
-  readonly limiter: FairLimiter
+  readonly limiter: Limiter
   readonly store: RunStore
+  readonly queue: RunQueue
   readonly #registered: Registered[]
   readonly #active = new Map<string, Live>()
   readonly #platforms = new Map<string, Platform>()
+  readonly #working = new Map<string, Promise<WorkOutcome>>()
   #accepting = true
 
   private constructor(
@@ -100,14 +107,15 @@ export class Bot {
     model: LanguageModel,
     logger: Logger,
     registered: Registered[],
-    store: RunStore,
+    parts: { store: RunStore; queue: RunQueue; limiter: Limiter },
   ) {
     this.config = config
     this.model = model
     this.logger = logger
-    this.limiter = new FairLimiter(config.CHORUS_CONCURRENCY)
+    this.limiter = parts.limiter
     this.#registered = registered
-    this.store = store
+    this.store = parts.store
+    this.queue = parts.queue
   }
 
   static async create(options: {
@@ -117,11 +125,27 @@ export class Bot {
     flowsDir?: string
     /** The run journal; default an in-memory one (nothing survives the process). */
     store?: RunStore
+    /** How accepted runs reach a worker; default this process. */
+    queue?: RunQueue
+    /** Bounds model calls in flight, fair between runs; default in this process (CHORUS_CONCURRENCY). */
+    limiter?: Limiter
   }): Promise<Bot> {
     const logger = options.logger ?? createLogger(options.config.LOG_LEVEL)
     const model = options.model ?? createModel(options.config)
-    const store = options.store ?? new SqliteStore(':memory:')
-    return new Bot(options.config, model, logger, await loadFlows(options.flowsDir), store)
+    const bot = new Bot(options.config, model, logger, await loadFlows(options.flowsDir), {
+      store: options.store ?? new SqliteStore(':memory:'),
+      queue: options.queue ?? new LocalQueue(),
+      limiter: options.limiter ?? new FairLimiter(options.config.CHORUS_CONCURRENCY),
+    })
+    // The embedded queue works every run in this process; with a shared queue the caller decides.
+    if (options.queue === undefined) await bot.startWorking()
+    return bot
+  }
+
+  /** Works queued runs in this process and obeys Stop requests from other processes. */
+  async startWorking(concurrency = DEFAULT_WORKER_RUNS): Promise<void> {
+    await this.queue.onStop((runId, by) => this.#active.get(runId)?.cancel(by))
+    await this.queue.work((runId) => this.work(runId), { concurrency })
   }
 
   get commands(): Command[] {
@@ -165,20 +189,18 @@ export class Bot {
     })
   }
 
-  /** Journals a platform command, then runs it. Resolves once it is journaled (ack after that). */
-  async accept(req: AcceptRequest): Promise<CommandRun> {
-    const record: RunRecord = {
+  /**
+   * Journals a platform command and queues it. Resolves once it is journaled and queued, so the
+   * platform can be acknowledged knowing the command cannot be lost.
+   */
+  async accept(req: AcceptRequest): Promise<{ runId: string }> {
+    const record: NewRun = {
       id: randomUUID(),
       command: req.command.name,
       input: req.input,
       user: req.user,
       target: req.target,
       createdAt: Date.now(),
-      status: 'running',
-      updatedAt: Date.now(),
-      delivered: [],
-      stoppedBy: undefined,
-      note: undefined,
     }
     await this.store.create(record)
     if (req.placeholder !== undefined) {
@@ -188,56 +210,86 @@ export class Bot {
         await this.store.finish(record.id, 'abandoned', { note: 'the platform refused the acknowledgement' })
         throw error
       }
-      record.delivered.push('placeholder')
       await this.store.markDelivered(record.id, 'placeholder')
     }
-    return this.#fromRecord(record, [])
+    await this.queue.enqueue(record.id)
+    return { runId: record.id }
   }
 
   /**
-   * Picks up every run the journal says is unfinished (after a crash, a deploy or a kill): finished
-   * steps are reused, the rest run, and the same reply is updated. Runs whose reply can no longer be
-   * made in time are closed with a note and marked abandoned.
+   * Queues every run the journal says is unfinished (after a crash, a deploy or a kill). Whichever
+   * worker takes one reuses its finished steps and updates the same reply (see `work`).
    */
-  async resume(): Promise<{ resumed: CommandRun[]; abandoned: number; ended: number }> {
-    const resumed: CommandRun[] = []
-    let abandoned = 0
-    let ended = 0
+  async resume(): Promise<{ queued: number }> {
     await this.store.prune(Date.now() - KEEP_ENDED_MS)
-    for (const record of await this.store.unfinished()) {
-      if (this.#active.has(record.id)) continue
+    const unfinished = await this.store.unfinished()
+    for (const record of unfinished) await this.queue.enqueue(record.id)
+    return { queued: unfinished.length }
+  }
+
+  /**
+   * Works one journaled run in this process: steps that already succeeded are not called again
+   * (their outputs come from the journal), the rest run, and the same reply is updated. Runs whose
+   * reply can no longer be made in time are closed with a note and marked abandoned.
+   */
+  work(runId: string): Promise<WorkOutcome> {
+    const working = this.#work(runId).finally(() => this.#working.delete(runId))
+    this.#working.set(runId, working)
+    return working
+  }
+
+  /** Settles when this process has finished working the run (at once if it is not working it). */
+  async settled(runId: string): Promise<void> {
+    await this.#working.get(runId)
+  }
+
+  async #work(runId: string): Promise<WorkOutcome> {
+    try {
+      const record = await this.store.get(runId)
+      if (record === undefined || record.status !== 'running' || this.#active.has(runId)) return 'done'
       const platform = this.#platforms.get(record.target.platform)
-      // A platform that is not configured now keeps its runs for a start that has it.
-      if (platform === undefined) continue
       const log = this.#log(record)
+      if (platform === undefined) {
+        log.error({ event: 'run.unavailable' }, `this process cannot answer on ${record.target.platform}`)
+        return 'unavailable'
+      }
+      if (!this.#accepting) return 'suspended'
       if (this.#find(record.command) === undefined) {
         await this.#abandon(
           record,
           `Chorus no longer has /${record.command}, so this run could not continue.`,
         )
-        abandoned++
-        continue
+        return 'done'
       }
       if (record.delivered.includes('final')) {
-        // The final reached the user just before the process died; only the journal missed it.
+        // The final reached the user just before a process died; only the journal missed it.
         await this.store.finish(record.id, 'completed')
-        ended++
-        continue
+        return 'done'
       }
       const now = Date.now()
       const remaining = platform.remainingMs(record.target, now)
-      const tooOld = remaining === undefined && now - record.createdAt > RESUME_MAX_AGE_MS
-      if (tooOld || (remaining !== undefined && remaining < RESUME_MIN_REMAINING_MS)) {
+      const age = now - record.createdAt
+      const tooOld = remaining === undefined && age > RESUME_MAX_AGE_MS
+      // A fresh command always starts (its deadline cuts it off with a clear word); a resumed one
+      // with too little time left is closed instead of being started to be cut off.
+      const tooLate =
+        remaining !== undefined && (remaining <= 0 || (age > FRESH_MS && remaining < RESUME_MIN_REMAINING_MS))
+      if (tooOld || tooLate) {
         log.warn({ event: 'run.abandoned', ageMs: now - record.createdAt, remaining }, 'run.abandoned')
         await this.#abandon(record, 'Chorus restarted and this run could not be finished in time.')
-        abandoned++
-        continue
+        return 'done'
       }
       const steps = await this.store.completedSteps(record.id)
-      log.info({ event: 'run.resumed', steps: steps.length, delivered: record.delivered }, 'run.resumed')
-      resumed.push(this.#fromRecord(record, steps))
+      if (steps.length > 0 || record.delivered.length > 1) {
+        log.info({ event: 'run.resumed', steps: steps.length, delivered: record.delivered }, 'run.resumed')
+      }
+      const run = this.#fromRecord(record, steps)
+      await run.done
+      return run.suspended ? 'suspended' : 'done'
+    } catch (err) {
+      this.logger.error({ err, runId }, 'run.crashed')
+      return 'done'
     }
-    return { resumed, abandoned, ended }
   }
 
   /** Stop, from any process: cancels a live run, or closes one that only the journal still has. */
@@ -250,6 +302,11 @@ export class Bot {
     const record = await this.store.get(runId)
     if (record === undefined) return 'unknown'
     if (record.status !== 'running') return 'finished'
+    // Another process works it: it cancels the run there, and its reply says who stopped it.
+    if (await this.queue.isActive(runId)) {
+      await this.queue.publishStop(runId, by)
+      return 'stopping'
+    }
     if (!(await this.store.finish(runId, 'stopped', { stoppedBy: by }))) return 'finished'
     await this.#close(record, { stoppedBy: by })
     return 'stopped'
@@ -270,14 +327,14 @@ export class Bot {
     if (command === undefined) return { ok: false, message: `Chorus no longer has /${record.command}.` }
     const parsed = this.#flow(command).input.safeParse(record.input)
     if (!parsed.success) return { ok: false, message: `That input no longer fits ${command.usage}.` }
-    const run = await this.accept({
+    const { runId: id } = await this.accept({
       command,
       input: parsed.data as Record<string, unknown>,
       user: by,
       target,
       ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
     })
-    return { ok: true, run }
+    return { ok: true, runId: id }
   }
 
   /**
@@ -308,7 +365,7 @@ export class Bot {
     return this.#active.size
   }
 
-  #fromRecord(record: RunRecord, steps: Array<{ step: string; call: number; value: unknown }>): CommandRun {
+  #fromRecord(record: RunRecord, steps: Array<{ step: string; call: number; value: unknown }>): Live {
     const platform = this.#platforms.get(record.target.platform)
     if (platform === undefined) throw new Error(`no platform '${record.target.platform}' attached`)
     const command = this.command(record.command)
@@ -355,7 +412,7 @@ export class Bot {
     resume?: Array<{ step: string; call: number; value: unknown }>
     delivered?: string[]
     offsetMs?: number
-  }): CommandRun {
+  }): Live {
     const flow = this.#flow(req.command)
     const { runId } = req
     const log = this.logger.child({ runId, flow: flow.name, platform: req.platform, user: req.user })

@@ -1,10 +1,11 @@
-import type { FairLimiter, UsageReport } from '../engine/index.ts'
+import type { UsageReport } from '../engine/index.ts'
 import type { LanguageModel, TextOptions } from '../llm/index.ts'
+import type { Limiter } from '../queue/index.ts'
 
 /** A model for one step: every call waits for the shared limiter (fair by run) and reports its usage. */
 export function stepModel(
   model: LanguageModel,
-  limiter: FairLimiter,
+  limiter: Limiter,
   runId: string,
   reportUsage: (u: UsageReport) => void,
 ): LanguageModel {

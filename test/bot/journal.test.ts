@@ -75,7 +75,7 @@ describe('the bot and its journal', () => {
       user: 'ada',
       target,
     })
-    await run.done
+    await bot.settled(run.runId)
     const record = await store.get(run.runId)
     expect(record).toMatchObject({ status: 'completed', user: 'ada', input: { topic: 'x', angles: 2 } })
     expect(record?.delivered).toEqual(expect.arrayContaining(['placeholder', 'first', 'final']))
@@ -101,9 +101,8 @@ describe('the bot and its journal', () => {
     await a.bot.shutdown(0)
     const fast = model(1)
     const b = await botOn(file, fast)
-    const { resumed } = await b.bot.resume()
-    expect(resumed.map((r) => r.runId)).toEqual([run.runId])
-    await resumed[0]?.done
+    expect(await b.bot.resume()).toEqual({ queued: 1 })
+    await b.bot.settled(run.runId)
     const views = b.shown.get('m1') ?? []
     expect(views.map((v) => v.status)).not.toContain('working')
     expect(views.at(-1)?.status).toBe('final')
@@ -146,9 +145,9 @@ describe('the bot and its journal', () => {
     await store.finish('failed-one', 'failed', { note: 'the model provider is unavailable' })
     const outcome = await bot.retry('failed-one', 'linus', target)
     if (!outcome.ok) throw new Error(outcome.message)
-    expect(outcome.run.runId).not.toBe('failed-one')
-    await outcome.run.done
-    expect(await store.get(outcome.run.runId)).toMatchObject({
+    expect(outcome.runId).not.toBe('failed-one')
+    await bot.settled(outcome.runId)
+    expect(await store.get(outcome.runId)).toMatchObject({
       status: 'completed',
       user: 'linus',
       input: { topic: 'again', angles: 2 },

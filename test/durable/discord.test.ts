@@ -93,4 +93,50 @@ describe('Discord runs survive the process (real child processes, SQLite journal
     const counts = promptCounts(openai.requests)
     for (const prompt of answeredBefore) expect(counts.get(prompt), prompt).toBe(1)
   }, 60_000)
+
+  it('five malformed INTERACTION_CREATE frames, then a command: the process is alive and answers', async () => {
+    const discord = await startFakeDiscord()
+    const openai = await startFakeOpenAI({ handler: () => ({ text: '- **idea**' }) })
+    const scratch = scratchDir()
+    cleanup.push(
+      () => discord.close(),
+      () => openai.close(),
+      () => scratch.remove(),
+    )
+    const chorus = await startChorus(
+      {
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_APP_ID: APP_ID,
+        DISCORD_API_URL: discord.api,
+        OPENAI_API_KEY: 'sk-test',
+        OPENAI_BASE_URL: openai.url,
+        CHORUS_MODEL: 'fake',
+      },
+      scratch.dir,
+    )
+    cleanup.push(() => chorus.kill('SIGKILL'))
+    const mutations: Array<(d: Record<string, unknown>) => void> = [
+      (d) => {
+        ;(d.data as Record<string, unknown>).options = { name: 'topic', type: 3, value: 'lunch' }
+      },
+      (d) => {
+        delete d.member
+        delete d.user
+      },
+      (d) => delete d.entitlements,
+      (d) => delete d.authorizing_integration_owners,
+      (d) => delete d.data,
+    ]
+    const bad = mutations.map((m) => discord.rawInteraction(m))
+    const { token } = discord.command('brainstorm', [
+      { name: 'topic', type: 3, value: 'lunch' },
+      { name: 'angles', type: 4, value: 2 },
+    ])
+    await expect.poll(() => statusOf(discord.original(token)), { timeout: 10_000 }).toBe('done')
+    expect(chorus.child.exitCode).toBeNull()
+    for (const b of bad) {
+      // Each malformed command got its one ephemeral explanation.
+      await expect.poll(() => discord.callsFor(b.token).length).toBe(1)
+    }
+  }, 30_000)
 })

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { SqliteStore } from '../../src/store/index.ts'
-import { type FakeOpenAI, startFakeOpenAI } from '../fakes/openai.ts'
+import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, type Message, startFakeSlack } from '../fakes/slack.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
 import { promptCounts, sleep, slowAngles } from './helpers.ts'
@@ -151,6 +151,36 @@ describe('Slack runs survive the process (real child processes, SQLite journal)'
   }, 30_000)
 })
 
+describe('no frame kills the process (npm start, real child process)', () => {
+  it('three malformed Socket Mode envelopes, then a command: a run in flight and the new one both finish', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    // The in-flight run's slow angles answer only once the bad frames have been sent.
+    const handler: Handler = async (body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      if (angle === undefined) return { text: '1. **Merged idea**' }
+      if (angle !== 'User pain') await gate
+      return { text: `- **${angle} idea**` }
+    }
+    const { slack, start } = await setup({ handler })
+    const chorus = await start()
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'in flight'))
+    await expect.poll(() => statusOf(slack.posted()[0]?.text ?? '')).toBe('first result')
+    await slack.sendRaw({ envelope_id: 'e1', type: 'events_api', accepts_response_payload: false })
+    await slack.sendRaw({ envelope_id: 'e2', type: 'events_api', payload: { type: 'event_callback' } })
+    await slack.sendRaw(null)
+    release()
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'after the bad frames --angles 2'))
+    await expect
+      .poll(() => slack.posted().filter((m) => statusOf(m.text) === 'done').length, { timeout: 10_000 })
+      .toBe(2)
+    expect(chorus.child.exitCode).toBeNull()
+    expect(chorus.logs.filter((l) => l.msg === 'slack.frame_malformed')).toHaveLength(3)
+  }, 30_000)
+})
+
 /** A click on one of a reply's buttons, as Slack sends it over Socket Mode. */
 function click(slack: FakeSlack, message: Message, actionId: 'chorus_stop' | 'chorus_retry', who = 'grace') {
   // A message that never had this button (the abandoned one) is clicked through its Retry's run id.
@@ -265,5 +295,3 @@ describe('Stop and Retry tell the truth across restarts', () => {
     expect(statusOf(abandoned.text)).toBe('failed')
   }, 60_000)
 })
-
-export type { FakeOpenAI }

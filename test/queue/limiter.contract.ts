@@ -3,6 +3,7 @@
  * (`limiter.test.ts`). Each case gets a fresh limiter from the factory.
  */
 import { describe, expect, it } from 'vitest'
+import { sleep } from '../../src/engine/index.ts'
 import type { Limiter } from '../../src/queue/index.ts'
 
 export interface TestLimiter extends Limiter {
@@ -14,8 +15,6 @@ export interface LimiterFactory {
   create(concurrency: number): Promise<TestLimiter>
   destroy(limiter: TestLimiter): Promise<void>
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void } {
   let resolve!: (value: T) => void

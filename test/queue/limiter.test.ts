@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { FairLimiter } from '../../src/engine/index.ts'
+import { FairLimiter, sleep } from '../../src/engine/index.ts'
 import { LimiterClosedError, RedisFairLimiter } from '../../src/queue/index.ts'
 import { deleteKeysUnder, keysUnder, TEST_REDIS_URL, testPrefix, testRedis } from '../support/redis.ts'
-import { deferred, limiterContract, sleep, until } from './limiter.contract.ts'
+import { deferred, limiterContract, until } from './limiter.contract.ts'
 
 const redis = testRedis()
 afterAll(async () => {
@@ -39,13 +39,28 @@ limiterContract('RedisFairLimiter', {
   },
 })
 
+/** Two limiters on one fresh prefix, each on its own connection (as two processes), closed and checked after. */
+async function twoProcesses(
+  options: { concurrency: number; leaseMs?: number },
+  body: (first: RedisFairLimiter, second: RedisFairLimiter) => Promise<void>,
+): Promise<void> {
+  const prefix = testPrefix()
+  const connection = testRedis()
+  const first = new RedisFairLimiter({ redis, prefix, ...options })
+  const second = new RedisFairLimiter({ redis: connection, prefix, ...options })
+  try {
+    await body(first, second)
+  } finally {
+    await first.close()
+    await second.close()
+    await connection.quit()
+    await expectNoKeysLeft(prefix)
+  }
+}
+
 describe('RedisFairLimiter across processes', () => {
   it('keeps two limiters on one prefix (two connections) within one concurrency together', async () => {
-    const prefix = testPrefix()
-    const a = new RedisFairLimiter({ redis, prefix, concurrency: 3 })
-    const other = testRedis()
-    const b = new RedisFairLimiter({ redis: other, prefix, concurrency: 3 })
-    try {
+    await twoProcesses({ concurrency: 3 }, async (a, b) => {
       let inFlight = 0
       let most = 0
       const job = (limiter: RedisFairLimiter, key: string, i: number) =>
@@ -59,20 +74,11 @@ describe('RedisFairLimiter across processes', () => {
         Array.from({ length: 30 }, (_, i) => [job(a, `a-${i % 3}`, i), job(b, `b-${i % 2}`, i)]).flat(),
       )
       expect(most).toBe(3)
-    } finally {
-      await a.close()
-      await b.close()
-      await other.quit()
-      await expectNoKeysLeft(prefix)
-    }
+    })
   })
 
   it("serves another process's run next while one run holds every slot", async () => {
-    const prefix = testPrefix()
-    const worker1 = new RedisFairLimiter({ redis, prefix, concurrency: 3 })
-    const other = testRedis()
-    const worker2 = new RedisFairLimiter({ redis: other, prefix, concurrency: 3 })
-    try {
+    await twoProcesses({ concurrency: 3 }, async (worker1, worker2) => {
       const starts: string[] = []
       const gates = Array.from({ length: 22 }, () => deferred())
       const job = (limiter: RedisFairLimiter, key: string, i: number) =>
@@ -92,20 +98,11 @@ describe('RedisFairLimiter across processes', () => {
       for (const gate of gates) gate.resolve()
       await Promise.all([...fanOut, ...small])
       expect(starts.filter((k) => k === 'B')).toHaveLength(2)
-    } finally {
-      await worker1.close()
-      await worker2.close()
-      await other.quit()
-      await expectNoKeysLeft(prefix)
-    }
+    })
   })
 
   it('gives a closed limiter’s slots back at once and rejects its waiting jobs', async () => {
-    const prefix = testPrefix()
-    const closing = new RedisFairLimiter({ redis, prefix, concurrency: 1, leaseMs: 60_000 })
-    const other = testRedis()
-    const staying = new RedisFairLimiter({ redis: other, prefix, concurrency: 1, leaseMs: 60_000 })
-    try {
+    await twoProcesses({ concurrency: 1, leaseMs: 60_000 }, async (closing, staying) => {
       void closing.run('a', () => new Promise(() => {}))
       await until(() => closing.active === 1)
       const dropped = closing.run('a', async () => 'never')
@@ -115,12 +112,7 @@ describe('RedisFairLimiter across processes', () => {
       await closing.close()
       await droppedRejects
       expect(await next).toBe('b ran')
-    } finally {
-      await closing.close()
-      await staying.close()
-      await other.quit()
-      await expectNoKeysLeft(prefix)
-    }
+    })
   })
 
   it("reclaims a killed process's slots once its lease expires, not before", async () => {

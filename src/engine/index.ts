@@ -12,7 +12,6 @@ export {
 export type { FlowEvent, FlowEventType } from './events.ts'
 export {
   type AnyFlow,
-  buildGraph,
   defineFlow,
   type Flow,
   FlowBuilder,
@@ -25,6 +24,7 @@ export {
   type StepOptions,
   type UsageReport,
 } from './flow.ts'
+export { buildGraph, type Graph } from './graph.ts'
 export { FairLimiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
 export type { RunResult, StepRecord, StepStatus } from './result.ts'

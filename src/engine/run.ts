@@ -1,31 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
+import { attempt, reasonOf } from './attempt.ts'
 import {
   CallLimitError,
   CancelledError,
   DeadlineExceededError,
   EngineError,
   FinalNotReachedError,
-  isTransient,
-  retryAfterOf,
-  StepTimeoutError,
   UpstreamFailedError,
 } from './errors.ts'
 import { EventLog, type FlowEvent } from './events.ts'
-import {
-  buildGraph,
-  type Flow,
-  type FlowServices,
-  type Graph,
-  type NodeDef,
-  type RetryPolicy,
-  type StepContext,
-  type StepOptions,
-  type UsageReport,
-} from './flow.ts'
+import type { Flow, FlowServices, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
 import { type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
+import { buildGraph, type Graph } from './graph.ts'
 import type { RunResult, StepRecord } from './result.ts'
-import { sleep } from './sleep.ts'
 
 export interface RunOptions {
   runId?: string
@@ -73,7 +61,6 @@ interface Invocation {
 }
 
 const DEFAULT_MAX_CALLS = 25
-const RETRY_DEFAULTS = { baseMs: 250, maxMs: 4_000, maxRetryAfterMs: 30_000 }
 
 /** Starts a flow run. Throws at once if the input or the graph is invalid; nothing has run then. */
 export function runFlow<S extends z.ZodType, R, F>(
@@ -222,58 +209,29 @@ class Run<R, F> {
     })
     const outcome: Promise<Outcome> = resumed
       ? Promise.resolve({ ok: true, value: this.#resumed.get(key) })
-      : this.#execute(inv)
-    outcome.then((o) => this.#settle(inv, o, resumed))
-  }
-
-  /** Runs one invocation with its timeout and retries; never rejects. */
-  async #execute(inv: Invocation): Promise<Outcome> {
-    const { node } = inv
-    const timeoutMs = node.options.timeoutMs ?? this.#options.defaults?.timeoutMs
-    const policy = retryPolicy(node.options.retries ?? this.#options.defaults?.retries)
-    const record = this.#records.get(node.name) as StepRecord
-    for (let attempt = 1; ; attempt++) {
-      record.attempts = attempt
-      const signal = inv.controller.signal
-      if (signal.aborted) return cancelledOutcome(signal.reason)
-      const tryController = new AbortController()
-      const onAbort = (): void => tryController.abort(signal.reason)
-      signal.addEventListener('abort', onAbort, { once: true })
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => tryController.abort(new StepTimeoutError(node.name, timeoutMs)), timeoutMs)
-      try {
-        const ctx = this.#context(node.name, attempt, tryController.signal)
-        const value = await raceAbort(node.fn, inv.payload, ctx, tryController.signal)
-        return { ok: true, value }
-      } catch (thrown) {
-        if (signal.aborted) return cancelledOutcome(signal.reason)
-        const error = tryController.signal.aborted ? tryController.signal.reason : thrown
-        if (attempt >= policy.attempts || !isTransient(error)) return { ok: false, error, cancelled: false }
-        const retryAfter = retryAfterOf(error)
-        if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)
-          return { ok: false, error, cancelled: false }
-        const delayMs = retryAfter ?? backoff(policy, attempt)
-        this.#emit({
-          type: 'step.retrying',
-          runId: this.runId,
+      : attempt({
           step: node.name,
-          attempt,
-          delayMs,
-          error,
-          at: this.#now(),
+          fn: node.fn,
+          payload,
+          signal: inv.controller.signal,
+          timeoutMs: node.options.timeoutMs ?? this.#options.defaults?.timeoutMs,
+          retries: node.options.retries ?? this.#options.defaults?.retries,
+          context: (n, signal) => this.#context(node.name, n, signal),
+          onAttempt: (n) => {
+            record.attempts = n
+          },
+          onRetry: (n, delayMs, error) =>
+            this.#emit({
+              type: 'step.retrying',
+              runId: this.runId,
+              step: node.name,
+              attempt: n,
+              delayMs,
+              error,
+              at: this.#now(),
+            }),
         })
-        try {
-          await sleep(delayMs, signal)
-        } catch {
-          return cancelledOutcome(signal.reason)
-        }
-      } finally {
-        if (timer !== undefined) clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-      }
-    }
+    outcome.then((o) => this.#settle(inv, o, resumed))
   }
 
   #context(step: string, attempt: number, signal: AbortSignal): StepContext {
@@ -445,38 +403,6 @@ class Run<R, F> {
   }
 }
 
-/** Calls the step and settles as soon as its signal aborts, even if the step ignores the signal. */
-function raceAbort(
-  fn: NodeDef['fn'],
-  payload: unknown,
-  ctx: StepContext,
-  signal: AbortSignal,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    const done = (): void => signal.removeEventListener('abort', onAbort)
-    let pending: unknown
-    try {
-      pending = fn(payload, ctx)
-    } catch (error) {
-      done()
-      reject(error)
-      return
-    }
-    Promise.resolve(pending).then(
-      (value) => {
-        done()
-        resolve(value)
-      },
-      (error: unknown) => {
-        done()
-        reject(error)
-      },
-    )
-  })
-}
-
 function callKey(step: string, call: number): string {
   return `${call}:${step}`
 }
@@ -484,30 +410,4 @@ function callKey(step: string, call: number): string {
 function failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
   if (fire.error instanceof UpstreamFailedError) return fire.error
   return new UpstreamFailedError(listener, fire.step, fire.error)
-}
-
-function cancelledOutcome(reason: unknown): Outcome {
-  return {
-    ok: false,
-    error: reason instanceof CancelledError ? reason : new CancelledError(reasonOf(reason)),
-    cancelled: true,
-  }
-}
-
-function reasonOf(reason: unknown): string {
-  if (reason instanceof CancelledError) return reason.reason
-  if (reason instanceof Error) return reason.message
-  return reason === undefined ? 'cancelled' : String(reason)
-}
-
-function retryPolicy(retries: StepOptions['retries']): Required<RetryPolicy> {
-  if (retries === undefined) return { attempts: 1, ...RETRY_DEFAULTS }
-  if (typeof retries === 'number') return { attempts: retries, ...RETRY_DEFAULTS }
-  return { ...RETRY_DEFAULTS, ...retries }
-}
-
-/** Exponential backoff with jitter between half and all of the step. */
-function backoff(policy: Required<RetryPolicy>, attempt: number): number {
-  const step = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1))
-  return Math.round(step / 2 + (Math.random() * step) / 2)
 }

@@ -10,11 +10,14 @@ export type Fire =
   | { ok: false; error: unknown; step: string; cancelled: boolean }
 
 /**
- * One node of a listener's trigger tree. `offer` gets a settled source (step or label), the start
- * sequence number of the invocation that produced it, and the current sequence number.
+ * One node of a listener's trigger tree. `offer` gets a settled source (step or label), the epoch
+ * in which the invocation that produced it started, and the current epoch. An epoch is one
+ * settlement: every step started while the engine handles one completion shares its epoch.
  */
 export interface Gate {
   offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined
+  /** Forgets the inputs gathered for the current cycle, in this gate and every gate nested in it. */
+  reset(): void
 }
 
 /** Builds the gate tree for a trigger. */
@@ -37,6 +40,7 @@ class LeafGate implements Gate {
   constructor(name: string) {
     this.#name = name
   }
+  reset(): void {}
   offer(source: string, _seq: number, _now: number, outcome: Outcome): Fire | undefined {
     if (source !== this.#name) return undefined
     return outcome.ok
@@ -63,14 +67,15 @@ function offerChildren(
 
 /**
  * Fires once per cycle: with the first success, or with a failure once every input failed.
- * Completions of invocations that began before it fired belong to the finished cycle and are ignored.
+ * Completions of invocations that began before it fired, or in the epoch it fired in, belong to the
+ * finished cycle and are ignored. Firing resets every gate nested in it.
  */
 class AnyGate implements Gate {
   readonly #children: Gate[]
   readonly #names: string[]
   readonly #steps: string[]
   readonly #cancelRest: boolean
-  #armedAt = 0
+  #armedAt = -1
   #failed = new Set<number>()
 
   constructor(t: AnyTrigger<unknown>) {
@@ -85,7 +90,7 @@ class AnyGate implements Gate {
     for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) {
       if (fire.ok) {
         this.#armedAt = now
-        this.#failed.clear()
+        this.reset()
         const step = this.#names[i] as string
         const win: Fire = { ok: true, value: { step, value: fire.value }, step }
         if (this.#cancelRest) win.cancel = this.#steps
@@ -93,16 +98,24 @@ class AnyGate implements Gate {
       }
       this.#failed.add(i)
       if (this.#failed.size === this.#children.length) {
-        this.#failed.clear()
+        this.reset()
         this.#armedAt = now
         return fire
       }
     }
     return undefined
   }
+
+  reset(): void {
+    this.#failed.clear()
+    for (const child of this.#children) child.reset()
+  }
 }
 
-/** Fires once every input settled; strict fails on the first failed input in declared order. */
+/**
+ * Fires once every input settled; strict fails on the first failed input in declared order.
+ * Firing resets every gate nested in it.
+ */
 class AllGate implements Gate {
   readonly #children: Gate[]
   readonly #names: string[]
@@ -120,7 +133,7 @@ class AllGate implements Gate {
     for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) this.#results[i] = fire
     if (this.#results.includes(undefined)) return undefined
     const results = this.#results as Fire[]
-    this.#results = new Array(this.#children.length).fill(undefined)
+    this.reset()
     const name = `all(${this.#names.join(', ')})`
     if (!this.#partial) {
       const failed = results.find((r) => !r.ok)
@@ -136,6 +149,11 @@ class AllGate implements Gate {
     const failures: Failure[] = settled.filter((r) => !r.ok) as Failure[]
     return { ok: true, value: { values, results: settled, failures }, step: name }
   }
+
+  reset(): void {
+    this.#results = new Array(this.#children.length).fill(undefined)
+    for (const child of this.#children) child.reset()
+  }
 }
 
 /** Fires when k inputs succeeded (or k agree), or with `reached: false` once all settled. */
@@ -144,7 +162,7 @@ class QuorumGate implements Gate {
   readonly #names: string[]
   readonly #steps: string[]
   readonly #t: QuorumTrigger<unknown>
-  #armedAt = 0
+  #armedAt = -1
   #results: Array<Fire | undefined>
 
   constructor(t: QuorumTrigger<unknown>) {
@@ -168,7 +186,7 @@ class QuorumGate implements Gate {
     if (!reached && pending > 0) return undefined
 
     this.#armedAt = now
-    this.#results = new Array(this.#children.length).fill(undefined)
+    this.reset()
     const values: Array<{ step: string; value: unknown }> = []
     const failures: Failure[] = []
     results.forEach((r, i) => {
@@ -184,6 +202,11 @@ class QuorumGate implements Gate {
     const fire: Fire = { ok: true, value: { reached, agreedKey, values, failures, pending }, step: name }
     if (this.#t.cancelRest && pending > 0) fire.cancel = this.#steps
     return fire
+  }
+
+  reset(): void {
+    this.#results = new Array(this.#children.length).fill(undefined)
+    for (const child of this.#children) child.reset()
   }
 
   #agreed(results: Array<Fire | undefined>): string | undefined {

@@ -54,7 +54,8 @@ export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
 
 interface Invocation {
   node: NodeDef
-  seq: number
+  /** The epoch it started in: 0 at kickoff, then one per settlement (see gates.ts). */
+  epoch: number
   payload: unknown
   controller: AbortController
   startedAt: number
@@ -92,7 +93,7 @@ class Run<R, F> {
   readonly #records = new Map<string, StepRecord>()
   readonly #inflight = new Set<Invocation>()
   readonly #usage: UsageReport = { promptTokens: 0, completionTokens: 0, calls: 0 }
-  #seq = 0
+  #epoch = 0
   #resolve!: (r: RunResult<R, F>) => void
   #done = false
   /** Set once nothing new may start: cancelled, past the deadline, or the final step settled. */
@@ -185,7 +186,7 @@ class Run<R, F> {
     }
     const inv: Invocation = {
       node,
-      seq: ++this.#seq,
+      epoch: this.#epoch,
       payload,
       controller: new AbortController(),
       startedAt: this.#now(),
@@ -249,6 +250,7 @@ class Run<R, F> {
 
   #settle(inv: Invocation, outcome: Outcome, resumed: boolean): void {
     this.#inflight.delete(inv)
+    this.#epoch++
     const { node } = inv
     const record = this.#records.get(node.name) as StepRecord
     const at = this.#now()
@@ -300,10 +302,10 @@ class Run<R, F> {
       })
     }
     this.#outputs(node, outcome)
-    this.#deliver(node.name, inv.seq, outcome)
+    this.#deliver(node.name, inv.epoch, outcome)
     if (label !== undefined) {
       this.#emit({ type: 'router.routed', runId: this.runId, step: node.name, label, at })
-      this.#deliver(label, inv.seq, { ok: true, value: inv.payload })
+      this.#deliver(label, inv.epoch, { ok: true, value: inv.payload })
     }
     this.#checkDone()
   }
@@ -323,7 +325,7 @@ class Run<R, F> {
     })
     const outcome: Outcome = { ok: false, error, cancelled: false }
     this.#outputs(node, outcome)
-    this.#deliver(node.name, this.#seq, outcome)
+    this.#deliver(node.name, this.#epoch, outcome)
   }
 
   #outputs(node: NodeDef, outcome: Outcome): void {
@@ -345,11 +347,11 @@ class Run<R, F> {
     }
   }
 
-  #deliver(source: string, seq: number, outcome: Outcome): void {
+  #deliver(source: string, epoch: number, outcome: Outcome): void {
     const listeners = this.#graph.subscribers.get(source)
     if (listeners === undefined) return
     for (const node of listeners) {
-      const fire = (this.#gates.get(node.name) as Gate).offer(source, seq, this.#seq, outcome)
+      const fire = (this.#gates.get(node.name) as Gate).offer(source, epoch, this.#epoch, outcome)
       if (fire === undefined) continue
       if (fire.ok) {
         if (fire.cancel !== undefined) this.#cancelSteps(fire.cancel, `'${node.name}' no longer needs it`)

@@ -186,6 +186,7 @@ function logEvent(log: Logger, event: import('../engine/index.ts').FlowEvent): v
           usage: r.usage,
           reason: r.reason,
           err: r.error,
+          failures: r.failures.map((f) => f.step),
         },
         'run.completed',
       )

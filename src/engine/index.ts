@@ -9,7 +9,7 @@ export {
   StepTimeoutError,
   UpstreamFailedError,
 } from './errors.ts'
-export type { FlowEvent, FlowEventType } from './events.ts'
+export type { EventMeta, FlowEvent, FlowEventType } from './events.ts'
 export {
   type AnyFlow,
   defineFlow,
@@ -27,7 +27,7 @@ export {
 export { buildGraph, type Graph } from './graph.ts'
 export { FairLimiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
-export type { RunResult, StepRecord, StepStatus } from './result.ts'
+export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
 export { type ResumedStep, type RunHandle, type RunOptions, runFlow } from './run.ts'
 export { sleep } from './sleep.ts'
 export {

@@ -9,11 +9,12 @@ import {
   FinalNotReachedError,
   UpstreamFailedError,
 } from './errors.ts'
-import { EventLog, type FlowEvent } from './events.ts'
+import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
 import type { Flow, FlowServices, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
 import { type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
 import { buildGraph, type Graph } from './graph.ts'
-import type { RunResult, StepRecord } from './result.ts'
+import type { RunResult, StepFailure, StepRecord } from './result.ts'
+import { sourcesOf } from './triggers.ts'
 
 export interface RunOptions {
   runId?: string
@@ -59,6 +60,8 @@ interface Invocation {
   payload: unknown
   controller: AbortController
   startedAt: number
+  /** Id of its step.started event. */
+  eventId: number
 }
 
 const DEFAULT_MAX_CALLS = 25
@@ -71,7 +74,7 @@ export function runFlow<S extends z.ZodType, R, F>(
 ): RunHandle<R, F> {
   const parsed = flow.input.parse(input)
   const graph = buildGraph(flow, parsed)
-  const run = new Run<R, F>(graph, options)
+  const run = new Run<R, F>(graph, parsed, options)
   run.kickoff()
   return {
     runId: run.runId,
@@ -105,9 +108,14 @@ class Run<R, F> {
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined
   #unlinkSignal: (() => void) | undefined
   readonly #resumed = new Map<string, unknown>()
+  readonly #failures: StepFailure[] = []
+  readonly #input: unknown
+  #nextId = 1
+  #finalEventId: number | undefined
 
-  constructor(graph: Graph, options: RunOptions) {
+  constructor(graph: Graph, input: unknown, options: RunOptions) {
     this.#graph = graph
+    this.#input = input
     this.#options = options
     for (const r of options.resume ?? []) this.#resumed.set(callKey(r.step, r.call), r.value)
     this.runId = options.runId ?? randomUUID()
@@ -132,7 +140,10 @@ class Run<R, F> {
 
   kickoff(): void {
     const steps = this.#graph.nodes.map((n) => ({ name: n.name, kind: n.kind }))
-    this.#emit({ type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps })
+    const startedId = this.#emit(
+      { type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps, input: this.#input },
+      undefined,
+    )
     const { signal, deadlineMs } = this.#options
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -149,7 +160,7 @@ class Run<R, F> {
         this.cancel('deadline exceeded')
       }, deadlineMs)
     }
-    for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined)
+    for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined, startedId)
     this.#checkDone()
   }
 
@@ -165,23 +176,26 @@ class Run<R, F> {
     return performance.now() - this.#t0
   }
 
-  #emit(event: FlowEvent): void {
+  /** Numbers the event, logs it, hands it to `onEvent`; returns its id. */
+  #emit(body: FlowEventBody, causeId: number | undefined): number {
+    const event = { ...body, id: this.#nextId++, causeId } as FlowEvent
     this.log.push(event)
     const onEvent = this.#options.onEvent
-    if (onEvent === undefined) return
+    if (onEvent === undefined) return event.id
     try {
       onEvent(event)
     } catch (error) {
       queueMicrotask(() => this.cancel(`onEvent threw: ${(error as Error)?.message ?? String(error)}`))
     }
+    return event.id
   }
 
-  #invoke(node: NodeDef, payload: unknown): void {
+  #invoke(node: NodeDef, payload: unknown, causeId: number): void {
     if (this.#stopping) return
     const record = this.#records.get(node.name) as StepRecord
     const maxCalls = node.options.maxCalls ?? this.#options.defaults?.maxCalls ?? DEFAULT_MAX_CALLS
     if (record.calls >= maxCalls) {
-      this.#skip(node, new CallLimitError(node.name, maxCalls))
+      this.#skip(node, new CallLimitError(node.name, maxCalls), causeId)
       return
     }
     const inv: Invocation = {
@@ -190,6 +204,7 @@ class Run<R, F> {
       payload,
       controller: new AbortController(),
       startedAt: this.#now(),
+      eventId: 0,
     }
     record.calls++
     record.status = 'running'
@@ -199,15 +214,18 @@ class Run<R, F> {
     this.#inflight.add(inv)
     const key = callKey(node.name, record.calls)
     const resumed = this.#resumed.has(key)
-    this.#emit({
-      type: 'step.started',
-      runId: this.runId,
-      step: node.name,
-      call: record.calls,
-      attempt: 1,
-      resumed,
-      at: inv.startedAt,
-    })
+    inv.eventId = this.#emit(
+      {
+        type: 'step.started',
+        runId: this.runId,
+        step: node.name,
+        call: record.calls,
+        attempt: 1,
+        resumed,
+        at: inv.startedAt,
+      },
+      causeId,
+    )
     const outcome: Promise<Outcome> = resumed
       ? Promise.resolve({ ok: true, value: this.#resumed.get(key) })
       : attempt({
@@ -217,30 +235,34 @@ class Run<R, F> {
           signal: inv.controller.signal,
           timeoutMs: node.options.timeoutMs ?? this.#options.defaults?.timeoutMs,
           retries: node.options.retries ?? this.#options.defaults?.retries,
-          context: (n, signal) => this.#context(node.name, n, signal),
+          context: (n, signal) => this.#context(inv, n, signal),
           onAttempt: (n) => {
             record.attempts = n
           },
           onRetry: (n, delayMs, error) =>
-            this.#emit({
-              type: 'step.retrying',
-              runId: this.runId,
-              step: node.name,
-              attempt: n,
-              delayMs,
-              error,
-              at: this.#now(),
-            }),
+            this.#emit(
+              {
+                type: 'step.retrying',
+                runId: this.runId,
+                step: node.name,
+                attempt: n,
+                delayMs,
+                error,
+                at: this.#now(),
+              },
+              inv.eventId,
+            ),
         })
     outcome.then((o) => this.#settle(inv, o, resumed))
   }
 
-  #context(step: string, attempt: number, signal: AbortSignal): StepContext {
+  #context(inv: Invocation, attempt: number, signal: AbortSignal): StepContext {
+    const step = inv.node.name
     const reportUsage = (usage: UsageReport): void => {
       this.#usage.promptTokens += usage.promptTokens
       this.#usage.completionTokens += usage.completionTokens
       this.#usage.calls += usage.calls
-      this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() })
+      this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() }, inv.eventId)
     }
     const services = this.#options.services
     const base =
@@ -267,87 +289,98 @@ class Run<R, F> {
         label = undefined
       }
     }
+    let eventId: number
     if (outcome.ok) {
       record.status = 'completed'
-      this.#emit({
-        type: 'step.completed',
-        runId: this.runId,
-        step: node.name,
-        call: record.calls,
-        resumed,
-        value: outcome.value,
-        durationMs: record.durationMs,
-        at,
-      })
+      eventId = this.#emit(
+        {
+          type: 'step.completed',
+          runId: this.runId,
+          step: node.name,
+          call: record.calls,
+          resumed,
+          value: outcome.value,
+          durationMs: record.durationMs,
+          at,
+        },
+        inv.eventId,
+      )
     } else if (outcome.cancelled) {
       record.status = 'cancelled'
       record.cancelReason = reasonOf(outcome.error)
-      this.#emit({
-        type: 'step.cancelled',
-        runId: this.runId,
-        step: node.name,
-        reason: record.cancelReason,
-        at,
-      })
+      eventId = this.#emit(
+        { type: 'step.cancelled', runId: this.runId, step: node.name, reason: record.cancelReason, at },
+        inv.eventId,
+      )
     } else {
       record.status = 'failed'
       record.error = outcome.error
-      this.#emit({
-        type: 'step.failed',
-        runId: this.runId,
-        step: node.name,
-        error: outcome.error,
-        durationMs: record.durationMs,
-        at,
-      })
+      this.#failures.push({ step: node.name, call: record.calls, error: outcome.error })
+      eventId = this.#emit(
+        {
+          type: 'step.failed',
+          runId: this.runId,
+          step: node.name,
+          error: outcome.error,
+          durationMs: record.durationMs,
+          at,
+        },
+        inv.eventId,
+      )
     }
-    this.#outputs(node, outcome)
-    this.#deliver(node.name, inv.epoch, outcome)
+    this.#outputs(node, outcome, eventId)
+    this.#propagate(node, inv.epoch, outcome, eventId)
     if (label !== undefined) {
-      this.#emit({ type: 'router.routed', runId: this.runId, step: node.name, label, at })
-      this.#deliver(label, inv.epoch, { ok: true, value: inv.payload })
+      const routedId = this.#emit(
+        { type: 'router.routed', runId: this.runId, step: node.name, label, at },
+        eventId,
+      )
+      this.#deliver(label, inv.epoch, { ok: true, value: inv.payload }, routedId)
     }
     this.#checkDone()
   }
 
-  /** A listener whose trigger failed: it settles as failed without running, and that propagates. */
-  #skip(node: NodeDef, error: unknown): void {
+  /** A listener whose trigger failed (or a step past its call limit): it settles as failed without running. */
+  #skip(node: NodeDef, error: unknown, causeId: number): void {
     const record = this.#records.get(node.name) as StepRecord
     record.status = 'failed'
     record.error = error
-    this.#emit({
-      type: 'step.failed',
-      runId: this.runId,
-      step: node.name,
-      error,
-      durationMs: 0,
-      at: this.#now(),
-    })
+    if (!(error instanceof UpstreamFailedError))
+      this.#failures.push({ step: node.name, call: record.calls + 1, error })
+    const eventId = this.#emit(
+      { type: 'step.failed', runId: this.runId, step: node.name, error, durationMs: 0, at: this.#now() },
+      causeId,
+    )
     const outcome: Outcome = { ok: false, error, cancelled: false }
-    this.#outputs(node, outcome)
-    this.#deliver(node.name, this.#epoch, outcome)
+    this.#outputs(node, outcome, eventId)
+    this.#propagate(node, this.#epoch, outcome, eventId)
   }
 
-  #outputs(node: NodeDef, outcome: Outcome): void {
+  /** Hands a step's outcome to its listeners; a router that did not route also fails its labels' listeners. */
+  #propagate(node: NodeDef, epoch: number, outcome: Outcome, eventId: number): void {
+    this.#deliver(node.name, epoch, outcome, eventId)
+    if (node.kind === 'router' && !outcome.ok)
+      for (const label of node.labels) this.#deliver(label, epoch, outcome, eventId)
+  }
+
+  #outputs(node: NodeDef, outcome: Outcome, eventId: number): void {
     if (node === this.#graph.first && this.#first === undefined && outcome.ok) {
       this.#first = outcome
-      this.#emit({
-        type: 'run.first',
-        runId: this.runId,
-        step: node.name,
-        value: outcome.value,
-        at: this.#now(),
-      })
+      this.#emit(
+        { type: 'run.first', runId: this.runId, step: node.name, value: outcome.value, at: this.#now() },
+        eventId,
+      )
     }
     if (node === this.#graph.final && this.#final === undefined) {
       this.#final = outcome
+      this.#finalEventId = eventId
       // The result is decided: stop what is still running rather than leave it unobserved.
       this.#stopping = true
       for (const inv of this.#inflight) inv.controller.abort(new CancelledError('the final step settled'))
     }
   }
 
-  #deliver(source: string, epoch: number, outcome: Outcome): void {
+  #deliver(source: string, epoch: number, outcome: Outcome, causeId: number): void {
     const listeners = this.#graph.subscribers.get(source)
     if (listeners === undefined) return
     for (const node of listeners) {
@@ -355,11 +388,17 @@ class Run<R, F> {
       if (fire === undefined) continue
       if (fire.ok) {
         if (fire.cancel !== undefined) this.#cancelSteps(fire.cancel, `'${node.name}' no longer needs it`)
-        this.#invoke(node, fire.value)
+        this.#invoke(node, fire.value, causeId)
       } else if (!this.#stopping) {
-        this.#skip(node, failureOf(node.name, fire))
+        this.#skip(node, this.#failureOf(node.name, fire), causeId)
       }
     }
+  }
+
+  #failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
+    if (fire.error instanceof UpstreamFailedError) return fire.error
+    const failed = this.#graph.routerOf.get(fire.step)?.name ?? fire.step
+    return new UpstreamFailedError(listener, failed, fire.error)
   }
 
   /** Cancels the in-flight invocations of these steps (all began before the gate fired). */
@@ -367,6 +406,19 @@ class Run<R, F> {
     for (const inv of this.#inflight) {
       if (steps.includes(inv.node.name)) inv.controller.abort(new CancelledError(reason))
     }
+  }
+
+  /** The first failure upstream of `final`: why it can no longer run. */
+  #rootCause(): StepFailure | undefined {
+    const upstream = new Set<string>()
+    const visit = (name: string): void => {
+      const node = this.#graph.byName.get(name) ?? this.#graph.routerOf.get(name)
+      if (node === undefined || upstream.has(node.name)) return
+      upstream.add(node.name)
+      if (node.trigger !== undefined) for (const source of sourcesOf(node.trigger)) visit(source)
+    }
+    visit(this.#graph.final.name)
+    return this.#failures.find((f) => upstream.has(f.step))
   }
 
   #checkDone(): void {
@@ -385,7 +437,9 @@ class Run<R, F> {
     else {
       status = 'failed'
       error =
-        final === undefined ? new FinalNotReachedError(this.#graph.flow, this.#graph.final.name) : final.error
+        final === undefined
+          ? new FinalNotReachedError(this.#graph.flow, this.#graph.final.name, this.#rootCause())
+          : final.error
     }
     const result: RunResult<R, F> = {
       runId: this.runId,
@@ -396,10 +450,14 @@ class Run<R, F> {
       error,
       reason: status === 'cancelled' ? this.#cancelReason : undefined,
       steps: [...this.#records.values()],
+      failures: [...this.#failures],
       durationMs: this.#now(),
       usage: { ...this.#usage },
     }
-    this.#emit({ type: 'run.completed', runId: this.runId, result, at: result.durationMs })
+    this.#emit(
+      { type: 'run.completed', runId: this.runId, result, at: result.durationMs },
+      this.#finalEventId,
+    )
     this.log.close()
     this.#resolve(result)
   }
@@ -407,9 +465,4 @@ class Run<R, F> {
 
 function callKey(step: string, call: number): string {
   return `${call}:${step}`
-}
-
-function failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
-  if (fire.error instanceof UpstreamFailedError) return fire.error
-  return new UpstreamFailedError(listener, fire.step, fire.error)
 }

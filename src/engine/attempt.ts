@@ -1,5 +1,6 @@
-/** One call of a step: its tries, each with the timeout, and the waits between them. */
-import { CancelledError, isTransient, retryAfterOf, StepTimeoutError } from './errors.ts'
+/** One call of a step: its tries, each within the time left, and the waits between them. */
+import { StepClock } from './clock.ts'
+import { CancelledError, isTransient, retryAfterOf, StepTimeoutError, StragglerError } from './errors.ts'
 import type { NodeDef, RetryPolicy, StepContext, StepOptions } from './flow.ts'
 import type { Outcome } from './gates.ts'
 import { sleep } from './sleep.ts'
@@ -12,49 +13,67 @@ export interface AttemptPlan {
   payload: unknown
   /** The call's signal: aborted when the run is cancelled or the call is no longer needed. */
   signal: AbortSignal
+  /** The whole call's budget: every try and the waits between them, not time queued for a slot. */
   timeoutMs: number | undefined
+  /** One try's limit; a try never gets more than what is left of the budget. */
+  attemptTimeoutMs: number | undefined
   retries: StepOptions['retries']
-  /** The context for one try, whose signal is `signal`. */
-  context(attempt: number, signal: AbortSignal): StepContext
+  /** The context for one try, whose signal is `signal`; `clock` says how much time is left. */
+  context(attempt: number, signal: AbortSignal, clock: StepClock): StepContext
   onAttempt(attempt: number): void
   onRetry(attempt: number, delayMs: number, error: unknown): void
 }
 
-/** Runs one step call with its timeout and retries; never rejects. */
+/** Runs one step call with its time limits and retries; never rejects. */
 export async function attempt(plan: AttemptPlan): Promise<Outcome> {
-  const { signal, timeoutMs } = plan
+  const { signal, timeoutMs, attemptTimeoutMs } = plan
   const policy = retryPolicy(plan.retries)
-  for (let n = 1; ; n++) {
-    plan.onAttempt(n)
-    if (signal.aborted) return cancelledOutcome(signal.reason)
-    const tryController = new AbortController()
-    const onAbort = (): void => tryController.abort(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => tryController.abort(new StepTimeoutError(plan.step, timeoutMs)), timeoutMs)
-    try {
-      const value = await raceAbort(plan.fn, plan.payload, plan.context(n, tryController.signal))
-      return { ok: true, value }
-    } catch (thrown) {
-      if (signal.aborted) return cancelledOutcome(signal.reason)
-      const error = tryController.signal.aborted ? tryController.signal.reason : thrown
-      if (n >= policy.attempts || !isTransient(error)) return { ok: false, error, cancelled: false }
-      const retryAfter = retryAfterOf(error)
-      if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)
-        return { ok: false, error, cancelled: false }
-      const delayMs = retryAfter ?? backoff(policy, n)
-      plan.onRetry(n, delayMs, error)
+  let current: AbortController | undefined
+  let budgetSpent = false
+  const clock = new StepClock(timeoutMs, () => {
+    budgetSpent = true
+    current?.abort(new StepTimeoutError(plan.step, timeoutMs as number))
+  })
+  try {
+    for (let n = 1; ; n++) {
+      plan.onAttempt(n)
+      if (signal.aborted) return abortedOutcome(signal.reason)
+      const tryController = new AbortController()
+      current = tryController
+      const onAbort = (): void => tryController.abort(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      clock.startTry(attemptTimeoutMs, () =>
+        tryController.abort(new StepTimeoutError(plan.step, attemptTimeoutMs as number)),
+      )
       try {
-        await sleep(delayMs, signal)
-      } catch {
-        return cancelledOutcome(signal.reason)
+        const ctx = plan.context(n, tryController.signal, clock)
+        const value = await raceAbort(plan.fn, plan.payload, ctx)
+        return { ok: true, value }
+      } catch (thrown) {
+        if (signal.aborted) return abortedOutcome(signal.reason)
+        const error = tryController.signal.aborted ? tryController.signal.reason : thrown
+        if (budgetSpent || n >= policy.attempts || !isTransient(error))
+          return { ok: false, error, cancelled: false }
+        const retryAfter = retryAfterOf(error)
+        if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)
+          return { ok: false, error, cancelled: false }
+        const delayMs = retryAfter ?? backoff(policy, n)
+        // A wait that would use up the budget cannot lead to a useful try.
+        const budget = clock.budgetMs()
+        if (budget !== undefined && delayMs >= budget) return { ok: false, error, cancelled: false }
+        plan.onRetry(n, delayMs, error)
+        try {
+          await sleep(delayMs, signal)
+        } catch {
+          return abortedOutcome(signal.reason)
+        }
+      } finally {
+        clock.endTry()
+        signal.removeEventListener('abort', onAbort)
       }
-    } finally {
-      if (timer !== undefined) clearTimeout(timer)
-      signal.removeEventListener('abort', onAbort)
     }
+  } finally {
+    clock.stop()
   }
 }
 
@@ -86,7 +105,9 @@ function raceAbort(fn: NodeDef['fn'], payload: unknown, ctx: StepContext): Promi
   })
 }
 
-export function cancelledOutcome(reason: unknown): Outcome {
+/** The call's signal aborted: cancelled, or failed when a join gave up on it (a straggler). */
+function abortedOutcome(reason: unknown): Outcome {
+  if (reason instanceof StragglerError) return { ok: false, error: reason, cancelled: false }
   return {
     ok: false,
     error: reason instanceof CancelledError ? reason : new CancelledError(reasonOf(reason)),

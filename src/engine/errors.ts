@@ -23,6 +23,13 @@ export class StepTimeoutError extends EngineError {
   }
 }
 
+/** A partial `all` stopped waiting for this input: the others settled and its straggler grace ran out. */
+export class StragglerError extends EngineError {
+  constructor(step: string, graceMs: number) {
+    super('straggler', `step '${step}' was still running ${graceMs} ms after the other inputs settled`)
+  }
+}
+
 /** The run (or this step) was cancelled; reported apart from failures. */
 export class CancelledError extends EngineError {
   readonly reason: string

@@ -54,10 +54,20 @@ export type FlowEventBody =
       resumed: boolean
       value: unknown
       durationMs: number
+      /** Of `durationMs`, the time its model calls waited for a limiter slot. */
+      queuedMs: number
       at: number
     }
-  | { type: 'step.failed'; runId: string; step: string; error: unknown; durationMs: number; at: number }
-  | { type: 'step.cancelled'; runId: string; step: string; reason: string; at: number }
+  | {
+      type: 'step.failed'
+      runId: string
+      step: string
+      error: unknown
+      durationMs: number
+      queuedMs: number
+      at: number
+    }
+  | { type: 'step.cancelled'; runId: string; step: string; reason: string; queuedMs: number; at: number }
   | { type: 'router.routed'; runId: string; step: string; label: string; at: number }
   | { type: 'usage'; runId: string; step: string; usage: UsageReport; at: number }
   | { type: 'run.first'; runId: string; step: string; value: unknown; at: number }

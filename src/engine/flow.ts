@@ -23,6 +23,13 @@ export type StepContext = FlowServices & {
   attempt: number
   runId: string
   reportUsage(usage: UsageReport): void
+  /** What this try may still spend before its step times out (undefined without a timeout). */
+  remainingMs(): number | undefined
+  /**
+   * Runs `fn` once the run's limiter has a slot (at once without a limiter). The step's timeout
+   * stands still while it waits; `fn` gets the time left then, to bound its own request.
+   */
+  slot<T>(fn: (timeoutMs: number | undefined) => Promise<T>, signal?: AbortSignal): Promise<T>
 }
 
 export interface RetryPolicy {
@@ -35,8 +42,13 @@ export interface RetryPolicy {
 }
 
 export interface StepOptions {
-  /** Per-try timeout; the step's signal is aborted when it passes. */
+  /**
+   * Budget of one call of the step: every try and the waits between them, not the time spent
+   * waiting for a limiter slot. The signal is aborted when it is spent, and it is not retried.
+   */
   timeoutMs?: number
+  /** Limit of one try (a timed-out try is retried while the budget lasts). */
+  attemptTimeoutMs?: number
   /** Retries for transient errors (`error.transient === true`, timeouts): a count of tries, or a policy. */
   retries?: number | RetryPolicy
   /** Most calls of this step in one run; bounds router cycles. Default 25. */

@@ -114,28 +114,65 @@ class AnyGate implements Gate {
 
 /**
  * Fires once every input settled; strict fails on the first failed input in declared order.
- * Firing resets every gate nested in it.
+ * Firing resets every gate nested in it. A partial one can be told to stop waiting for its last
+ * input (`expire`, the straggler grace); that input's late outcome is then ignored.
  */
-class AllGate implements Gate {
+export class AllGate implements Gate {
   readonly #children: Gate[]
   readonly #names: string[]
-  readonly #partial: boolean
+  readonly #sources: string[][]
+  readonly partial: boolean
+  readonly graceMs: number | undefined
   #results: Array<Fire | undefined>
+  /** child index → outcomes of invocations that started before this epoch are ignored. */
+  readonly #ignoreBefore = new Map<number, number>()
 
   constructor(t: AllTrigger<unknown>) {
     this.#children = t.inputs.map(gateFor)
     this.#names = t.inputs.map(nameOf)
-    this.#partial = t.partial
+    this.#sources = t.inputs.map(sourcesOf)
+    this.partial = t.partial
+    this.graceMs = t.graceMs
     this.#results = new Array(this.#children.length).fill(undefined)
   }
 
   offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined {
-    for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) this.#results[i] = fire
+    for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) {
+      if (seq < (this.#ignoreBefore.get(i) ?? 0)) continue
+      this.#results[i] = fire
+    }
     if (this.#results.includes(undefined)) return undefined
-    const results = this.#results as Fire[]
+    return this.#fire(this.#results as Fire[])
+  }
+
+  /** The steps of the one input still pending once every other input settled (partial only). */
+  straggler(): { name: string; steps: string[] } | undefined {
+    if (!this.partial || this.#children.length < 2) return undefined
+    const pending = this.#results.flatMap((r, i) => (r === undefined ? [i] : []))
+    if (pending.length !== 1) return undefined
+    const i = pending[0] as number
+    return { name: this.#names[i] as string, steps: this.#sources[i] as string[] }
+  }
+
+  /** Fires now with the pending input failed with `error`; its late outcome (started before `now`) is ignored. */
+  expire(now: number, error: unknown): Fire {
+    const results = this.#results.map((r, i): Fire => {
+      if (r !== undefined) return r
+      this.#ignoreBefore.set(i, now)
+      return { ok: false, error, step: this.#names[i] as string, cancelled: false }
+    })
+    return this.#fire(results)
+  }
+
+  reset(): void {
+    this.#results = new Array(this.#children.length).fill(undefined)
+    for (const child of this.#children) child.reset()
+  }
+
+  #fire(results: Fire[]): Fire {
     this.reset()
     const name = `all(${this.#names.join(', ')})`
-    if (!this.#partial) {
+    if (!this.partial) {
       const failed = results.find((r) => !r.ok)
       if (failed !== undefined) return failed
       return { ok: true, value: results.map((r) => (r as { value: unknown }).value), step: name }
@@ -148,11 +185,6 @@ class AllGate implements Gate {
     const values = settled.filter((r) => r.ok).map((r) => (r as { value: unknown }).value)
     const failures: Failure[] = settled.filter((r) => !r.ok) as Failure[]
     return { ok: true, value: { values, results: settled, failures }, step: name }
-  }
-
-  reset(): void {
-    this.#results = new Array(this.#children.length).fill(undefined)
-    for (const child of this.#children) child.reset()
   }
 }
 

@@ -7,6 +7,7 @@ export {
   FlowDefinitionError,
   isTransient,
   StepTimeoutError,
+  StragglerError,
   UpstreamFailedError,
 } from './errors.ts'
 export type { EventMeta, FlowEvent, FlowEventType } from './events.ts'
@@ -28,7 +29,7 @@ export { buildGraph, type Graph } from './graph.ts'
 export { FairLimiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
 export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
-export { type ResumedStep, type RunHandle, type RunOptions, runFlow } from './run.ts'
+export { type ResumedStep, type RunHandle, type RunOptions, runFlow, type StepServiceArgs } from './run.ts'
 export { sleep } from './sleep.ts'
 export {
   all,

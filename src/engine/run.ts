@@ -1,27 +1,32 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { attempt, reasonOf } from './attempt.ts'
+import type { StepClock } from './clock.ts'
 import {
   CallLimitError,
   CancelledError,
   DeadlineExceededError,
   EngineError,
   FinalNotReachedError,
+  StragglerError,
   UpstreamFailedError,
 } from './errors.ts'
 import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
 import type { Flow, FlowServices, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
-import { type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
+import { AllGate, type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
 import { buildGraph, type Graph } from './graph.ts'
+import type { FairLimiter } from './limiter.ts'
 import type { RunResult, StepFailure, StepRecord } from './result.ts'
 import { sourcesOf } from './triggers.ts'
 
 export interface RunOptions {
   runId?: string
   /** Services for every step (`llm`, …), or a factory called per step try. */
-  services?:
-    | FlowServices
-    | ((step: { runId: string; step: string; reportUsage(u: UsageReport): void }) => FlowServices)
+  services?: FlowServices | ((step: StepServiceArgs) => FlowServices)
+  /** Bounds the model calls of every step that goes through `ctx.slot`, fair between runs. */
+  limiter?: FairLimiter
+  /** Straggler grace for every partial `all` that sets none (see `all`). */
+  graceMs?: number
   /** Aborting it cancels the run. */
   signal?: AbortSignal
   /** The whole run is cut off after this many milliseconds (status `failed`, DeadlineExceededError). */
@@ -36,6 +41,9 @@ export interface RunOptions {
    */
   resume?: ReadonlyArray<ResumedStep>
 }
+
+/** What a services factory gets for one step try. */
+export type StepServiceArgs = Pick<StepContext, 'runId' | 'step' | 'reportUsage' | 'slot' | 'remainingMs'>
 
 /** One journaled success: the `call`-th call of `step` (1 for the first) returned `value`. */
 export interface ResumedStep {
@@ -62,6 +70,8 @@ interface Invocation {
   startedAt: number
   /** Id of its step.started event. */
   eventId: number
+  /** Time its calls spent waiting for a limiter slot while none of them held one. */
+  queuedMs: number
 }
 
 const DEFAULT_MAX_CALLS = 25
@@ -112,6 +122,7 @@ class Run<R, F> {
   readonly #input: unknown
   #nextId = 1
   #finalEventId: number | undefined
+  readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>()
 
   constructor(graph: Graph, input: unknown, options: RunOptions) {
     this.#graph = graph
@@ -205,6 +216,7 @@ class Run<R, F> {
       controller: new AbortController(),
       startedAt: this.#now(),
       eventId: 0,
+      queuedMs: 0,
     }
     record.calls++
     record.status = 'running'
@@ -234,8 +246,9 @@ class Run<R, F> {
           payload,
           signal: inv.controller.signal,
           timeoutMs: node.options.timeoutMs ?? this.#options.defaults?.timeoutMs,
+          attemptTimeoutMs: node.options.attemptTimeoutMs ?? this.#options.defaults?.attemptTimeoutMs,
           retries: node.options.retries ?? this.#options.defaults?.retries,
-          context: (n, signal) => this.#context(inv, n, signal),
+          context: (n, signal, clock) => this.#context(inv, n, signal, clock),
           onAttempt: (n) => {
             record.attempts = n
           },
@@ -256,7 +269,7 @@ class Run<R, F> {
     outcome.then((o) => this.#settle(inv, o, resumed))
   }
 
-  #context(inv: Invocation, attempt: number, signal: AbortSignal): StepContext {
+  #context(inv: Invocation, attempt: number, signal: AbortSignal, clock: StepClock): StepContext {
     const step = inv.node.name
     const reportUsage = (usage: UsageReport): void => {
       this.#usage.promptTokens += usage.promptTokens
@@ -264,10 +277,43 @@ class Run<R, F> {
       this.#usage.calls += usage.calls
       this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() }, inv.eventId)
     }
+    const remainingMs = (): number | undefined => clock.remainingMs()
+    const slot = <T>(fn: (timeoutMs: number | undefined) => Promise<T>, own?: AbortSignal): Promise<T> => {
+      const limiter = this.#options.limiter
+      if (limiter === undefined) return fn(clock.remainingMs())
+      const queuedAt = performance.now()
+      const start = clock.queued()
+      let got = false
+      return limiter
+        .run(
+          this.runId,
+          () => {
+            got = true
+            inv.queuedMs += performance.now() - queuedAt
+            const end = start()
+            return fn(clock.remainingMs()).finally(end)
+          },
+          own ?? signal,
+        )
+        .finally(() => {
+          if (!got) clock.leftQueue()
+        })
+    }
     const services = this.#options.services
     const base =
-      typeof services === 'function' ? services({ runId: this.runId, step, reportUsage }) : services
-    return { ...base, signal, step, attempt, runId: this.runId, reportUsage } as StepContext
+      typeof services === 'function'
+        ? services({ runId: this.runId, step, reportUsage, slot, remainingMs })
+        : services
+    return {
+      ...base,
+      signal,
+      step,
+      attempt,
+      runId: this.runId,
+      reportUsage,
+      slot,
+      remainingMs,
+    } as StepContext
   }
 
   #settle(inv: Invocation, outcome: Outcome, resumed: boolean): void {
@@ -301,6 +347,7 @@ class Run<R, F> {
           resumed,
           value: outcome.value,
           durationMs: record.durationMs,
+          queuedMs: inv.queuedMs,
           at,
         },
         inv.eventId,
@@ -309,7 +356,14 @@ class Run<R, F> {
       record.status = 'cancelled'
       record.cancelReason = reasonOf(outcome.error)
       eventId = this.#emit(
-        { type: 'step.cancelled', runId: this.runId, step: node.name, reason: record.cancelReason, at },
+        {
+          type: 'step.cancelled',
+          runId: this.runId,
+          step: node.name,
+          reason: record.cancelReason,
+          queuedMs: inv.queuedMs,
+          at,
+        },
         inv.eventId,
       )
     } else {
@@ -323,6 +377,7 @@ class Run<R, F> {
           step: node.name,
           error: outcome.error,
           durationMs: record.durationMs,
+          queuedMs: inv.queuedMs,
           at,
         },
         inv.eventId,
@@ -348,7 +403,15 @@ class Run<R, F> {
     if (!(error instanceof UpstreamFailedError))
       this.#failures.push({ step: node.name, call: record.calls + 1, error })
     const eventId = this.#emit(
-      { type: 'step.failed', runId: this.runId, step: node.name, error, durationMs: 0, at: this.#now() },
+      {
+        type: 'step.failed',
+        runId: this.runId,
+        step: node.name,
+        error,
+        durationMs: 0,
+        queuedMs: 0,
+        at: this.#now(),
+      },
       causeId,
     )
     const outcome: Outcome = { ok: false, error, cancelled: false }
@@ -384,15 +447,51 @@ class Run<R, F> {
     const listeners = this.#graph.subscribers.get(source)
     if (listeners === undefined) return
     for (const node of listeners) {
-      const fire = (this.#gates.get(node.name) as Gate).offer(source, epoch, this.#epoch, outcome)
-      if (fire === undefined) continue
-      if (fire.ok) {
-        if (fire.cancel !== undefined) this.#cancelSteps(fire.cancel, `'${node.name}' no longer needs it`)
-        this.#invoke(node, fire.value, causeId)
-      } else if (!this.#stopping) {
-        this.#skip(node, this.#failureOf(node.name, fire), causeId)
+      const gate = this.#gates.get(node.name) as Gate
+      const fire = gate.offer(source, epoch, this.#epoch, outcome)
+      if (fire === undefined) {
+        this.#armGrace(node, gate, causeId)
+        continue
       }
+      this.#clearGrace(node.name)
+      this.#fire(node, fire, causeId)
     }
+  }
+
+  #fire(node: NodeDef, fire: Fire, causeId: number): void {
+    if (fire.ok) {
+      if (fire.cancel !== undefined) this.#cancelSteps(fire.cancel, `'${node.name}' no longer needs it`)
+      this.#invoke(node, fire.value, causeId)
+    } else if (!this.#stopping) {
+      this.#skip(node, this.#failureOf(node.name, fire), causeId)
+    }
+  }
+
+  /** A partial `all` whose inputs all settled but one waits at most its grace for that one. */
+  #armGrace(node: NodeDef, gate: Gate, causeId: number): void {
+    if (!(gate instanceof AllGate) || this.#stopping || this.#graceTimers.has(node.name)) return
+    const graceMs = gate.graceMs ?? this.#options.graceMs
+    const straggler = graceMs === undefined ? undefined : gate.straggler()
+    if (graceMs === undefined || straggler === undefined) return
+    const timer = setTimeout(() => {
+      this.#graceTimers.delete(node.name)
+      if (this.#done || this.#stopping) return
+      this.#epoch++
+      const error = new StragglerError(straggler.name, graceMs)
+      const fire = gate.expire(this.#epoch, error)
+      for (const inv of this.#inflight)
+        if (straggler.steps.includes(inv.node.name)) inv.controller.abort(error)
+      this.#fire(node, fire, causeId)
+      this.#checkDone()
+    }, graceMs)
+    this.#graceTimers.set(node.name, timer)
+  }
+
+  #clearGrace(name: string): void {
+    const timer = this.#graceTimers.get(name)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    this.#graceTimers.delete(name)
   }
 
   #failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
@@ -425,6 +524,7 @@ class Run<R, F> {
     if (this.#done || this.#inflight.size > 0) return
     this.#done = true
     if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer)
+    for (const name of [...this.#graceTimers.keys()]) this.#clearGrace(name)
     this.#unlinkSignal?.()
     const final = this.#final
     let status: RunResult['status']

@@ -24,11 +24,17 @@ export interface StartRequest {
   deadlineMs?: number
 }
 
-/** Per-step defaults: a model call that hangs is cut off, transient errors are retried. */
+/**
+ * Per-step defaults: a step call gets 90 s in all (every try and the waits between them, not time
+ * queued for a slot), transient errors are retried within that.
+ */
 const STEP_DEFAULTS = {
   timeoutMs: 90_000,
   retries: { attempts: 3, baseMs: 500, maxMs: 8_000, maxRetryAfterMs: 20_000 },
 }
+
+/** A partial join waits at most this long for its last input once the others are in. */
+const STRAGGLER_GRACE_MS = 20_000
 
 /** The platform-neutral bot: the command registry, input parsing and runs with their replies. */
 export class Bot {
@@ -93,8 +99,10 @@ export class Bot {
     })
     const handle = runFlow(flow, req.input, {
       runId,
-      services: ({ reportUsage }) => ({ llm: stepModel(this.model, this.limiter, runId, reportUsage) }),
+      services: (step) => ({ llm: stepModel(this.model, step) }),
+      limiter: this.limiter,
       defaults: STEP_DEFAULTS,
+      graceMs: STRAGGLER_GRACE_MS,
       ...(req.deadlineMs === undefined ? {} : { deadlineMs: req.deadlineMs }),
     })
     let stoppedBy: string | undefined

@@ -83,8 +83,16 @@ export interface FlowSpec<S extends z.ZodType, R, F> {
   name: string
   description: string
   input: S
-  /** An input used to check the graph when the flow is defined, and to draw it. */
+  /**
+   * An input used to check the graph when the flow is defined, and to draw it. Without one, the
+   * graph is checked for the input `{}` parses to, when it parses (every field has a default).
+   */
   example?: z.input<S>
+  /**
+   * What happens to steps still running when `final` settles (the losers of an `any` that is
+   * final, a side branch): `'cancel'` (default) aborts them, `'finish'` lets them settle first.
+   */
+  afterFinal?: 'cancel' | 'finish'
   /** Free-form facts for the bot (progress noun, usage hints). */
   meta?: Record<string, unknown>
   build(f: FlowBuilder, input: z.output<S>): FlowOutputs<R, F>
@@ -96,7 +104,7 @@ export type Flow<S extends z.ZodType, R, F> = Readonly<FlowSpec<S, R, F>>
 
 const FLOW_NAME = /^[a-z][a-z0-9-]{0,31}$/
 
-/** Defines a flow; when it has an `example`, its graph is built and checked at once. */
+/** Defines a flow; its graph is built and checked at once for its `example` (or its defaults). */
 export function defineFlow<S extends z.ZodType, R, F = never>(spec: FlowSpec<S, R, F>): Flow<S, R, F> {
   if (!FLOW_NAME.test(spec.name)) {
     throw new FlowDefinitionError(
@@ -105,6 +113,10 @@ export function defineFlow<S extends z.ZodType, R, F = never>(spec: FlowSpec<S, 
     )
   }
   if (spec.example !== undefined) buildGraph(spec, spec.input.parse(spec.example))
+  else {
+    const defaults = spec.input.safeParse({})
+    if (defaults.success) buildGraph(spec, defaults.data)
+  }
   return Object.freeze({ ...spec })
 }
 

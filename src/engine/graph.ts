@@ -15,6 +15,7 @@ export interface Graph {
   routerOf: Map<string, NodeDef>
   final: NodeDef
   first: NodeDef | undefined
+  afterFinal: 'cancel' | 'finish'
 }
 
 /** Runs the flow's `build` and checks the graph: dangling names, self-listening, unreachable steps. */
@@ -49,7 +50,8 @@ export function buildGraph<S extends z.ZodType, R, F>(flow: FlowSpec<S, R, F>, i
     )
   }
   checkReachable(flow.name, f.nodes, routerOf)
-  return { flow: flow.name, nodes: f.nodes, byName, subscribers, routerOf, final, first }
+  const afterFinal = flow.afterFinal ?? 'cancel'
+  return { flow: flow.name, nodes: f.nodes, byName, subscribers, routerOf, final, first, afterFinal }
 }
 
 function checkTrigger(

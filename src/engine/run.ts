@@ -437,6 +437,7 @@ class Run<R, F> {
     if (node === this.#graph.final && this.#final === undefined) {
       this.#final = outcome
       this.#finalEventId = eventId
+      if (this.#graph.afterFinal === 'finish') return
       // The result is decided: stop what is still running rather than leave it unobserved.
       this.#stopping = true
       for (const inv of this.#inflight) inv.controller.abort(new CancelledError('the final step settled'))

@@ -120,7 +120,7 @@ class AnyGate implements Gate {
 export class AllGate implements Gate {
   readonly #children: Gate[]
   readonly #names: string[]
-  readonly #sources: string[][]
+  readonly #inputs: readonly Trigger<unknown>[]
   readonly partial: boolean
   readonly graceMs: number | undefined
   #results: Array<Fire | undefined>
@@ -130,7 +130,7 @@ export class AllGate implements Gate {
   constructor(t: AllTrigger<unknown>) {
     this.#children = t.inputs.map(gateFor)
     this.#names = t.inputs.map(nameOf)
-    this.#sources = t.inputs.map(sourcesOf)
+    this.#inputs = t.inputs
     this.partial = t.partial
     this.graceMs = t.graceMs
     this.#results = new Array(this.#children.length).fill(undefined)
@@ -151,7 +151,7 @@ export class AllGate implements Gate {
     const pending = this.#results.flatMap((r, i) => (r === undefined ? [i] : []))
     if (pending.length !== 1) return undefined
     const i = pending[0] as number
-    return { name: this.#names[i] as string, steps: this.#sources[i] as string[] }
+    return { name: this.#names[i] as string, steps: sourcesOf(this.#inputs[i] as Trigger<unknown>) }
   }
 
   /** Fires now with the pending input failed with `error`; its late outcome (started before `now`) is ignored. */

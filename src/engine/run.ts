@@ -189,7 +189,7 @@ class Run<R, F> {
 
   /** Numbers the event, logs it, hands it to `onEvent`; returns its id. */
   #emit(body: FlowEventBody, causeId: number | undefined): number {
-    const event = { ...body, id: this.#nextId++, causeId } as FlowEvent
+    const event = Object.assign(body, { id: this.#nextId++, causeId }) as FlowEvent
     this.log.push(event)
     const onEvent = this.#options.onEvent
     if (onEvent === undefined) return event.id

@@ -65,7 +65,10 @@ export type StopOutcome =
 
 export type RetryOutcome = { ok: true; runId: string } | { ok: false; message: string }
 
-/** Per-step defaults: a model call that hangs is cut off, transient errors are retried. */
+/**
+ * Per-step defaults: a step call gets 90 s in all (every try and the waits between them, not time
+ * queued for a slot), transient errors are retried within that.
+ */
 const STEP_DEFAULTS = {
   timeoutMs: 90_000,
   retries: { attempts: 3, baseMs: 500, maxMs: 8_000, maxRetryAfterMs: 20_000 },
@@ -87,6 +90,9 @@ export const DRAINING_MESSAGE = 'Chorus is restarting; try again in a few second
 interface Live extends CommandRun {
   suspended: boolean
 }
+
+/** A partial join waits at most this long for its last input once the others are in. */
+const STRAGGLER_GRACE_MS = 20_000
 
 /** The platform-neutral bot: the command registry, input parsing and runs with their replies. */
 export class Bot {
@@ -448,8 +454,10 @@ export class Bot {
     })
     const handle = runFlow(flow, req.input, {
       runId,
-      services: ({ reportUsage }) => ({ llm: stepModel(this.model, this.limiter, runId, reportUsage) }),
+      services: (step) => ({ llm: stepModel(this.model, step) }),
+      limiter: this.limiter,
       defaults: STEP_DEFAULTS,
+      graceMs: STRAGGLER_GRACE_MS,
       ...(req.deadlineMs === undefined ? {} : { deadlineMs: Math.max(1_000, req.deadlineMs) }),
       ...(req.resume === undefined ? {} : { resume: req.resume }),
       // Synchronous with the event, so a kill right after a step finished still finds it journaled.
@@ -647,6 +655,7 @@ function logEvent(log: Logger, event: FlowEvent): void {
           usage: r.usage,
           reason: r.reason,
           err: r.error,
+          failures: r.failures.map((f) => f.step),
         },
         'run.completed',
       )

@@ -11,6 +11,17 @@ export class ChorusError extends Error {
 /** Start-up configuration is wrong; the message says what to fix. */
 export class ConfigError extends ChorusError {}
 
+/** The step whose failure stopped the run, following `upstream_failed` and `final_not_reached` to the root. */
+export function failedStepOf(error: unknown): string | undefined {
+  let step: string | undefined
+  let e = error as { code?: unknown; failed?: unknown; cause?: unknown } | undefined
+  while (e?.code === 'upstream_failed' || e?.code === 'final_not_reached') {
+    if (typeof e.failed === 'string') step = e.failed
+    e = e.cause as typeof e
+  }
+  return step
+}
+
 /** Short, user-safe words for why a task failed; details go to the log. */
 export function describeFailure(error: unknown): string {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
@@ -33,7 +44,10 @@ export function describeFailure(error: unknown): string {
     case 'deadline_exceeded':
       return 'it ran out of time'
     case 'upstream_failed':
+    case 'final_not_reached':
       return describeFailure((error as { cause?: unknown }).cause)
+    case 'straggler':
+      return 'the model took too long'
     default:
       return 'something went wrong'
   }

@@ -1,16 +1,18 @@
-import type { UsageReport } from '../engine/index.ts'
+import type { StepServiceArgs } from '../engine/index.ts'
 import type { LanguageModel, TextOptions } from '../llm/index.ts'
-import type { Limiter } from '../queue/index.ts'
 
-/** A model for one step: every call waits for the shared limiter (fair by run) and reports its usage. */
+/**
+ * A model for one step: every call waits for a slot of the run's limiter (fair by run, the step's
+ * timeout standing still meanwhile), gets the step's time left as its request timeout, and reports
+ * its usage.
+ */
 export function stepModel(
   model: LanguageModel,
-  limiter: Limiter,
-  runId: string,
-  reportUsage: (u: UsageReport) => void,
+  { slot, reportUsage }: Pick<StepServiceArgs, 'slot' | 'reportUsage'>,
 ): LanguageModel {
-  const wrap = (options: TextOptions | undefined): TextOptions => ({
+  const wrap = (options: TextOptions | undefined, timeoutMs: number | undefined): TextOptions => ({
     ...options,
+    ...(timeoutMs === undefined ? {} : { timeoutMs: Math.min(timeoutMs, options?.timeoutMs ?? timeoutMs) }),
     onUsage: (u) => {
       reportUsage(u)
       options?.onUsage?.(u)
@@ -19,8 +21,8 @@ export function stepModel(
   return {
     id: model.id,
     demo: model.demo,
-    text: (prompt, options) => limiter.run(runId, () => model.text(prompt, wrap(options)), options?.signal),
+    text: (prompt, options) => slot((ms) => model.text(prompt, wrap(options, ms)), options?.signal),
     samples: (prompt, k, options) =>
-      limiter.run(runId, () => model.samples(prompt, k, wrap(options)), options?.signal),
+      slot((ms) => model.samples(prompt, k, wrap(options, ms)), options?.signal),
   }
 }

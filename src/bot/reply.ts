@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { FlowEvent, RunResult } from '../engine/index.ts'
-import { describeFailure } from './errors.ts'
+import { describeFailure, failedStepOf } from './errors.ts'
 import { isTerminal, type ReplySink, type ReplyView } from './types.ts'
 
 /**
@@ -185,6 +185,11 @@ export class ViewBuilder {
     if (result.status === 'completed') {
       v.status = 'final'
       v.final = { markdown: asMarkdown(result.output) }
+      // Failures on branches that do not lead to the final answer are still worth saying.
+      for (const f of result.failures) {
+        if (this.#starts.has(f.step) || v.failures.some((x) => x.step === f.step)) continue
+        v.failures.push({ step: f.step, message: describeFailure(f.error) })
+      }
     } else if (result.status === 'cancelled') {
       v.status = 'stopped'
       if (stoppedBy !== undefined) v.stoppedBy = stoppedBy
@@ -192,7 +197,7 @@ export class ViewBuilder {
       v.status = 'failed'
       v.error = failureText(result, v)
     }
-    // Only start tasks are listed; failures of later steps are explained by `error`.
+    // A failed run lists start tasks; the failure that stopped it is explained by `error`.
     return this.snapshot()
   }
 
@@ -234,7 +239,9 @@ function failureText(result: RunResult, view: ReplyView): string {
   if (total > 0 && failed === total) {
     return `All ${total} ${noun} failed: ${view.failures[0]?.message ?? why}. Please try again in a moment.`
   }
-  return `Chorus could not finish: ${why}. Please try again in a moment.`
+  const step = failedStepOf(result.error)
+  const where = step === undefined ? '' : ` (step ${step} failed)`
+  return `Chorus could not finish: ${why}${where}. Please try again in a moment.`
 }
 
 function asMarkdown(value: unknown): string {

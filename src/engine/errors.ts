@@ -23,6 +23,13 @@ export class StepTimeoutError extends EngineError {
   }
 }
 
+/** A partial `all` stopped waiting for this input: the others settled and its straggler grace ran out. */
+export class StragglerError extends EngineError {
+  constructor(step: string, graceMs: number) {
+    super('straggler', `step '${step}' was still running ${graceMs} ms after the other inputs settled`)
+  }
+}
+
 /** The run (or this step) was cancelled; reported apart from failures. */
 export class CancelledError extends EngineError {
   readonly reason: string
@@ -41,8 +48,11 @@ export class DeadlineExceededError extends EngineError {
 
 /** A listener's trigger could not be satisfied because an input failed (a strict `all`, say). */
 export class UpstreamFailedError extends EngineError {
+  /** The input (step or router) that failed. */
+  readonly failed: string
   constructor(step: string, failed: string, cause: unknown) {
     super('upstream_failed', `step '${step}' did not run because '${failed}' failed`, { cause })
+    this.failed = failed
   }
 }
 
@@ -53,10 +63,21 @@ export class CallLimitError extends EngineError {
   }
 }
 
-/** The run settled without its `final` step ever running. */
+/** The run settled without its `final` step ever running; `cause` is the failure that made it unreachable. */
 export class FinalNotReachedError extends EngineError {
-  constructor(flow: string, final: string) {
-    super('final_not_reached', `flow '${flow}' finished without running its final step '${final}'`)
+  /** The step whose failure made `final` unreachable, when one did. */
+  readonly failed: string | undefined
+  constructor(flow: string, final: string, because?: { step: string; error: unknown }) {
+    const why =
+      because === undefined
+        ? ''
+        : `: step '${because.step}' failed (${(because.error as Error)?.message ?? String(because.error)})`
+    super(
+      'final_not_reached',
+      `flow '${flow}' finished without running its final step '${final}'${why}`,
+      because === undefined ? undefined : { cause: because.error },
+    )
+    this.failed = because?.step
   }
 }
 

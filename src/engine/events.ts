@@ -1,14 +1,30 @@
 import type { UsageReport } from './flow.ts'
 import type { RunResult } from './result.ts'
 
+/**
+ * Every event's place in the run: `id` counts from 1 in emission order; `causeId` is the event that
+ * led to it (CrewAI's `triggered_by_event_id`): for a step.started, the completion (or run.started)
+ * that fired its trigger; for a step's other events, its step.started; for run.first and
+ * run.completed, the completion of the first or final step. Only run.started has none.
+ */
+export interface EventMeta {
+  id: number
+  causeId: number | undefined
+}
+
 /** What a run reports, in order; `at` is milliseconds since the run started. */
-export type FlowEvent =
+export type FlowEvent = EventMeta & FlowEventBody
+
+/** An event before the engine numbers it. */
+export type FlowEventBody =
   | {
       type: 'run.started'
       runId: string
       flow: string
       at: number
       steps: Array<{ name: string; kind: string }>
+      /** The parsed flow input. */
+      input: unknown
     }
   | {
       type: 'step.started'
@@ -38,10 +54,20 @@ export type FlowEvent =
       resumed: boolean
       value: unknown
       durationMs: number
+      /** Of `durationMs`, the time its model calls waited for a limiter slot. */
+      queuedMs: number
       at: number
     }
-  | { type: 'step.failed'; runId: string; step: string; error: unknown; durationMs: number; at: number }
-  | { type: 'step.cancelled'; runId: string; step: string; reason: string; at: number }
+  | {
+      type: 'step.failed'
+      runId: string
+      step: string
+      error: unknown
+      durationMs: number
+      queuedMs: number
+      at: number
+    }
+  | { type: 'step.cancelled'; runId: string; step: string; reason: string; queuedMs: number; at: number }
   | { type: 'router.routed'; runId: string; step: string; label: string; at: number }
   | { type: 'usage'; runId: string; step: string; usage: UsageReport; at: number }
   | { type: 'run.first'; runId: string; step: string; value: unknown; at: number }

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { FlowDefinitionError } from './errors.ts'
+import { buildGraph } from './graph.ts'
 import { describe, type Label, type Step, sourcesOf, type Trigger } from './triggers.ts'
 
 /** Services handed to every step (`llm`, …). Empty here; the model layer adds its members by declaration merging. */
@@ -22,6 +23,13 @@ export type StepContext = FlowServices & {
   attempt: number
   runId: string
   reportUsage(usage: UsageReport): void
+  /** What this try may still spend before its step times out (undefined without a timeout). */
+  remainingMs(): number | undefined
+  /**
+   * Runs `fn` once the run's limiter has a slot (at once without a limiter). The step's timeout
+   * stands still while it waits; `fn` gets the time left then, to bound its own request.
+   */
+  slot<T>(fn: (timeoutMs: number | undefined) => Promise<T>, signal?: AbortSignal): Promise<T>
 }
 
 export interface RetryPolicy {
@@ -34,8 +42,13 @@ export interface RetryPolicy {
 }
 
 export interface StepOptions {
-  /** Per-try timeout; the step's signal is aborted when it passes. */
+  /**
+   * Budget of one call of the step: every try and the waits between them, not the time spent
+   * waiting for a limiter slot. The signal is aborted when it is spent, and it is not retried.
+   */
   timeoutMs?: number
+  /** Limit of one try (a timed-out try is retried while the budget lasts). */
+  attemptTimeoutMs?: number
   /** Retries for transient errors (`error.transient === true`, timeouts): a count of tries, or a policy. */
   retries?: number | RetryPolicy
   /** Most calls of this step in one run; bounds router cycles. Default 25. */
@@ -70,8 +83,16 @@ export interface FlowSpec<S extends z.ZodType, R, F> {
   name: string
   description: string
   input: S
-  /** An input used to check the graph when the flow is defined, and to draw it. */
+  /**
+   * An input used to check the graph when the flow is defined, and to draw it. Without one, the
+   * graph is checked for the input `{}` parses to, when it parses (every field has a default).
+   */
   example?: z.input<S>
+  /**
+   * What happens to steps still running when `final` settles (the losers of an `any` that is
+   * final, a side branch): `'cancel'` (default) aborts them, `'finish'` lets them settle first.
+   */
+  afterFinal?: 'cancel' | 'finish'
   /** Free-form facts for the bot (progress noun, usage hints). */
   meta?: Record<string, unknown>
   build(f: FlowBuilder, input: z.output<S>): FlowOutputs<R, F>
@@ -83,7 +104,7 @@ export type Flow<S extends z.ZodType, R, F> = Readonly<FlowSpec<S, R, F>>
 
 const FLOW_NAME = /^[a-z][a-z0-9-]{0,31}$/
 
-/** Defines a flow; when it has an `example`, its graph is built and checked at once. */
+/** Defines a flow; its graph is built and checked at once for its `example` (or its defaults). */
 export function defineFlow<S extends z.ZodType, R, F = never>(spec: FlowSpec<S, R, F>): Flow<S, R, F> {
   if (!FLOW_NAME.test(spec.name)) {
     throw new FlowDefinitionError(
@@ -92,6 +113,10 @@ export function defineFlow<S extends z.ZodType, R, F = never>(spec: FlowSpec<S, 
     )
   }
   if (spec.example !== undefined) buildGraph(spec, spec.input.parse(spec.example))
+  else {
+    const defaults = spec.input.safeParse({})
+    if (defaults.success) buildGraph(spec, defaults.data)
+  }
   return Object.freeze({ ...spec })
 }
 
@@ -198,153 +223,4 @@ export class FlowBuilder {
 
 function stepHandle<T>(name: string): Step<T> {
   return { kind: 'step', name }
-}
-
-/** A flow's graph for one input: nodes in declared order, who listens to what. */
-export interface Graph {
-  flow: string
-  nodes: NodeDef[]
-  byName: Map<string, NodeDef>
-  /** Step or label name → listeners whose trigger mentions it. */
-  subscribers: Map<string, NodeDef[]>
-  /** Label → the router that emits it. */
-  routerOf: Map<string, NodeDef>
-  final: NodeDef
-  first: NodeDef | undefined
-}
-
-/** Runs the flow's `build` and checks the graph: dangling names, self-listening, unreachable steps. */
-export function buildGraph<S extends z.ZodType, R, F>(flow: FlowSpec<S, R, F>, input: z.output<S>): Graph {
-  const f = new FlowBuilder(flow.name)
-  const outputs = flow.build(f, input)
-  f.seal()
-  const byName = new Map(f.nodes.map((n) => [n.name, n]))
-  const routerOf = new Map<string, NodeDef>()
-  for (const node of f.nodes) for (const label of node.labels) routerOf.set(label, node)
-  if (f.nodes.every((n) => n.kind !== 'start'))
-    throw new FlowDefinitionError(flow.name, 'it has no start step')
-
-  const subscribers = new Map<string, NodeDef[]>()
-  for (const node of f.nodes) {
-    if (node.trigger === undefined) continue
-    checkTrigger(flow.name, node, node.trigger, byName, routerOf)
-    for (const source of new Set(sourcesOf(node.trigger))) {
-      const list = subscribers.get(source) ?? []
-      list.push(node)
-      subscribers.set(source, list)
-    }
-  }
-  const final = outputs?.final === undefined ? undefined : byName.get(outputs.final.name)
-  if (final === undefined)
-    throw new FlowDefinitionError(flow.name, 'build() must return { final } naming one of its steps')
-  const first = outputs.first === undefined ? undefined : byName.get(outputs.first.name)
-  if (outputs.first !== undefined && first === undefined) {
-    throw new FlowDefinitionError(
-      flow.name,
-      `its first output '${outputs.first.name}' is not a step of this flow`,
-    )
-  }
-  checkReachable(flow.name, f.nodes, routerOf)
-  return { flow: flow.name, nodes: f.nodes, byName, subscribers, routerOf, final, first }
-}
-
-function checkTrigger(
-  flow: string,
-  node: NodeDef,
-  trigger: Trigger<unknown>,
-  byName: Map<string, NodeDef>,
-  routerOf: Map<string, NodeDef>,
-): void {
-  for (const source of sourcesOf(trigger)) {
-    if (!byName.has(source) && !routerOf.has(source)) {
-      throw new FlowDefinitionError(
-        flow,
-        `step '${node.name}' listens to '${source}', which no step or router label defines`,
-      )
-    }
-    if (routerOf.get(source) === node) {
-      throw new FlowDefinitionError(flow, `router '${node.name}' listens to its own label '${source}'`)
-    }
-  }
-  if (trigger.kind === 'any' || trigger.kind === 'all' || trigger.kind === 'quorum') {
-    const inputs = (trigger as unknown as { inputs: Trigger<unknown>[] }).inputs
-    if (inputs.length === 0)
-      throw new FlowDefinitionError(flow, `step '${node.name}' waits for ${trigger.kind}() of nothing`)
-    if (trigger.kind === 'quorum' && (trigger as unknown as { k: number }).k > inputs.length) {
-      throw new FlowDefinitionError(
-        flow,
-        `step '${node.name}' waits for ${describe(trigger)}: k is larger than its inputs`,
-      )
-    }
-    for (const input of inputs) checkTrigger(flow, node, input, byName, routerOf)
-  }
-}
-
-/** Fixed point from the start steps: what can ever run. A join of two labels of one router never can. */
-function checkReachable(flow: string, nodes: NodeDef[], routerOf: Map<string, NodeDef>): void {
-  const reachable = new Set<string>()
-  const satisfiable = (t: Trigger<unknown>): boolean => {
-    if (t.kind === 'step') return reachable.has((t as Step<unknown>).name)
-    if (t.kind === 'label') {
-      const router = routerOf.get((t as Label<unknown>).name)
-      return router !== undefined && reachable.has(router.name)
-    }
-    const inputs = (t as unknown as { inputs: Trigger<unknown>[] }).inputs
-    if (t.kind === 'any') return inputs.some(satisfiable)
-    if (t.kind === 'quorum') return inputs.filter(satisfiable).length >= (t as unknown as { k: number }).k
-    return inputs.every(satisfiable) && exclusiveLabels(t, routerOf) === undefined
-  }
-  let changed = true
-  while (changed) {
-    changed = false
-    for (const node of nodes) {
-      if (reachable.has(node.name)) continue
-      if (node.kind === 'start' || (node.trigger !== undefined && satisfiable(node.trigger))) {
-        reachable.add(node.name)
-        changed = true
-      }
-    }
-  }
-  for (const node of nodes) {
-    if (reachable.has(node.name) || node.trigger === undefined) continue
-    const clash = findExclusive(node.trigger, routerOf)
-    const why =
-      clash !== undefined
-        ? `it waits for labels '${clash[0]}' and '${clash[1]}' of router '${clash[2]}', which emits one label per call`
-        : `nothing that ${describe(node.trigger)} waits for can ever run`
-    throw new FlowDefinitionError(flow, `step '${node.name}' can never run: ${why}`)
-  }
-}
-
-function exclusiveLabels(
-  t: Trigger<unknown>,
-  routerOf: Map<string, NodeDef>,
-): [string, string, string] | undefined {
-  const seen = new Map<string, string>()
-  for (const input of (t as unknown as { inputs: Trigger<unknown>[] }).inputs) {
-    if (input.kind !== 'label') continue
-    const label = (input as Label<unknown>).name
-    const router = routerOf.get(label)
-    if (router === undefined) continue
-    const other = seen.get(router.name)
-    if (other !== undefined && other !== label) return [other, label, router.name]
-    seen.set(router.name, label)
-  }
-  return undefined
-}
-
-function findExclusive(
-  t: Trigger<unknown>,
-  routerOf: Map<string, NodeDef>,
-): [string, string, string] | undefined {
-  if (t.kind === 'step' || t.kind === 'label') return undefined
-  if (t.kind === 'all') {
-    const clash = exclusiveLabels(t, routerOf)
-    if (clash !== undefined) return clash
-  }
-  for (const input of (t as unknown as { inputs: Trigger<unknown>[] }).inputs) {
-    const clash = findExclusive(input, routerOf)
-    if (clash !== undefined) return clash
-  }
-  return undefined
 }

@@ -10,11 +10,14 @@ export type Fire =
   | { ok: false; error: unknown; step: string; cancelled: boolean }
 
 /**
- * One node of a listener's trigger tree. `offer` gets a settled source (step or label), the start
- * sequence number of the invocation that produced it, and the current sequence number.
+ * One node of a listener's trigger tree. `offer` gets a settled source (step or label), the epoch
+ * in which the invocation that produced it started, and the current epoch. An epoch is one
+ * settlement: every step started while the engine handles one completion shares its epoch.
  */
 export interface Gate {
   offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined
+  /** Forgets the inputs gathered for the current cycle, in this gate and every gate nested in it. */
+  reset(): void
 }
 
 /** Builds the gate tree for a trigger. */
@@ -37,6 +40,7 @@ class LeafGate implements Gate {
   constructor(name: string) {
     this.#name = name
   }
+  reset(): void {}
   offer(source: string, _seq: number, _now: number, outcome: Outcome): Fire | undefined {
     if (source !== this.#name) return undefined
     return outcome.ok
@@ -63,14 +67,15 @@ function offerChildren(
 
 /**
  * Fires once per cycle: with the first success, or with a failure once every input failed.
- * Completions of invocations that began before it fired belong to the finished cycle and are ignored.
+ * Completions of invocations that began before it fired, or in the epoch it fired in, belong to the
+ * finished cycle and are ignored. Firing resets every gate nested in it.
  */
 class AnyGate implements Gate {
   readonly #children: Gate[]
   readonly #names: string[]
   readonly #steps: string[]
   readonly #cancelRest: boolean
-  #armedAt = 0
+  #armedAt = -1
   #failed = new Set<number>()
 
   constructor(t: AnyTrigger<unknown>) {
@@ -85,7 +90,7 @@ class AnyGate implements Gate {
     for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) {
       if (fire.ok) {
         this.#armedAt = now
-        this.#failed.clear()
+        this.reset()
         const step = this.#names[i] as string
         const win: Fire = { ok: true, value: { step, value: fire.value }, step }
         if (this.#cancelRest) win.cancel = this.#steps
@@ -93,36 +98,81 @@ class AnyGate implements Gate {
       }
       this.#failed.add(i)
       if (this.#failed.size === this.#children.length) {
-        this.#failed.clear()
+        this.reset()
         this.#armedAt = now
         return fire
       }
     }
     return undefined
   }
+
+  reset(): void {
+    this.#failed.clear()
+    for (const child of this.#children) child.reset()
+  }
 }
 
-/** Fires once every input settled; strict fails on the first failed input in declared order. */
-class AllGate implements Gate {
+/**
+ * Fires once every input settled; strict fails on the first failed input in declared order.
+ * Firing resets every gate nested in it. A partial one can be told to stop waiting for its last
+ * input (`expire`, the straggler grace); that input's late outcome is then ignored.
+ */
+export class AllGate implements Gate {
   readonly #children: Gate[]
   readonly #names: string[]
-  readonly #partial: boolean
+  readonly #inputs: readonly Trigger<unknown>[]
+  readonly partial: boolean
+  readonly graceMs: number | undefined
   #results: Array<Fire | undefined>
+  /** child index → outcomes of invocations that started before this epoch are ignored. */
+  readonly #ignoreBefore = new Map<number, number>()
 
   constructor(t: AllTrigger<unknown>) {
     this.#children = t.inputs.map(gateFor)
     this.#names = t.inputs.map(nameOf)
-    this.#partial = t.partial
+    this.#inputs = t.inputs
+    this.partial = t.partial
+    this.graceMs = t.graceMs
     this.#results = new Array(this.#children.length).fill(undefined)
   }
 
   offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined {
-    for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) this.#results[i] = fire
+    for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) {
+      if (seq < (this.#ignoreBefore.get(i) ?? 0)) continue
+      this.#results[i] = fire
+    }
     if (this.#results.includes(undefined)) return undefined
-    const results = this.#results as Fire[]
+    return this.#fire(this.#results as Fire[])
+  }
+
+  /** The steps of the one input still pending once every other input settled (partial only). */
+  straggler(): { name: string; steps: string[] } | undefined {
+    if (!this.partial || this.#children.length < 2) return undefined
+    const pending = this.#results.flatMap((r, i) => (r === undefined ? [i] : []))
+    if (pending.length !== 1) return undefined
+    const i = pending[0] as number
+    return { name: this.#names[i] as string, steps: sourcesOf(this.#inputs[i] as Trigger<unknown>) }
+  }
+
+  /** Fires now with the pending input failed with `error`; its late outcome (started before `now`) is ignored. */
+  expire(now: number, error: unknown): Fire {
+    const results = this.#results.map((r, i): Fire => {
+      if (r !== undefined) return r
+      this.#ignoreBefore.set(i, now)
+      return { ok: false, error, step: this.#names[i] as string, cancelled: false }
+    })
+    return this.#fire(results)
+  }
+
+  reset(): void {
     this.#results = new Array(this.#children.length).fill(undefined)
+    for (const child of this.#children) child.reset()
+  }
+
+  #fire(results: Fire[]): Fire {
+    this.reset()
     const name = `all(${this.#names.join(', ')})`
-    if (!this.#partial) {
+    if (!this.partial) {
       const failed = results.find((r) => !r.ok)
       if (failed !== undefined) return failed
       return { ok: true, value: results.map((r) => (r as { value: unknown }).value), step: name }
@@ -144,7 +194,7 @@ class QuorumGate implements Gate {
   readonly #names: string[]
   readonly #steps: string[]
   readonly #t: QuorumTrigger<unknown>
-  #armedAt = 0
+  #armedAt = -1
   #results: Array<Fire | undefined>
 
   constructor(t: QuorumTrigger<unknown>) {
@@ -168,7 +218,7 @@ class QuorumGate implements Gate {
     if (!reached && pending > 0) return undefined
 
     this.#armedAt = now
-    this.#results = new Array(this.#children.length).fill(undefined)
+    this.reset()
     const values: Array<{ step: string; value: unknown }> = []
     const failures: Failure[] = []
     results.forEach((r, i) => {
@@ -184,6 +234,11 @@ class QuorumGate implements Gate {
     const fire: Fire = { ok: true, value: { reached, agreedKey, values, failures, pending }, step: name }
     if (this.#t.cancelRest && pending > 0) fire.cancel = this.#steps
     return fire
+  }
+
+  reset(): void {
+    this.#results = new Array(this.#children.length).fill(undefined)
+    for (const child of this.#children) child.reset()
   }
 
   #agreed(results: Array<Fire | undefined>): string | undefined {

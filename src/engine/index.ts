@@ -7,12 +7,12 @@ export {
   FlowDefinitionError,
   isTransient,
   StepTimeoutError,
+  StragglerError,
   UpstreamFailedError,
 } from './errors.ts'
-export type { FlowEvent, FlowEventType } from './events.ts'
+export type { EventMeta, FlowEvent, FlowEventType } from './events.ts'
 export {
   type AnyFlow,
-  buildGraph,
   defineFlow,
   type Flow,
   FlowBuilder,
@@ -25,10 +25,11 @@ export {
   type StepOptions,
   type UsageReport,
 } from './flow.ts'
-export { FairLimiter } from './limiter.ts'
+export { buildGraph, type Graph } from './graph.ts'
+export { FairLimiter, type Limiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
-export type { RunResult, StepRecord, StepStatus } from './result.ts'
-export { type ResumedStep, type RunHandle, type RunOptions, runFlow } from './run.ts'
+export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
+export { type ResumedStep, type RunHandle, type RunOptions, runFlow, type StepServiceArgs } from './run.ts'
 export { sleep } from './sleep.ts'
 export {
   all,

@@ -1,8 +1,14 @@
+/** Bounds work (model calls) in flight, fair between keys (runs): in one process, or across many. */
+export interface Limiter {
+  /** Runs `fn` when a slot is free; a signal that aborts while waiting withdraws it and rejects. */
+  run<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>
+}
+
 /**
  * Bounds concurrent work (model calls) across all runs, fair between keys (runs): waiting jobs are
  * served round-robin by key, so one run's 20-way fan-out cannot starve another user's run.
  */
-export class FairLimiter {
+export class FairLimiter implements Limiter {
   readonly concurrency: number
   #active = 0
   /** key → waiting jobs; Map order is the round-robin order. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
-import { buildGraph, type Flow } from './flow.ts'
+import type { Flow } from './flow.ts'
+import { buildGraph } from './graph.ts'
 import type { AnyTrigger, QuorumTrigger, Step, Trigger } from './triggers.ts'
 
 /** Draws a flow as a Mermaid flowchart, for its `example` input (or the one given). */

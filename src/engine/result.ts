@@ -16,6 +16,13 @@ export interface StepRecord {
   cancelReason: string | undefined
 }
 
+/** A step call that failed on its own (not because one of its inputs failed). */
+export interface StepFailure {
+  step: string
+  call: number
+  error: unknown
+}
+
 /** A run's explicit result: the `final` output plus every step's outcome and timing. */
 export interface RunResult<R = unknown, F = unknown> {
   runId: string
@@ -28,6 +35,11 @@ export interface RunResult<R = unknown, F = unknown> {
   reason: string | undefined
   /** Steps in declared order. */
   steps: StepRecord[]
+  /**
+   * Every step call that failed on its own, in the order they failed, including failures the flow
+   * tolerated (a partial `all`) and failures on branches that do not lead to `final`.
+   */
+  failures: StepFailure[]
   durationMs: number
   usage: UsageReport
 }

@@ -1,38 +1,32 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
+import { attempt, reasonOf } from './attempt.ts'
+import type { StepClock } from './clock.ts'
 import {
   CallLimitError,
   CancelledError,
   DeadlineExceededError,
   EngineError,
   FinalNotReachedError,
-  isTransient,
-  retryAfterOf,
-  StepTimeoutError,
+  StragglerError,
   UpstreamFailedError,
 } from './errors.ts'
-import { EventLog, type FlowEvent } from './events.ts'
-import {
-  buildGraph,
-  type Flow,
-  type FlowServices,
-  type Graph,
-  type NodeDef,
-  type RetryPolicy,
-  type StepContext,
-  type StepOptions,
-  type UsageReport,
-} from './flow.ts'
-import { type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
-import type { RunResult, StepRecord } from './result.ts'
-import { sleep } from './sleep.ts'
+import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
+import type { Flow, FlowServices, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
+import { AllGate, type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
+import { buildGraph, type Graph } from './graph.ts'
+import type { Limiter } from './limiter.ts'
+import type { RunResult, StepFailure, StepRecord } from './result.ts'
+import { sourcesOf } from './triggers.ts'
 
 export interface RunOptions {
   runId?: string
   /** Services for every step (`llm`, …), or a factory called per step try. */
-  services?:
-    | FlowServices
-    | ((step: { runId: string; step: string; reportUsage(u: UsageReport): void }) => FlowServices)
+  services?: FlowServices | ((step: StepServiceArgs) => FlowServices)
+  /** Bounds the model calls of every step that goes through `ctx.slot`, fair between runs. */
+  limiter?: Limiter
+  /** Straggler grace for every partial `all` that sets none (see `all`). */
+  graceMs?: number
   /** Aborting it cancels the run. */
   signal?: AbortSignal
   /** The whole run is cut off after this many milliseconds (status `failed`, DeadlineExceededError). */
@@ -47,6 +41,9 @@ export interface RunOptions {
    */
   resume?: ReadonlyArray<ResumedStep>
 }
+
+/** What a services factory gets for one step try. */
+export type StepServiceArgs = Pick<StepContext, 'runId' | 'step' | 'reportUsage' | 'slot' | 'remainingMs'>
 
 /** One journaled success: the `call`-th call of `step` (1 for the first) returned `value`. */
 export interface ResumedStep {
@@ -66,14 +63,18 @@ export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
 
 interface Invocation {
   node: NodeDef
-  seq: number
+  /** The epoch it started in: 0 at kickoff, then one per settlement (see gates.ts). */
+  epoch: number
   payload: unknown
   controller: AbortController
   startedAt: number
+  /** Id of its step.started event. */
+  eventId: number
+  /** Time its calls spent waiting for a limiter slot while none of them held one. */
+  queuedMs: number
 }
 
 const DEFAULT_MAX_CALLS = 25
-const RETRY_DEFAULTS = { baseMs: 250, maxMs: 4_000, maxRetryAfterMs: 30_000 }
 
 /** Starts a flow run. Throws at once if the input or the graph is invalid; nothing has run then. */
 export function runFlow<S extends z.ZodType, R, F>(
@@ -83,7 +84,7 @@ export function runFlow<S extends z.ZodType, R, F>(
 ): RunHandle<R, F> {
   const parsed = flow.input.parse(input)
   const graph = buildGraph(flow, parsed)
-  const run = new Run<R, F>(graph, options)
+  const run = new Run<R, F>(graph, parsed, options)
   run.kickoff()
   return {
     runId: run.runId,
@@ -105,7 +106,7 @@ class Run<R, F> {
   readonly #records = new Map<string, StepRecord>()
   readonly #inflight = new Set<Invocation>()
   readonly #usage: UsageReport = { promptTokens: 0, completionTokens: 0, calls: 0 }
-  #seq = 0
+  #epoch = 0
   #resolve!: (r: RunResult<R, F>) => void
   #done = false
   /** Set once nothing new may start: cancelled, past the deadline, or the final step settled. */
@@ -117,9 +118,15 @@ class Run<R, F> {
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined
   #unlinkSignal: (() => void) | undefined
   readonly #resumed = new Map<string, unknown>()
+  readonly #failures: StepFailure[] = []
+  readonly #input: unknown
+  #nextId = 1
+  #finalEventId: number | undefined
+  readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>()
 
-  constructor(graph: Graph, options: RunOptions) {
+  constructor(graph: Graph, input: unknown, options: RunOptions) {
     this.#graph = graph
+    this.#input = input
     this.#options = options
     for (const r of options.resume ?? []) this.#resumed.set(callKey(r.step, r.call), r.value)
     this.runId = options.runId ?? randomUUID()
@@ -144,7 +151,10 @@ class Run<R, F> {
 
   kickoff(): void {
     const steps = this.#graph.nodes.map((n) => ({ name: n.name, kind: n.kind }))
-    this.#emit({ type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps })
+    const startedId = this.#emit(
+      { type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps, input: this.#input },
+      undefined,
+    )
     const { signal, deadlineMs } = this.#options
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -161,7 +171,7 @@ class Run<R, F> {
         this.cancel('deadline exceeded')
       }, deadlineMs)
     }
-    for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined)
+    for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined, startedId)
     this.#checkDone()
   }
 
@@ -177,31 +187,36 @@ class Run<R, F> {
     return performance.now() - this.#t0
   }
 
-  #emit(event: FlowEvent): void {
+  /** Numbers the event, logs it, hands it to `onEvent`; returns its id. */
+  #emit(body: FlowEventBody, causeId: number | undefined): number {
+    const event = Object.assign(body, { id: this.#nextId++, causeId }) as FlowEvent
     this.log.push(event)
     const onEvent = this.#options.onEvent
-    if (onEvent === undefined) return
+    if (onEvent === undefined) return event.id
     try {
       onEvent(event)
     } catch (error) {
       queueMicrotask(() => this.cancel(`onEvent threw: ${(error as Error)?.message ?? String(error)}`))
     }
+    return event.id
   }
 
-  #invoke(node: NodeDef, payload: unknown): void {
+  #invoke(node: NodeDef, payload: unknown, causeId: number): void {
     if (this.#stopping) return
     const record = this.#records.get(node.name) as StepRecord
     const maxCalls = node.options.maxCalls ?? this.#options.defaults?.maxCalls ?? DEFAULT_MAX_CALLS
     if (record.calls >= maxCalls) {
-      this.#skip(node, new CallLimitError(node.name, maxCalls))
+      this.#skip(node, new CallLimitError(node.name, maxCalls), causeId)
       return
     }
     const inv: Invocation = {
       node,
-      seq: ++this.#seq,
+      epoch: this.#epoch,
       payload,
       controller: new AbortController(),
       startedAt: this.#now(),
+      eventId: 0,
+      queuedMs: 0,
     }
     record.calls++
     record.status = 'running'
@@ -211,86 +226,99 @@ class Run<R, F> {
     this.#inflight.add(inv)
     const key = callKey(node.name, record.calls)
     const resumed = this.#resumed.has(key)
-    this.#emit({
-      type: 'step.started',
-      runId: this.runId,
-      step: node.name,
-      call: record.calls,
-      attempt: 1,
-      resumed,
-      at: inv.startedAt,
-    })
+    inv.eventId = this.#emit(
+      {
+        type: 'step.started',
+        runId: this.runId,
+        step: node.name,
+        call: record.calls,
+        attempt: 1,
+        resumed,
+        at: inv.startedAt,
+      },
+      causeId,
+    )
     const outcome: Promise<Outcome> = resumed
       ? Promise.resolve({ ok: true, value: this.#resumed.get(key) })
-      : this.#execute(inv)
+      : attempt({
+          step: node.name,
+          fn: node.fn,
+          payload,
+          signal: inv.controller.signal,
+          timeoutMs: node.options.timeoutMs ?? this.#options.defaults?.timeoutMs,
+          attemptTimeoutMs: node.options.attemptTimeoutMs ?? this.#options.defaults?.attemptTimeoutMs,
+          retries: node.options.retries ?? this.#options.defaults?.retries,
+          context: (n, signal, clock) => this.#context(inv, n, signal, clock),
+          onAttempt: (n) => {
+            record.attempts = n
+          },
+          onRetry: (n, delayMs, error) =>
+            this.#emit(
+              {
+                type: 'step.retrying',
+                runId: this.runId,
+                step: node.name,
+                attempt: n,
+                delayMs,
+                error,
+                at: this.#now(),
+              },
+              inv.eventId,
+            ),
+        })
     outcome.then((o) => this.#settle(inv, o, resumed))
   }
 
-  /** Runs one invocation with its timeout and retries; never rejects. */
-  async #execute(inv: Invocation): Promise<Outcome> {
-    const { node } = inv
-    const timeoutMs = node.options.timeoutMs ?? this.#options.defaults?.timeoutMs
-    const policy = retryPolicy(node.options.retries ?? this.#options.defaults?.retries)
-    const record = this.#records.get(node.name) as StepRecord
-    for (let attempt = 1; ; attempt++) {
-      record.attempts = attempt
-      const signal = inv.controller.signal
-      if (signal.aborted) return cancelledOutcome(signal.reason)
-      const tryController = new AbortController()
-      const onAbort = (): void => tryController.abort(signal.reason)
-      signal.addEventListener('abort', onAbort, { once: true })
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => tryController.abort(new StepTimeoutError(node.name, timeoutMs)), timeoutMs)
-      try {
-        const ctx = this.#context(node.name, attempt, tryController.signal)
-        const value = await raceAbort(node.fn, inv.payload, ctx, tryController.signal)
-        return { ok: true, value }
-      } catch (thrown) {
-        if (signal.aborted) return cancelledOutcome(signal.reason)
-        const error = tryController.signal.aborted ? tryController.signal.reason : thrown
-        if (attempt >= policy.attempts || !isTransient(error)) return { ok: false, error, cancelled: false }
-        const retryAfter = retryAfterOf(error)
-        if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)
-          return { ok: false, error, cancelled: false }
-        const delayMs = retryAfter ?? backoff(policy, attempt)
-        this.#emit({
-          type: 'step.retrying',
-          runId: this.runId,
-          step: node.name,
-          attempt,
-          delayMs,
-          error,
-          at: this.#now(),
-        })
-        try {
-          await sleep(delayMs, signal)
-        } catch {
-          return cancelledOutcome(signal.reason)
-        }
-      } finally {
-        if (timer !== undefined) clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-      }
-    }
-  }
-
-  #context(step: string, attempt: number, signal: AbortSignal): StepContext {
+  #context(inv: Invocation, attempt: number, signal: AbortSignal, clock: StepClock): StepContext {
+    const step = inv.node.name
     const reportUsage = (usage: UsageReport): void => {
       this.#usage.promptTokens += usage.promptTokens
       this.#usage.completionTokens += usage.completionTokens
       this.#usage.calls += usage.calls
-      this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() })
+      this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() }, inv.eventId)
+    }
+    const remainingMs = (): number | undefined => clock.remainingMs()
+    const slot = <T>(fn: (timeoutMs: number | undefined) => Promise<T>, own?: AbortSignal): Promise<T> => {
+      const limiter = this.#options.limiter
+      if (limiter === undefined) return fn(clock.remainingMs())
+      const queuedAt = performance.now()
+      const start = clock.queued()
+      let got = false
+      return limiter
+        .run(
+          this.runId,
+          () => {
+            got = true
+            inv.queuedMs += performance.now() - queuedAt
+            const end = start()
+            return fn(clock.remainingMs()).finally(end)
+          },
+          own ?? signal,
+        )
+        .finally(() => {
+          if (!got) clock.leftQueue()
+        })
     }
     const services = this.#options.services
     const base =
-      typeof services === 'function' ? services({ runId: this.runId, step, reportUsage }) : services
-    return { ...base, signal, step, attempt, runId: this.runId, reportUsage } as StepContext
+      typeof services === 'function'
+        ? services({ runId: this.runId, step, reportUsage, slot, remainingMs })
+        : services
+    return {
+      ...base,
+      signal,
+      step,
+      attempt,
+      runId: this.runId,
+      reportUsage,
+      slot,
+      remainingMs,
+    } as StepContext
   }
 
   #settle(inv: Invocation, outcome: Outcome, resumed: boolean): void {
     this.#inflight.delete(inv)
+    this.#epoch++
     const { node } = inv
     const record = this.#records.get(node.name) as StepRecord
     const at = this.#now()
@@ -307,99 +335,170 @@ class Run<R, F> {
         label = undefined
       }
     }
+    let eventId: number
     if (outcome.ok) {
       record.status = 'completed'
-      this.#emit({
-        type: 'step.completed',
-        runId: this.runId,
-        step: node.name,
-        call: record.calls,
-        resumed,
-        value: outcome.value,
-        durationMs: record.durationMs,
-        at,
-      })
+      eventId = this.#emit(
+        {
+          type: 'step.completed',
+          runId: this.runId,
+          step: node.name,
+          call: record.calls,
+          resumed,
+          value: outcome.value,
+          durationMs: record.durationMs,
+          queuedMs: inv.queuedMs,
+          at,
+        },
+        inv.eventId,
+      )
     } else if (outcome.cancelled) {
       record.status = 'cancelled'
       record.cancelReason = reasonOf(outcome.error)
-      this.#emit({
-        type: 'step.cancelled',
-        runId: this.runId,
-        step: node.name,
-        reason: record.cancelReason,
-        at,
-      })
+      eventId = this.#emit(
+        {
+          type: 'step.cancelled',
+          runId: this.runId,
+          step: node.name,
+          reason: record.cancelReason,
+          queuedMs: inv.queuedMs,
+          at,
+        },
+        inv.eventId,
+      )
     } else {
       record.status = 'failed'
       record.error = outcome.error
-      this.#emit({
-        type: 'step.failed',
-        runId: this.runId,
-        step: node.name,
-        error: outcome.error,
-        durationMs: record.durationMs,
-        at,
-      })
+      this.#failures.push({ step: node.name, call: record.calls, error: outcome.error })
+      eventId = this.#emit(
+        {
+          type: 'step.failed',
+          runId: this.runId,
+          step: node.name,
+          error: outcome.error,
+          durationMs: record.durationMs,
+          queuedMs: inv.queuedMs,
+          at,
+        },
+        inv.eventId,
+      )
     }
-    this.#outputs(node, outcome)
-    this.#deliver(node.name, inv.seq, outcome)
+    this.#outputs(node, outcome, eventId)
+    this.#propagate(node, inv.epoch, outcome, eventId)
     if (label !== undefined) {
-      this.#emit({ type: 'router.routed', runId: this.runId, step: node.name, label, at })
-      this.#deliver(label, inv.seq, { ok: true, value: inv.payload })
+      const routedId = this.#emit(
+        { type: 'router.routed', runId: this.runId, step: node.name, label, at },
+        eventId,
+      )
+      this.#deliver(label, inv.epoch, { ok: true, value: inv.payload }, routedId)
     }
     this.#checkDone()
   }
 
-  /** A listener whose trigger failed: it settles as failed without running, and that propagates. */
-  #skip(node: NodeDef, error: unknown): void {
+  /** A listener whose trigger failed (or a step past its call limit): it settles as failed without running. */
+  #skip(node: NodeDef, error: unknown, causeId: number): void {
     const record = this.#records.get(node.name) as StepRecord
     record.status = 'failed'
     record.error = error
-    this.#emit({
-      type: 'step.failed',
-      runId: this.runId,
-      step: node.name,
-      error,
-      durationMs: 0,
-      at: this.#now(),
-    })
-    const outcome: Outcome = { ok: false, error, cancelled: false }
-    this.#outputs(node, outcome)
-    this.#deliver(node.name, this.#seq, outcome)
-  }
-
-  #outputs(node: NodeDef, outcome: Outcome): void {
-    if (node === this.#graph.first && this.#first === undefined && outcome.ok) {
-      this.#first = outcome
-      this.#emit({
-        type: 'run.first',
+    if (!(error instanceof UpstreamFailedError))
+      this.#failures.push({ step: node.name, call: record.calls + 1, error })
+    const eventId = this.#emit(
+      {
+        type: 'step.failed',
         runId: this.runId,
         step: node.name,
-        value: outcome.value,
+        error,
+        durationMs: 0,
+        queuedMs: 0,
         at: this.#now(),
-      })
+      },
+      causeId,
+    )
+    const outcome: Outcome = { ok: false, error, cancelled: false }
+    this.#outputs(node, outcome, eventId)
+    this.#propagate(node, this.#epoch, outcome, eventId)
+  }
+
+  /** Hands a step's outcome to its listeners; a router that did not route also fails its labels' listeners. */
+  #propagate(node: NodeDef, epoch: number, outcome: Outcome, eventId: number): void {
+    this.#deliver(node.name, epoch, outcome, eventId)
+    if (node.kind === 'router' && !outcome.ok)
+      for (const label of node.labels) this.#deliver(label, epoch, outcome, eventId)
+  }
+
+  #outputs(node: NodeDef, outcome: Outcome, eventId: number): void {
+    if (node === this.#graph.first && this.#first === undefined && outcome.ok) {
+      this.#first = outcome
+      this.#emit(
+        { type: 'run.first', runId: this.runId, step: node.name, value: outcome.value, at: this.#now() },
+        eventId,
+      )
     }
     if (node === this.#graph.final && this.#final === undefined) {
       this.#final = outcome
+      this.#finalEventId = eventId
+      if (this.#graph.afterFinal === 'finish') return
       // The result is decided: stop what is still running rather than leave it unobserved.
       this.#stopping = true
       for (const inv of this.#inflight) inv.controller.abort(new CancelledError('the final step settled'))
     }
   }
 
-  #deliver(source: string, seq: number, outcome: Outcome): void {
+  #deliver(source: string, epoch: number, outcome: Outcome, causeId: number): void {
     const listeners = this.#graph.subscribers.get(source)
     if (listeners === undefined) return
     for (const node of listeners) {
-      const fire = (this.#gates.get(node.name) as Gate).offer(source, seq, this.#seq, outcome)
-      if (fire === undefined) continue
-      if (fire.ok) {
-        if (fire.cancel !== undefined) this.#cancelSteps(fire.cancel, `'${node.name}' no longer needs it`)
-        this.#invoke(node, fire.value)
-      } else if (!this.#stopping) {
-        this.#skip(node, failureOf(node.name, fire))
+      const gate = this.#gates.get(node.name) as Gate
+      const fire = gate.offer(source, epoch, this.#epoch, outcome)
+      if (fire === undefined) {
+        this.#armGrace(node, gate, causeId)
+        continue
       }
+      this.#clearGrace(node.name)
+      this.#fire(node, fire, causeId)
     }
+  }
+
+  #fire(node: NodeDef, fire: Fire, causeId: number): void {
+    if (fire.ok) {
+      if (fire.cancel !== undefined) this.#cancelSteps(fire.cancel, `'${node.name}' no longer needs it`)
+      this.#invoke(node, fire.value, causeId)
+    } else if (!this.#stopping) {
+      this.#skip(node, this.#failureOf(node.name, fire), causeId)
+    }
+  }
+
+  /** A partial `all` whose inputs all settled but one waits at most its grace for that one. */
+  #armGrace(node: NodeDef, gate: Gate, causeId: number): void {
+    if (!(gate instanceof AllGate) || this.#stopping || this.#graceTimers.has(node.name)) return
+    const graceMs = gate.graceMs ?? this.#options.graceMs
+    const straggler = graceMs === undefined ? undefined : gate.straggler()
+    if (graceMs === undefined || straggler === undefined) return
+    const timer = setTimeout(() => {
+      this.#graceTimers.delete(node.name)
+      if (this.#done || this.#stopping) return
+      this.#epoch++
+      const error = new StragglerError(straggler.name, graceMs)
+      const fire = gate.expire(this.#epoch, error)
+      for (const inv of this.#inflight)
+        if (straggler.steps.includes(inv.node.name)) inv.controller.abort(error)
+      this.#fire(node, fire, causeId)
+      this.#checkDone()
+    }, graceMs)
+    this.#graceTimers.set(node.name, timer)
+  }
+
+  #clearGrace(name: string): void {
+    const timer = this.#graceTimers.get(name)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    this.#graceTimers.delete(name)
+  }
+
+  #failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
+    if (fire.error instanceof UpstreamFailedError) return fire.error
+    const failed = this.#graph.routerOf.get(fire.step)?.name ?? fire.step
+    return new UpstreamFailedError(listener, failed, fire.error)
   }
 
   /** Cancels the in-flight invocations of these steps (all began before the gate fired). */
@@ -409,10 +508,24 @@ class Run<R, F> {
     }
   }
 
+  /** The first failure upstream of `final`: why it can no longer run. */
+  #rootCause(): StepFailure | undefined {
+    const upstream = new Set<string>()
+    const visit = (name: string): void => {
+      const node = this.#graph.byName.get(name) ?? this.#graph.routerOf.get(name)
+      if (node === undefined || upstream.has(node.name)) return
+      upstream.add(node.name)
+      if (node.trigger !== undefined) for (const source of sourcesOf(node.trigger)) visit(source)
+    }
+    visit(this.#graph.final.name)
+    return this.#failures.find((f) => upstream.has(f.step))
+  }
+
   #checkDone(): void {
     if (this.#done || this.#inflight.size > 0) return
     this.#done = true
     if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer)
+    for (const name of [...this.#graceTimers.keys()]) this.#clearGrace(name)
     this.#unlinkSignal?.()
     const final = this.#final
     let status: RunResult['status']
@@ -425,7 +538,9 @@ class Run<R, F> {
     else {
       status = 'failed'
       error =
-        final === undefined ? new FinalNotReachedError(this.#graph.flow, this.#graph.final.name) : final.error
+        final === undefined
+          ? new FinalNotReachedError(this.#graph.flow, this.#graph.final.name, this.#rootCause())
+          : final.error
     }
     const result: RunResult<R, F> = {
       runId: this.runId,
@@ -436,78 +551,19 @@ class Run<R, F> {
       error,
       reason: status === 'cancelled' ? this.#cancelReason : undefined,
       steps: [...this.#records.values()],
+      failures: [...this.#failures],
       durationMs: this.#now(),
       usage: { ...this.#usage },
     }
-    this.#emit({ type: 'run.completed', runId: this.runId, result, at: result.durationMs })
+    this.#emit(
+      { type: 'run.completed', runId: this.runId, result, at: result.durationMs },
+      this.#finalEventId,
+    )
     this.log.close()
     this.#resolve(result)
   }
 }
 
-/** Calls the step and settles as soon as its signal aborts, even if the step ignores the signal. */
-function raceAbort(
-  fn: NodeDef['fn'],
-  payload: unknown,
-  ctx: StepContext,
-  signal: AbortSignal,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    const done = (): void => signal.removeEventListener('abort', onAbort)
-    let pending: unknown
-    try {
-      pending = fn(payload, ctx)
-    } catch (error) {
-      done()
-      reject(error)
-      return
-    }
-    Promise.resolve(pending).then(
-      (value) => {
-        done()
-        resolve(value)
-      },
-      (error: unknown) => {
-        done()
-        reject(error)
-      },
-    )
-  })
-}
-
 function callKey(step: string, call: number): string {
   return `${call}:${step}`
-}
-
-function failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
-  if (fire.error instanceof UpstreamFailedError) return fire.error
-  return new UpstreamFailedError(listener, fire.step, fire.error)
-}
-
-function cancelledOutcome(reason: unknown): Outcome {
-  return {
-    ok: false,
-    error: reason instanceof CancelledError ? reason : new CancelledError(reasonOf(reason)),
-    cancelled: true,
-  }
-}
-
-function reasonOf(reason: unknown): string {
-  if (reason instanceof CancelledError) return reason.reason
-  if (reason instanceof Error) return reason.message
-  return reason === undefined ? 'cancelled' : String(reason)
-}
-
-function retryPolicy(retries: StepOptions['retries']): Required<RetryPolicy> {
-  if (retries === undefined) return { attempts: 1, ...RETRY_DEFAULTS }
-  if (typeof retries === 'number') return { attempts: retries, ...RETRY_DEFAULTS }
-  return { ...RETRY_DEFAULTS, ...retries }
-}
-
-/** Exponential backoff with jitter between half and all of the step. */
-function backoff(policy: Required<RetryPolicy>, attempt: number): number {
-  const step = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1))
-  return Math.round(step / 2 + (Math.random() * step) / 2)
 }

@@ -30,6 +30,8 @@ export interface AllTrigger<T> extends Trigger<T> {
   readonly kind: 'all'
   readonly inputs: readonly Trigger<unknown>[]
   readonly partial: boolean
+  /** Partial only: once all inputs but one settled, wait at most this long for the last. */
+  readonly graceMs: number | undefined
 }
 
 export interface QuorumTrigger<T> extends Trigger<T> {
@@ -81,7 +83,7 @@ export interface QuorumResult<T> {
 }
 
 type AnyOptions = { cancelRest?: boolean }
-type AllOptions = { partial?: boolean }
+type AllOptions = { partial?: boolean; graceMs?: number }
 
 function isTrigger(value: unknown): value is Trigger<unknown> {
   return typeof value === 'object' && value !== null && 'kind' in value && !Array.isArray(value)
@@ -101,11 +103,15 @@ export function any(...args: unknown[]): Trigger<unknown> {
   return trigger
 }
 
-/** Fires once every input settled, with every output in declared order. */
+/**
+ * Fires once every input settled, with every output in declared order. A partial `all` with a
+ * straggler grace (`graceMs`, or the run's `graceMs`) stops waiting for the last input that long
+ * after the others settled: it fires with that input failed (`StragglerError`) and aborts it.
+ */
 export function all<const T extends readonly Trigger<unknown>[]>(...inputs: T): Trigger<Payloads<T>>
 export function all<const T extends readonly Trigger<unknown>[]>(
   inputs: T,
-  options: { partial: true },
+  options: { partial: true; graceMs?: number },
 ): Trigger<PartialResult<Payloads<T>>>
 export function all<const T extends readonly Trigger<unknown>[]>(
   inputs: T,
@@ -113,7 +119,9 @@ export function all<const T extends readonly Trigger<unknown>[]>(
 ): Trigger<Payloads<T>>
 export function all(...args: unknown[]): Trigger<unknown> {
   const [inputs, options] = splitArgs<AllOptions>(args)
-  const trigger: AllTrigger<unknown> = { kind: 'all', inputs, partial: options.partial ?? false }
+  const graceMs = options.graceMs
+  if (graceMs !== undefined && !(graceMs >= 0)) throw new RangeError(`graceMs must be >= 0, got ${graceMs}`)
+  const trigger: AllTrigger<unknown> = { kind: 'all', inputs, partial: options.partial ?? false, graceMs }
   return trigger
 }
 

@@ -5,7 +5,7 @@ export interface OpenAIModelOptions {
   apiKey: string
   baseURL?: string
   model: string
-  /** Per-request timeout; default 60 s. */
+  /** Per-request timeout; default 60 s. A call's `timeoutMs` shortens it to fit the step's time left. */
   timeoutMs?: number
 }
 
@@ -19,15 +19,17 @@ export class OpenAIModel implements LanguageModel {
   readonly demo = false
   readonly #client: OpenAI
   readonly #model: string
+  readonly #timeoutMs: number
 
   constructor(options: OpenAIModelOptions) {
     this.#model = options.model
+    this.#timeoutMs = options.timeoutMs ?? 60_000
     this.id = `openai:${options.model}`
     this.#client = new OpenAI({
       apiKey: options.apiKey,
       ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
       maxRetries: 0,
-      timeout: options.timeoutMs ?? 60_000,
+      timeout: this.#timeoutMs,
     })
   }
 
@@ -61,7 +63,10 @@ export class OpenAIModel implements LanguageModel {
           ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
           ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
         },
-        options.signal === undefined ? {} : { signal: options.signal },
+        {
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          timeout: Math.max(1, Math.min(this.#timeoutMs, options.timeoutMs ?? this.#timeoutMs)),
+        },
       )
     } catch (error) {
       throw classify(error, options.signal)

@@ -12,6 +12,8 @@ export interface TextOptions {
   maxTokens?: number
   /** Aborts the HTTP request (or the demo model's wait) at once. */
   signal?: AbortSignal
+  /** This request's own timeout; the model's default when longer or unset (a step passes what it has left). */
+  timeoutMs?: number
   /** Called once per finished call with the tokens it spent. */
   onUsage?: (usage: Usage) => void
 }

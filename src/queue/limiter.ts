@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import type { Limiter } from '../engine/index.ts'
 
-/** Bounds concurrent work, fair between keys (runs); the in-process `FairLimiter` and `RedisFairLimiter`. */
-export interface Limiter {
-  /** Runs `fn` when a slot is free; a signal that aborts while waiting removes the job and rejects. */
-  run<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>
-}
+export type { Limiter }
 
 export interface RedisFairLimiterOptions {
   /** A client the caller owns; the limiter adds one subscriber connection of its own. */

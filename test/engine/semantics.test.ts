@@ -393,7 +393,7 @@ describe('cancellation', () => {
 })
 
 describe('timeouts, deadlines and retries', () => {
-  it('times a step out and retries transient errors with backoff', async () => {
+  it('times a try out and retries transient errors with backoff', async () => {
     let tries = 0
     const flow = defineFlow({
       name: 'retry',
@@ -409,7 +409,7 @@ describe('timeouts, deadlines and retries', () => {
               if (attempt === 2) throw Object.assign(new Error('429'), { transient: true, retryAfterMs: 10 })
               return 'ok'
             },
-            { timeoutMs: 30, retries: { attempts: 3, baseMs: 5 } },
+            { attemptTimeoutMs: 30, retries: { attempts: 3, baseMs: 5 } },
           ),
         }
       },

@@ -161,3 +161,19 @@ describe('FairLimiter', () => {
     expect(limiter.waiting).toBe(0)
   })
 })
+
+describe('validation without an example', () => {
+  it('checks the graph for the input its schema defaults to', () => {
+    expect(() =>
+      defineFlow({
+        name: 'no-example',
+        description: '',
+        input: z.object({ n: z.number().default(2) }),
+        build(f) {
+          f.start('a', () => 1)
+          return { final: f.listen(f.ref('missing'), 'b', () => 2) }
+        },
+      }),
+    ).toThrow(/step 'b' listens to 'missing'/)
+  })
+})

@@ -125,6 +125,14 @@ describe('OpenAIModel against an OpenAI-compatible server', () => {
     expect(usage).toMatchObject({ completion_tokens: 5 })
   })
 
+  it('a call’s timeoutMs shortens the request timeout, so it fits in the time its step has left', async () => {
+    fake = await startFakeOpenAI({ handler: () => ({ hang: true }) })
+    const m = new OpenAIModel({ apiKey: 'k', baseURL: fake.url, model: 'm', timeoutMs: 60_000 })
+    const t0 = performance.now()
+    expect(await failure(m.text('x', { timeoutMs: 150 }))).toMatchObject({ code: 'model_timeout' })
+    expect(performance.now() - t0).toBeLessThan(2_000)
+  }, 5_000)
+
   it('times out a hanging server as a transient timeout', async () => {
     fake = await startFakeOpenAI({ handler: () => ({ hang: true }) })
     const m = new OpenAIModel({ apiKey: 'k', baseURL: fake.url, model: 'm', timeoutMs: 100 })

@@ -19,7 +19,11 @@ export function stepModel(
     id: model.id,
     demo: model.demo,
     text: (prompt, options) => limiter.run(runId, () => model.text(prompt, wrap(options)), options?.signal),
+    // One limiter slot per request, not per sampling: k parallel requests take k slots.
     samples: (prompt, k, options) =>
-      limiter.run(runId, () => model.samples(prompt, k, wrap(options)), options?.signal),
+      model.samples(prompt, k, {
+        ...wrap(options),
+        schedule: (call) => limiter.run(runId, call, options?.signal),
+      }),
   }
 }

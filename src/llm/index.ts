@@ -4,6 +4,7 @@ import type { LanguageModel } from './types.ts'
 
 export { dedupeIdeas, type Idea, leaderDecided, majority, type Tally } from './aggregate.ts'
 export { DemoModel, type DemoModelOptions } from './demo.ts'
+export { type Consumer, SampleFeed } from './feed.ts'
 export { type Pick, pickMostConsistent, readVerdict } from './judge.ts'
 export { answerKind, extractAnswer, INVALID, normalizeAnswer } from './normalize.ts'
 export { classify, OpenAIModel, type OpenAIModelOptions, retryAfter } from './openai.ts'

@@ -91,7 +91,7 @@ async function resumeTime(file: string): Promise<{ resumeMs: number; shownMs: nu
       await sleep(5_000, o?.signal)
       return IDEA
     },
-    samples: async () => [],
+    samples: async () => ({ texts: [], failed: 0, notNeeded: 0 }),
   }
   let shown = 0
   let allShown!: () => void

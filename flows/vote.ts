@@ -1,9 +1,20 @@
 import { z } from 'zod'
-import { any, defineFlow, quorum } from '../src/engine/index.ts'
-import { majority, normalizeAnswer } from '../src/llm/index.ts'
+import { voteText } from '../src/bot/index.ts'
+import { any, defineFlow } from '../src/engine/index.ts'
+import {
+  answerKind,
+  extractAnswer,
+  INVALID,
+  leaderDecided,
+  majority,
+  normalizeAnswer,
+  type Pick,
+  pickMostConsistent,
+  SampleFeed,
+} from '../src/llm/index.ts'
 
-/** The answer as shown: first line, without the demo model's marker (the reply says demo anyway). */
-const shown = (answer: string): string => (answer.trim().split('\n')[0] ?? '').replace(/^_\(demo\)_\s*/, '')
+/** USC reads at most this many responses (notes/llm-aggregation.md §2.2: gains stop near 8). */
+const JUDGE_MAX = 8
 
 export default defineFlow({
   name: 'vote',
@@ -17,32 +28,63 @@ export default defineFlow({
   build(f, { question, voters }) {
     const system =
       'Answer the question with the answer only: a word, a number or a short phrase. No explanation.'
+    // One sampling for the whole vote: a single request with n = voters where the server honours n.
+    // voter-i stands for the i-th answer to arrive, so the first is shown at once and progress counts
+    // real answers; voters the early stop made unnecessary are cancelled, not failed.
+    const feed = new SampleFeed(voters, (llm, signal, arrived) => {
+      const counts = new Map<string, number>()
+      let seen = 0
+      return llm.samples(question, voters, {
+        system,
+        temperature: 0.8,
+        signal,
+        onSample: (text) => {
+          arrived(text)
+          seen++
+          const key = normalizeAnswer(text)
+          if (key !== INVALID) counts.set(key, (counts.get(key) ?? 0) + 1)
+          // Exact early stop: the answers still to come cannot change the winner.
+          return seen < voters && leaderDecided([...counts.values()], voters - seen)
+        },
+      })
+    })
     const answers = Array.from({ length: voters }, (_, i) =>
-      f.start(`voter-${i + 1}`, ({ llm, signal }) =>
-        llm.text(question, { system, temperature: 0.8, signal }),
-      ),
+      f.start(`voter-${i + 1}`, (ctx) => feed.answer(i, ctx)),
     )
     const first = f.listen(any(answers), 'first', ({ value }) => `*${shown(value)}* (waiting for the others)`)
-    // Exact early stop: once a strict majority agrees, the rest cannot change the winner, so cancel them.
-    const needed = Math.floor(voters / 2) + 1
-    const final = f.listen(
-      quorum(needed, answers, { agree: (a) => normalizeAnswer(a), cancelRest: true }),
-      'tally',
-      ({ values, failures, pending, reached }) => {
-        const tally = majority(values.map((v) => v.value))
-        const lines = [`*${shown(tally.answer)}*: ${tally.count} of ${voters} agree`]
-        if (reached && pending > 0)
-          lines.push(
-            `_Majority reached early; ${pending} more ${pending === 1 ? 'answer was' : 'answers were'} not needed._`,
-          )
-        if (!reached && voters > 1) lines.push('_No strict majority; this is the most common answer._')
-        if (failures.length > 0) lines.push(`_${failures.length} of ${voters} voters failed._`)
-        const others = tally.tally.filter((t) => t.answer !== tally.answer)
-        if (others.length > 0)
-          lines.push(`Other answers: ${others.map((t) => `${shown(t.answer)} (${t.count})`).join(', ')}`)
-        return lines.join('\n')
-      },
-    )
+    const final = f.listen(any(answers), 'tally', async (_, ctx) => {
+      const samples = await feed.done(ctx)
+      const tally = majority(samples.texts)
+      const strict = tally.count * 2 > samples.texts.length + samples.notNeeded
+      // Free text without a majority: exact matching cannot tell which answers agree; a judge reads them
+      // (Universal Self-Consistency). Closed forms (numbers, yes/no, letters, dates) are counted as they are.
+      let pick: Pick | undefined
+      let judgeFailed = false
+      if (!strict && tally.tally.length > 1 && answerKind(tally.key) === 'text') {
+        const candidates = samples.texts.filter((t) => normalizeAnswer(t) !== INVALID).slice(0, JUDGE_MAX)
+        try {
+          pick = await pickMostConsistent(ctx.llm, question, candidates.map(extractAnswer), {
+            signal: ctx.signal,
+          })
+        } catch (error) {
+          if (ctx.signal.aborted) throw error
+          judgeFailed = true
+        }
+      }
+      return voteText({
+        tally,
+        notNeeded: samples.notNeeded,
+        failed: samples.failed,
+        strict,
+        judgeFailed,
+        ...(pick === undefined ? {} : { pick }),
+      })
+    })
     return { first, final }
   },
 })
+
+/** The answer as shown: the extracted answer, or a placeholder for an unreadable one. */
+function shown(reply: string): string {
+  return normalizeAnswer(reply) === INVALID ? '(no readable answer)' : extractAnswer(reply)
+}

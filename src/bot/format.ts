@@ -1,3 +1,4 @@
+import type { Pick, Tally } from '../llm/index.ts'
 import type { ReplyView } from './types.ts'
 
 /** `1.2 s`, or `–` when there is no time yet. */
@@ -26,3 +27,52 @@ export function summaryText(view: ReplyView): string {
 
 /** Said on every reply that comes from the offline demo model. */
 export const DEMO_NOTE = 'Demo model: canned text, not a real model. Set OPENAI_API_KEY for real answers.'
+
+/** What a vote's reply needs: the tally, what was not waited for or failed, and the judge's pick if asked. */
+export interface VoteSummary {
+  tally: Tally
+  notNeeded: number
+  failed: number
+  /** The winner has more than half of the answers received and not needed. */
+  strict: boolean
+  pick?: Pick
+  judgeFailed?: boolean
+}
+
+/**
+ * A vote's reply: `*Paris*` then `4 of 4 answers agree; 1 not needed.`: the true tally of what was
+ * received (never capped by the early stop), unreadable and failed answers, and a plain note when a
+ * judge chose the answer.
+ */
+export function voteText(v: VoteSummary): string {
+  const { tally } = v
+  const received = tally.total
+  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+  if (tally.count === 0) {
+    return [
+      '_No readable answer: every answer was empty or unreadable._',
+      countsLine(v, `0 of ${plural(received, 'answer', 'answers')} readable`),
+    ].join('\n')
+  }
+  const judged = v.pick?.judged === true
+  const shownAnswer = judged ? (v.pick?.answer ?? tally.answer) : tally.answer
+  const agree = `${tally.count} of ${plural(received, 'answer', 'answers')} ${tally.count === 1 ? 'agrees' : 'agree'}`
+  const lines = [`*${shownAnswer}*`, countsLine(v, judged ? `most common: ${tally.answer}, ${agree}` : agree)]
+  if (judged)
+    lines.push('_No answer had a majority, so a judge model picked the one most consistent with the others._')
+  else if (v.pick !== undefined || v.judgeFailed)
+    lines.push('_No answer had a majority and the judge could not decide; this is the most common answer._')
+  else if (!v.strict && received > 1) lines.push('_No answer had a majority; this is the most common one._')
+  const others = tally.tally.filter((t) => t.key !== tally.key)
+  if (others.length > 0)
+    lines.push(`Other answers: ${others.map((t) => `${t.answer} (${t.count})`).join(', ')}`)
+  return lines.join('\n')
+}
+
+function countsLine(v: VoteSummary, head: string): string {
+  const parts = [head]
+  if (v.notNeeded > 0) parts.push(`${v.notNeeded} not needed`)
+  if (v.tally.invalid > 0) parts.push(`${v.tally.invalid} unreadable`)
+  if (v.failed > 0) parts.push(`${v.failed} failed`)
+  return `${parts.join('; ')}.`
+}

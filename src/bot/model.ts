@@ -22,7 +22,11 @@ export function stepModel(
     id: model.id,
     demo: model.demo,
     text: (prompt, options) => slot((ms) => model.text(prompt, wrap(options, ms)), options?.signal),
+    // One limiter slot per request, not per sampling: k parallel requests take k slots.
     samples: (prompt, k, options) =>
-      slot((ms) => model.samples(prompt, k, wrap(options, ms)), options?.signal),
+      model.samples(prompt, k, {
+        ...wrap(options, undefined),
+        schedule: (call) => slot(() => call(), options?.signal),
+      }),
   }
 }

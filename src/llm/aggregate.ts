@@ -1,45 +1,43 @@
 /** Shared aggregators for voting and synthesis flows (notes/llm-aggregation.md). */
-
-/** Folds the surface forms of one answer together: `**B**`, `(b)`, `The answer is B.` → `b`. */
-export function normalizeAnswer(text: string): string {
-  let s = text.trim().split('\n')[0] ?? ''
-  s = s.replace(/^_\(demo\)_\s*/i, '')
-  s = s.replace(/[*_`~]+/g, '')
-  s = s.replace(/^(?:final answer|the answer is|answer)\s*[:\-–]?\s*/i, '')
-  s = s.replace(/^\(?([a-z])\)\s*$/i, '$1')
-  s = s.toLowerCase().replace(/\s+/g, ' ')
-  s = s.replace(/^[\s"'“”‘’([{]+|[\s"'“”‘’)\]}.!?,;:]+$/g, '')
-  return s
-}
+import { extractAnswer, INVALID, normalizeAnswer } from './normalize.ts'
 
 export interface Tally {
-  /** The winning answer as first written. */
+  /** The winning answer as first written (its extracted answer part); '' when every answer was invalid. */
   answer: string
   key: string
   count: number
+  /** Every answer counted, invalid ones included. */
   total: number
+  /** Answers with no readable content: never a winner. */
+  invalid: number
   /** count / total: the agreement, used as confidence. */
   share: number
-  /** Every distinct answer, most votes first, ties by first appearance. */
+  /** Every distinct valid answer, most votes first, ties by first appearance. */
   tally: Array<{ answer: string; key: string; count: number }>
 }
 
-/** Plurality vote over normalised answers; ties go to the answer seen first. */
+/** Plurality vote over normalised answers; ties go to the answer seen first; invalid answers never win. */
 export function majority(answers: string[], normalize: (s: string) => string = normalizeAnswer): Tally {
   const groups = new Map<string, { answer: string; key: string; count: number; firstAt: number }>()
+  let invalid = 0
   answers.forEach((answer, i) => {
     const key = normalize(answer)
+    if (key === INVALID) {
+      invalid++
+      return
+    }
     const group = groups.get(key)
-    if (group === undefined) groups.set(key, { answer: answer.trim(), key, count: 1, firstAt: i })
+    if (group === undefined) groups.set(key, { answer: extractAnswer(answer), key, count: 1, firstAt: i })
     else group.count++
   })
   const tally = [...groups.values()].sort((a, b) => b.count - a.count || a.firstAt - b.firstAt)
   const top = tally[0]
   return {
     answer: top?.answer ?? '',
-    key: top?.key ?? '',
+    key: top?.key ?? INVALID,
     count: top?.count ?? 0,
     total: answers.length,
+    invalid,
     share: answers.length === 0 ? 0 : (top?.count ?? 0) / answers.length,
     tally: tally.map(({ answer, key, count }) => ({ answer, key, count })),
   }

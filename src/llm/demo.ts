@@ -1,5 +1,13 @@
+import { normalizeAnswer } from './normalize.ts'
 import { hash, mulberry32 } from './random.ts'
-import { type LanguageModel, ModelError, type TextOptions } from './types.ts'
+import { parallelSamples } from './samples.ts'
+import {
+  type LanguageModel,
+  ModelError,
+  type SampleOptions,
+  type Samples,
+  type TextOptions,
+} from './types.ts'
 
 export interface DemoModelOptions {
   seed?: number
@@ -41,8 +49,8 @@ export class DemoModel implements LanguageModel {
     return text
   }
 
-  samples(prompt: string, k: number, options?: TextOptions): Promise<string[]> {
-    return Promise.all(Array.from({ length: k }, () => this.text(prompt, options)))
+  samples(prompt: string, k: number, options?: SampleOptions): Promise<Samples> {
+    return parallelSamples(k, (o) => this.text(prompt, o), options)
   }
 
   #delay(rand: () => number): number {
@@ -72,6 +80,18 @@ function answer(prompt: string, system: string, rand: () => number): string {
         `${i + 1}. ${l.replace(/ \(\d+ angles\)$/, '')} — ranked ${ordinal(i + 1)} for reach and cost`,
     )
     return `Ranked ideas:\n${ranked.join('\n')}`
+  }
+  if (/most consistent/i.test(`${system} ${prompt}`)) {
+    // The judge: the response that most others share, as a real judge would name it.
+    const responses = [...prompt.matchAll(/^Response (\d+):\n(.*)$/gm)].map((m) =>
+      normalizeAnswer(m[2] as string),
+    )
+    const best = responses.reduce(
+      (b, r, i) =>
+        responses.filter((x) => x === r).length > responses.filter((x) => x === responses[b]).length ? i : b,
+      0,
+    )
+    return JSON.stringify({ response: best + 1 })
   }
   if (/slogan/i.test(prompt)) return pick(SLOGANS)
   if (/tagline/i.test(prompt)) return `${pick(TAGLINES)}, for ${topic.replace(/^.*for: /, '')}.`

@@ -2,13 +2,24 @@ import { DemoModel } from './demo.ts'
 import { OpenAIModel } from './openai.ts'
 import type { LanguageModel } from './types.ts'
 
-export { dedupeIdeas, type Idea, leaderDecided, majority, normalizeAnswer, type Tally } from './aggregate.ts'
+export { dedupeIdeas, type Idea, leaderDecided, majority, type Tally } from './aggregate.ts'
 export { DemoModel, type DemoModelOptions } from './demo.ts'
-export { pickMostConsistent } from './judge.ts'
+export { type Consumer, SampleFeed } from './feed.ts'
+export { type Pick, pickMostConsistent, readVerdict } from './judge.ts'
+export { answerKind, extractAnswer, INVALID, normalizeAnswer } from './normalize.ts'
 export { classify, OpenAIModel, type OpenAIModelOptions, retryAfter } from './openai.ts'
 export { hash, mulberry32 } from './random.ts'
+export { parallelSamples } from './samples.ts'
 export type {} from './services.ts'
-export { type LanguageModel, ModelError, type ModelErrorCode, type TextOptions, type Usage } from './types.ts'
+export {
+  type LanguageModel,
+  ModelError,
+  type ModelErrorCode,
+  type SampleOptions,
+  type Samples,
+  type TextOptions,
+  type Usage,
+} from './types.ts'
 
 /** The OpenAI-compatible model when a key is set, else the offline demo model. */
 export function createModel(env: {

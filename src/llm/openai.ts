@@ -1,5 +1,12 @@
 import OpenAI from 'openai'
-import { type LanguageModel, ModelError, type TextOptions, type Usage } from './types.ts'
+import {
+  type LanguageModel,
+  ModelError,
+  type SampleOptions,
+  type Samples,
+  type TextOptions,
+  type Usage,
+} from './types.ts'
 
 export interface OpenAIModelOptions {
   apiKey: string
@@ -20,6 +27,10 @@ export class OpenAIModel implements LanguageModel {
   readonly #client: OpenAI
   readonly #model: string
   readonly #timeoutMs: number
+  /** Whether the server honours `n` (undefined until the first sampling tells). */
+  #n: boolean | undefined
+  /** Whether the server accepts `response_format` (undefined until the first JSON call tells). */
+  #structured: boolean | undefined
 
   constructor(options: OpenAIModelOptions) {
     this.#model = options.model
@@ -34,34 +45,148 @@ export class OpenAIModel implements LanguageModel {
   }
 
   async text(prompt: string, options: TextOptions = {}): Promise<string> {
-    const [first] = await this.#complete(prompt, 1, options)
+    const [first] = await this.#complete(prompt, options)
     return first as string
   }
 
-  /** k completions: one request with `n: k`; servers that ignore `n` are topped up with parallel single calls. */
-  async samples(prompt: string, k: number, options: TextOptions = {}): Promise<string[]> {
-    if (k < 1) return []
-    const got = await this.#complete(prompt, k, options)
-    if (got.length >= k) return got.slice(0, k)
-    const rest = await Promise.all(
-      Array.from({ length: k - got.length }, () => this.#complete(prompt, 1, options)),
-    )
-    return [...got, ...rest.map((r) => r[0] as string)]
+  /**
+   * k samples, each handed to `onSample` as it finishes. One streamed request with `n: k` while the
+   * server honours `n` (notes/llm-aggregation.md §3: the prompt is billed once); a server that answers
+   * with one choice, or refuses `n`, is remembered and gets k parallel requests from then on.
+   */
+  async samples(prompt: string, k: number, options: SampleOptions = {}): Promise<Samples> {
+    const result: Samples = { texts: [], failed: 0, notNeeded: 0 }
+    if (k < 1) return result
+    const stop = new AbortController()
+    const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal])
+    const take = (text: string): void => {
+      if (stop.signal.aborted) return
+      result.texts.push(text)
+      if (options.onSample?.(text) === true) stop.abort()
+    }
+    const schedule = options.schedule ?? (<T>(call: () => Promise<T>) => call())
+    const fail = (error: unknown, count: number): void => {
+      result.failed += count
+      result.error ??= classify(error, options.signal)
+    }
+    let singles = k
+    let probing = false
+    if (k > 1 && this.#n !== false) {
+      try {
+        const finished = await schedule(() => this.#stream(prompt, k, options, signal, take))
+        // A server that ignores `n` streams one choice; one that honours it, k.
+        if (!stop.signal.aborted && this.#n === undefined) this.#n = finished > 1
+        singles = this.#n === false ? k - finished : 0
+        if (this.#n !== false && finished < k && !stop.signal.aborted) fail(this.#incomplete(), k - finished)
+      } catch (error) {
+        const e = classify(error, options.signal)
+        if (stop.signal.aborted && !options.signal?.aborted) singles = 0
+        else if (e.code === 'model_bad_request' && result.texts.length === 0 && this.#n === undefined) {
+          // Perhaps the server refuses `n` > 1 outright: single requests tell (and are what it needs).
+          this.#n = false
+          probing = true
+        } else if (result.texts.length === 0) throw e
+        else {
+          fail(e, k - result.texts.length)
+          singles = 0
+        }
+      }
+    }
+    if (singles > 0) {
+      const calls = Array.from({ length: singles }, () =>
+        schedule(() => this.#stream(prompt, 1, options, signal, take)).catch((error: unknown) => {
+          if (!stop.signal.aborted) fail(error, 1)
+        }),
+      )
+      await Promise.all(calls)
+      if (probing && result.texts.length === 0) this.#n = undefined
+      if (result.texts.length === 0 && result.error !== undefined) throw result.error
+    }
+    if (options.signal?.aborted) throw classify(options.signal.reason, options.signal)
+    result.notNeeded = k - result.texts.length - result.failed
+    return result
   }
 
-  async #complete(prompt: string, n: number, options: TextOptions): Promise<string[]> {
+  /** One streamed request; each finished choice goes to `take`. Returns how many choices finished. */
+  async #stream(
+    prompt: string,
+    n: number,
+    options: TextOptions,
+    signal: AbortSignal,
+    take: (text: string) => void,
+  ): Promise<number> {
+    const body = this.#body(prompt, options)
+    const parts = new Map<number, string>()
+    let finished = 0
+    let usage: OpenAI.CompletionUsage | undefined
+    let opened = false
+    try {
+      const stream = await this.#client.chat.completions.create(
+        { ...body, ...(n > 1 ? { n } : {}), stream: true, stream_options: { include_usage: true } },
+        { signal, timeout: Math.max(1, Math.min(this.#timeoutMs, options.timeoutMs ?? this.#timeoutMs)) },
+      )
+      opened = true
+      for await (const chunk of stream) {
+        for (const choice of chunk.choices ?? []) {
+          const index = choice.index ?? 0
+          const piece = choice.delta?.content
+          if (typeof piece === 'string') parts.set(index, (parts.get(index) ?? '') + piece)
+          if (choice.finish_reason != null) {
+            finished++
+            take(parts.get(index) ?? '')
+          }
+        }
+        if (chunk.usage) usage = chunk.usage
+        if (signal.aborted) break
+      }
+    } catch (error) {
+      if (!signal.aborted || finished === 0) throw classify(error, signal)
+    } finally {
+      // A stream cut short sends no usage: estimate it (about 4 characters a token) so costs are not hidden.
+      if (opened)
+        options.onUsage?.({
+          promptTokens: usage?.prompt_tokens ?? Math.ceil(JSON.stringify(body.messages).length / 4),
+          completionTokens: usage?.completion_tokens ?? Math.ceil([...parts.values()].join('').length / 4),
+          calls: 1,
+        })
+    }
+    return finished
+  }
+
+  #incomplete(): ModelError {
+    return new ModelError('model_bad_response', 'The model server ended the answer early', {
+      transient: true,
+    })
+  }
+
+  #body(prompt: string, options: TextOptions) {
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = []
     if (options.system !== undefined) messages.push({ role: 'system', content: options.system })
     messages.push({ role: 'user', content: prompt })
+    return {
+      model: this.#model,
+      messages,
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
+    }
+  }
+
+  async #complete(prompt: string, options: TextOptions): Promise<string[]> {
+    const json = options.json
+    const structured = json !== undefined && this.#structured !== false
     let completion: OpenAI.Chat.ChatCompletion
     try {
       completion = await this.#client.chat.completions.create(
         {
-          model: this.#model,
-          messages,
-          ...(n > 1 ? { n } : {}),
-          ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
-          ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
+          ...this.#body(prompt, options),
+          ...(structured
+            ? {
+                response_format: {
+                  type: 'json_schema',
+                  json_schema: { name: json.name, schema: json.schema, strict: true },
+                },
+              }
+            : {}),
         },
         {
           ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -69,8 +194,15 @@ export class OpenAIModel implements LanguageModel {
         },
       )
     } catch (error) {
-      throw classify(error, options.signal)
+      const e = classify(error, options.signal)
+      // A server without structured output refuses `response_format`: remember, and ask in plain text.
+      if (structured && e.code === 'model_bad_request' && this.#structured === undefined) {
+        this.#structured = false
+        return this.#complete(prompt, options)
+      }
+      throw e
     }
+    if (structured) this.#structured = true
     const texts = (Array.isArray(completion?.choices) ? completion.choices : [])
       .map((c) => c?.message?.content)
       .filter((t): t is string => typeof t === 'string' && t.trim().length > 0)

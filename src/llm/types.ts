@@ -16,6 +16,28 @@ export interface TextOptions {
   timeoutMs?: number
   /** Called once per finished call with the tokens it spent. */
   onUsage?: (usage: Usage) => void
+  /** The reply must be JSON of this schema: structured output where the server supports `response_format`. */
+  json?: { name: string; schema: Record<string, unknown> }
+}
+
+/** Options for sampling one prompt k times. */
+export interface SampleOptions extends TextOptions {
+  /** Called with each sample as it finishes, in finishing order; returning true stops: the rest are aborted. */
+  onSample?: (text: string) => boolean | undefined
+  /** Runs each request to the server (the bot's shared limiter: one slot per request). */
+  schedule?: <T>(call: () => Promise<T>) => Promise<T>
+}
+
+/** What a sampling returned. */
+export interface Samples {
+  /** In finishing order. A sample may be empty text (the voter had nothing to say). */
+  texts: string[]
+  /** Samples that failed (requests that errored, choices a broken stream never finished). */
+  failed: number
+  /** The first failure, when there was one. */
+  error?: Error
+  /** Samples not waited for because `onSample` stopped the sampling. */
+  notNeeded: number
 }
 
 /** What flows use to talk to a model. */
@@ -26,8 +48,11 @@ export interface LanguageModel {
   readonly demo: boolean
   /** One completion for one prompt. */
   text(prompt: string, options?: TextOptions): Promise<string>
-  /** k completions of one prompt: the Chat Completions `n` parameter where the server honours it, else k calls. */
-  samples(prompt: string, k: number, options?: TextOptions): Promise<string[]>
+  /**
+   * k completions of one prompt, each reported as it finishes: the Chat Completions `n` parameter where
+   * the server honours it (the prompt is billed once), else k parallel calls.
+   */
+  samples(prompt: string, k: number, options?: SampleOptions): Promise<Samples>
 }
 
 export type ModelErrorCode =

@@ -1,5 +1,6 @@
 import { sleep } from '../../src/engine/index.ts'
-import type { LanguageModel, ModelError, TextOptions } from '../../src/llm/types.ts'
+import { parallelSamples } from '../../src/llm/index.ts'
+import type { LanguageModel, ModelError, SampleOptions, Samples, TextOptions } from '../../src/llm/types.ts'
 
 export interface Scripted {
   text: string
@@ -36,7 +37,7 @@ export class ScriptedModel implements LanguageModel {
     return answer.text
   }
 
-  samples(prompt: string, k: number, options?: TextOptions): Promise<string[]> {
-    return Promise.all(Array.from({ length: k }, () => this.text(prompt, options)))
+  samples(prompt: string, k: number, options?: SampleOptions): Promise<Samples> {
+    return parallelSamples(k, (o) => this.text(prompt, o), options)
   }
 }

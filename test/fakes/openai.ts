@@ -15,6 +15,7 @@ export interface ChatBody {
   stream_options?: { include_usage?: boolean }
   temperature?: number
   max_tokens?: number
+  response_format?: { type: string; json_schema?: { name: string; schema: unknown; strict?: boolean } }
 }
 
 export interface FakeReply {
@@ -31,6 +32,8 @@ export interface FakeReply {
   malformed?: boolean
   /** Answer with one choice whatever `n` asked for (as servers without `n` support do). */
   ignoreN?: boolean
+  /** When streaming, how long after the headers each choice finishes (by choice index); choices stream in that order. */
+  choiceLatencyMs?: number[]
 }
 
 export interface RecordedRequest {
@@ -44,6 +47,12 @@ export interface RecordedRequest {
   aborted: boolean
   /** True once the answer was sent. */
   answered: boolean
+  /** Prompt tokens the server counted (billed once per request, whatever `n`). */
+  promptTokens: number
+  /** Completion tokens of the choices actually sent (a stream closed early stops generation). */
+  completionTokens: number
+  /** Choices sent in full. */
+  choicesSent: number
 }
 
 export interface FakeOpenAI {
@@ -82,14 +91,18 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
       receivedAt: performance.now(),
       aborted: false,
       answered: false,
+      promptTokens: Math.ceil(JSON.stringify(body.messages).length / 4),
+      completionTokens: 0,
+      choicesSent: 0,
     }
     requests.push(record)
     for (const w of waiters.filter((w) => requests.length >= w.count)) {
       waiters.splice(waiters.indexOf(w), 1)
       w.resolve()
     }
+    let streaming = false
     res.on('close', () => {
-      if (!record.answered) record.aborted = true
+      if (!record.answered || streaming) record.aborted = true
     })
     const reply = await handler(body, record)
     if (reply.hang) return
@@ -112,7 +125,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
     const n = reply.ignoreN ? 1 : Math.max(1, body.n ?? 1)
     const texts = Array.from({ length: n }, (_, i) => reply.texts?.[i] ?? reply.text ?? `answer ${i + 1}`)
     const usage = {
-      prompt_tokens: Math.ceil(JSON.stringify(body.messages).length / 4),
+      prompt_tokens: record.promptTokens,
       completion_tokens: texts.reduce((s, t) => s + Math.ceil(t.length / 4), 0),
       total_tokens: 0,
     }
@@ -125,34 +138,33 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
         'cache-control': 'no-cache',
         ...reply.headers,
       })
-      texts.forEach((text, index) => {
-        for (const piece of text.match(/.{1,8}/gs) ?? ['']) {
-          const chunk = {
-            id,
-            object: 'chat.completion.chunk',
-            created,
-            model: body.model,
-            choices: [{ index, delta: { content: piece }, finish_reason: null }],
-          }
-          res.write(`data: ${JSON.stringify(chunk)}\n\n`)
-        }
-        const end = {
-          id,
-          object: 'chat.completion.chunk',
-          created,
-          model: body.model,
-          choices: [{ index, delta: {}, finish_reason: 'stop' }],
-        }
-        res.write(`data: ${JSON.stringify(end)}\n\n`)
-      })
-      if (body.stream_options?.include_usage) {
+      const send = (chunk: object): void => {
         res.write(
-          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage })}\n\n`,
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, ...chunk })}\n\n`,
         )
       }
+      const order = texts
+        .map((text, index) => ({ text, index, at: reply.choiceLatencyMs?.[index] ?? 0 }))
+        .sort((a, b) => a.at - b.at)
+      const t0 = performance.now()
+      streaming = true
+      for (const { text, index, at } of order) {
+        const wait = at - (performance.now() - t0)
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        if (record.aborted || res.destroyed) return
+        for (const piece of text.match(/.{1,8}/gs) ?? [''])
+          send({ choices: [{ index, delta: { content: piece }, finish_reason: null }] })
+        send({ choices: [{ index, delta: {}, finish_reason: 'stop' }] })
+        record.choicesSent++
+        record.completionTokens += Math.ceil(text.length / 4)
+      }
+      streaming = false
+      if (body.stream_options?.include_usage) send({ choices: [], usage })
       res.end('data: [DONE]\n\n')
       return
     }
+    record.choicesSent = texts.length
+    record.completionTokens = usage.completion_tokens
     json(
       res,
       200,

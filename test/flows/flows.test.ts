@@ -154,31 +154,122 @@ describe('review', () => {
 })
 
 describe('vote', () => {
-  it('stops once a strict majority agrees and cancels the rest', async () => {
-    const answers = ['Paris', 'paris.', '**Paris**', 'Lyon', 'Paris']
-    let i = 0
-    const { handle, views, fake } = await run('vote', { question: 'Capital of France?', voters: 5 }, () => {
-      const n = i++
-      return n < 3 ? { text: answers[n] as string, latencyMs: 10 * (n + 1) } : { hang: true }
-    })
+  /** A server that honours n: choice i is `answers[i]`, finishing after `latency[i]` ms. */
+  const batch =
+    (answers: string[], latency: number[], judge = '{"response": 1}'): Handler =>
+    (body) =>
+      body.response_format !== undefined || body.messages[0]?.content.includes('JSON')
+        ? { text: judge }
+        : { texts: answers, choiceLatencyMs: latency }
+
+  it('asks once with n, shows the first answer at once, stops when the winner is certain and says so', async () => {
+    const { handle, views, fake } = await run(
+      'vote',
+      { question: 'Capital of France?', voters: 5 },
+      batch(['Paris', 'paris.', '**Paris**', 'Lyon', 'Paris'], [10, 40, 70, 2_000, 2_000]),
+    )
     const result = await handle.done
     expect(result.status).toBe('completed')
-    expect(views.at(-1)?.final?.markdown).toMatch(
-      /^\*Paris\*: 3 of 5 agree\n_Majority reached early; 2 more answers were not needed\._/,
-    )
-    await expect.poll(() => fake.requests.filter((r) => r.aborted).length).toBe(2)
+    const first = views.find((v) => v.status === 'first')
+    expect(first?.first?.markdown).toBe('*Paris* (waiting for the others)')
+    expect(first?.at).toBeLessThan(views.at(-1)?.at ?? 0)
+    const final = views.at(-1)
+    expect(final?.final?.markdown).toBe('*Paris*\n3 of 3 answers agree; 2 not needed.')
+    // Progress counts answers received; the two not needed are cancelled, not failed.
+    expect(final?.progress).toMatchObject({ done: 3, failed: 0, total: 5 })
+    expect(fake.requests).toHaveLength(1)
+    expect(fake.requests[0]?.body).toMatchObject({ n: 5, stream: true })
+    await expect.poll(() => fake.requests[0]?.aborted).toBe(true)
+    expect(fake.requests[0]?.choicesSent).toBe(3)
+    expect(result.usage.calls).toBe(1)
   })
 
-  it('gives the plurality when no strict majority forms', async () => {
-    const answers = ['A', 'B', 'A', 'C', 'B']
+  it('shows the true tally, not one capped at the majority', async () => {
+    const { handle, views } = await run(
+      'vote',
+      { question: 'Capital of France?', voters: 7 },
+      batch(['Paris', 'Paris', 'Lyon', 'Paris', 'Paris', 'Nice', 'Lyon'], [5, 10, 15, 20, 25, 2_000, 2_000]),
+    )
+    await handle.done
+    expect(views.at(-1)?.final?.markdown).toBe(
+      '*Paris*\n4 of 5 answers agree; 2 not needed.\nOther answers: Lyon (1)',
+    )
+  })
+
+  it('falls back to parallel requests when the server ignores n, still stopping early', async () => {
     let i = 0
-    const { handle, views } = await run('vote', { question: 'Pick', voters: 5 }, () => ({
-      text: answers[i++ % 5] as string,
-    }))
+    const { handle, views, fake } = await run('vote', { question: 'Yes or no?', voters: 3 }, () => {
+      const n = i++
+      return { text: n === 2 ? 'No' : 'Yes', latencyMs: n === 2 ? 2_000 : 10 * n, ignoreN: true }
+    })
+    await handle.done
+    expect(views.at(-1)?.final?.markdown).toBe('*Yes*\n2 of 2 answers agree; 1 not needed.')
+    expect(fake.requests.map((r) => r.body.n)).toEqual([3, undefined, undefined])
+    await expect.poll(() => fake.requests[2]?.aborted).toBe(true)
+  })
+
+  it('gives the plurality of closed-form answers without a judge when no strict majority forms', async () => {
+    const { handle, views, fake } = await run(
+      'vote',
+      { question: 'Pick a letter', voters: 5 },
+      batch(['A', 'B', '(a)', 'C', 'B'], [5, 10, 15, 20, 25]),
+    )
+    await handle.done
+    expect(views.at(-1)?.final?.markdown).toBe(
+      '*A*\n2 of 5 answers agree.\n_No answer had a majority; this is the most common one._\nOther answers: B (2), C (1)',
+    )
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('asks a judge for free-form answers without a majority, and says a judge chose', async () => {
+    const { handle, views, fake } = await run(
+      'vote',
+      { question: 'Best lunch?', voters: 5 },
+      batch(['soup', 'salad', 'soup', 'pizza', 'salad'], [5, 10, 15, 20, 25], '{"response": 2}'),
+    )
+    await handle.done
+    expect(views.at(-1)?.final?.markdown).toBe(
+      [
+        '*salad*',
+        'most common: soup, 2 of 5 answers agree.',
+        '_No answer had a majority, so a judge model picked the one most consistent with the others._',
+        'Other answers: salad (2), pizza (1)',
+      ].join('\n'),
+    )
+    expect(fake.requests).toHaveLength(2)
+    expect(fake.requests[1]?.prompt).toContain('Response 5:\nsalad')
+  })
+
+  it('says so when the judge’s reply cannot be read, rather than claim a judgement', async () => {
+    const { handle, views } = await run(
+      'vote',
+      { question: 'Best lunch?', voters: 3 },
+      batch(['soup', 'salad', 'pizza'], [5, 10, 15], 'Of the 3 responses, all differ.'),
+    )
     await handle.done
     const text = views.at(-1)?.final?.markdown ?? ''
-    expect(text).toContain('*A*: 2 of 5 agree')
-    expect(text).toContain('No strict majority')
-    expect(text).toContain('Other answers: B (2), C (1)')
+    expect(text).toMatch(
+      /^\*soup\*\n1 of 3 answers agrees\.\n_No answer had a majority and the judge could not decide/,
+    )
+  })
+
+  it('reports unreadable answers and never lets them win', async () => {
+    const { handle, views } = await run(
+      'vote',
+      { question: 'Capital of France?', voters: 5 },
+      batch(['...', '?', 'Paris', '**', ''], [5, 10, 15, 20, 25]),
+    )
+    await handle.done
+    expect(views.at(-1)?.final?.markdown).toBe(
+      '*Paris*\n1 of 5 answers agrees; 4 unreadable.\n_No answer had a majority; this is the most common one._',
+    )
+  })
+
+  it('Stop closes the sampling stream at the server', async () => {
+    const { bot, handle, fake } = await run('vote', { question: 'q', voters: 3 }, () => ({ hang: true }))
+    await fake.waitForRequests(1)
+    bot.get(handle.runId)?.cancel('Ada')
+    expect((await handle.done).status).toBe('cancelled')
+    await expect.poll(() => fake.requests[0]?.aborted).toBe(true)
   })
 })

@@ -21,7 +21,7 @@ describe('DemoModel', () => {
     const m = new DemoModel({ seed: 3, ...fast })
     const answers = await m.samples('Tea or coffee?', 20, { system: 'Answer with the answer only.' })
     const counts = new Map<string, number>()
-    for (const a of answers) counts.set(a, (counts.get(a) ?? 0) + 1)
+    for (const a of answers.texts) counts.set(a, (counts.get(a) ?? 0) + 1)
     expect(Math.max(...counts.values())).toBeGreaterThanOrEqual(8)
   })
 

@@ -1,4 +1,3 @@
-import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ModelError, OpenAIModel, type Usage } from '../../src/llm/index.ts'
 import { type FakeOpenAI, type Handler, startFakeOpenAI } from '../fakes/openai.ts'
@@ -50,18 +49,71 @@ describe('OpenAIModel against an OpenAI-compatible server', () => {
     expect(seen[0]?.promptTokens).toBeGreaterThan(0)
   })
 
-  it('asks for k samples with one request using n', async () => {
-    const m = await model(() => ({ texts: ['a', 'b', 'c'] }))
-    expect(await m.samples('q', 3)).toEqual(['a', 'b', 'c'])
+  it('samples k answers with one streamed request using n, each handed over as its choice finishes', async () => {
+    const m = await model(() => ({ texts: ['a', 'b', 'c'], choiceLatencyMs: [60, 0, 30] }))
+    const seen: Array<[string, number]> = []
+    const t0 = performance.now()
+    const usage: Usage[] = []
+    const got = await m.samples('q', 3, {
+      onSample: (text) => void seen.push([text, performance.now() - t0]),
+      onUsage: (u) => usage.push(u),
+    })
+    expect(got).toEqual({ texts: ['b', 'c', 'a'], failed: 0, notNeeded: 0 })
+    expect(seen.map(([t]) => t)).toEqual(['b', 'c', 'a'])
+    // The first choice arrived before the slowest one finished.
+    expect(seen[0]?.[1]).toBeLessThan((seen[2]?.[1] ?? 0) - 20)
     expect(fake?.requests).toHaveLength(1)
-    expect(fake?.requests[0]?.body.n).toBe(3)
+    expect(fake?.requests[0]?.body).toMatchObject({
+      n: 3,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    // The prompt is billed once, for all three choices.
+    expect(usage).toEqual([{ calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3 }])
   })
 
-  it('tops up with single calls when the server ignores n', async () => {
+  it('stops the stream when onSample says so, and the server sees it closed', async () => {
+    const m = await model(() => ({
+      texts: ['a', 'a', 'b', 'c', 'd'],
+      choiceLatencyMs: [0, 10, 500, 500, 500],
+    }))
+    let n = 0
+    const got = await m.samples('q', 5, { onSample: () => ++n === 2 })
+    expect(got).toEqual({ texts: ['a', 'a'], failed: 0, notNeeded: 3 })
+    await expect.poll(() => fake?.requests[0]?.aborted).toBe(true)
+    expect(fake?.requests[0]?.choicesSent).toBe(2)
+  })
+
+  it('falls back to k parallel requests when the server ignores n, and remembers it', async () => {
     let i = 0
     const m = await model(() => ({ text: `s${++i}`, ignoreN: true }))
-    expect(await m.samples('q', 3)).toEqual(['s1', 's2', 's3'])
-    expect(fake?.requests).toHaveLength(3)
+    expect((await m.samples('q', 3)).texts.sort()).toEqual(['s1', 's2', 's3'])
+    expect(fake?.requests.map((r) => r.body.n)).toEqual([3, undefined, undefined])
+    // The second vote knows: k single requests at once, no n.
+    await m.samples('q', 3)
+    expect(fake?.requests.slice(3).map((r) => r.body.n)).toEqual([undefined, undefined, undefined])
+  })
+
+  it('falls back to k parallel requests when the server refuses n', async () => {
+    const m = await model((body) => ((body.n ?? 1) > 1 ? { status: 400 } : { text: 'one' }))
+    expect((await m.samples('q', 2)).texts).toEqual(['one', 'one'])
+    expect(fake?.requests.map((r) => r.body.n)).toEqual([2, undefined, undefined])
+  })
+
+  it('counts failed single requests and still returns the answers that came', async () => {
+    let i = 0
+    const m = await model(() => (++i === 3 ? { status: 401 } : { text: 'x', ignoreN: true }))
+    const got = await m.samples('q', 3)
+    expect(got).toMatchObject({ texts: ['x', 'x'], failed: 1, notNeeded: 0 })
+    expect(got.error).toMatchObject({ code: 'model_auth' })
+  })
+
+  it('aborting the caller’s signal closes the sampling stream and rejects', async () => {
+    const m = await model(() => ({ texts: ['a', 'b'], choiceLatencyMs: [0, 5_000] }))
+    const controller = new AbortController()
+    const call = m.samples('q', 2, { signal: controller.signal, onSample: () => void controller.abort() })
+    expect(await failure(call)).toMatchObject({ code: 'model_aborted' })
+    await expect.poll(() => fake?.requests[0]?.aborted).toBe(true)
   })
 
   it('classifies a 429 as transient with the server’s wait, from retry-after-ms or retry-after', async () => {
@@ -104,25 +156,6 @@ describe('OpenAIModel against an OpenAI-compatible server', () => {
     controller.abort()
     expect(await failure(call)).toMatchObject({ code: 'model_aborted', transient: false })
     await expect.poll(() => fake?.requests[0]?.aborted).toBe(true)
-  })
-
-  it('the fake streams chunks and usage the way the SDK reads them', async () => {
-    fake = await startFakeOpenAI({ handler: () => ({ text: 'streamed answer here' }) })
-    const client = new OpenAI({ apiKey: 'k', baseURL: fake.url, maxRetries: 0 })
-    const stream = await client.chat.completions.create({
-      model: 'm',
-      messages: [{ role: 'user', content: 'x' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    })
-    let text = ''
-    let usage: unknown
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? ''
-      if (chunk.usage) usage = chunk.usage
-    }
-    expect(text).toBe('streamed answer here')
-    expect(usage).toMatchObject({ completion_tokens: 5 })
   })
 
   it('a call’s timeoutMs shortens the request timeout, so it fits in the time its step has left', async () => {

@@ -121,6 +121,22 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect((await store.get(running.id))?.status).toBe('running')
     })
 
+    it('keeps an ended run updated after the cut when pruning', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.finish(run.id, 'completed')
+      await store.prune(Date.now() - 60_000)
+      expect((await store.get(run.id))?.status).toBe('completed')
+    })
+
+    it('creates nothing when an unknown run gets a target or a delivery', async () => {
+      const id = randomUUID()
+      await store.setTarget(id, { platform: 'slack', channel: 'C2' })
+      await store.markDelivered(id, 'first')
+      expect(await store.get(id)).toBeUndefined()
+      expect(await store.completedSteps(id)).toEqual([])
+    })
+
     it('grants a claim once until its time to live has passed', async () => {
       const key = `command:${randomUUID()}`
       expect(await store.claim(key, 200)).toBe(true)

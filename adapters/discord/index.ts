@@ -14,18 +14,14 @@ import { type Bot, type Config, DRAINING_MESSAGE } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { guardInteractions } from './guard.ts'
+import { discordPlatform, RUN_BUDGET_MS } from './platform.ts'
 import { RETRY_PREFIX, STOP_PREFIX } from './render.ts'
-import { DiscordSink } from './sink.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
 export { discordSettings } from './config.ts'
+export { discordPlatform, discordRest, TOKEN_LIFETIME_MS } from './platform.ts'
 export { neutralise, renderView } from './render.ts'
 
-/** Discord: an interaction token lives 15 minutes; stop a run a minute before so its last edit still lands. */
-export const TOKEN_LIFETIME_MS = 15 * 60_000
-const RUN_BUDGET_MS = TOKEN_LIFETIME_MS - 60_000
-/** Interaction webhooks allow about 5 edits per 2 s; one progress edit a second stays inside it. */
-const MIN_EDIT_MS = 1_000
 const NO_MENTIONS = { parse: [] }
 
 export interface DiscordOptions {
@@ -52,14 +48,7 @@ export async function startDiscord(
   })
   // A malformed INTERACTION_CREATE must not kill the process (discord.js throws in its socket handler).
   guardInteractions(client, log)
-  bot.attach({
-    name: 'discord',
-    minIntervalMs: MIN_EDIT_MS,
-    // An interaction token lives 15 minutes; the run must end a minute before so its last edit lands.
-    remainingMs: (target, now) => (target as DiscordTarget).createdAt + budgetMs - now,
-    sink: (target, ctx) =>
-      new DiscordSink({ rest: client.rest, target: target as DiscordTarget, log: ctx.log }),
-  })
+  bot.attach(discordPlatform(client.rest, budgetMs))
   client.on(Events.InteractionCreate, (interaction) => handle(bot, log, interaction))
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.client_error'))
   client.rest.on('rateLimited', (info) =>

@@ -15,10 +15,9 @@ import {
   DRAINING_MESSAGE,
   type StopOutcome,
 } from '../../src/bot/index.ts'
-import type { SlackTarget } from '../../src/store/index.ts'
 import { slackMode } from './config.ts'
+import { slackPlatform } from './platform.ts'
 import { RETRY_ACTION, STOP_ACTION } from './render.ts'
-import { SlackSink } from './sink.ts'
 import { guardSocketMode } from './socket.ts'
 
 export interface SlackOptions {
@@ -28,8 +27,6 @@ export interface SlackOptions {
   clientOptions?: WebClientOptions
 }
 
-/** chat.update is Tier 3 (~50/min); one progress edit a second per run stays well inside it. */
-const MIN_UPDATE_MS = 1_000
 /** Slack retries an event for about an hour; slash commands are not redelivered later than that either. */
 const REDELIVERY_TTL_MS = 2 * 60 * 60_000
 
@@ -59,14 +56,7 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
   // A malformed envelope or a disconnect must not kill the process or drop a command.
   if (receiver instanceof SocketModeReceiver) guardSocketMode(receiver.client, log)
 
-  bot.attach({
-    name: 'slack',
-    minIntervalMs: MIN_UPDATE_MS,
-    // chat.update works on a message for as long as it exists.
-    remainingMs: () => undefined,
-    sink: (target, ctx) =>
-      new SlackSink({ client: app.client, target: target as SlackTarget, log: ctx.log, save: ctx.save }),
-  })
+  bot.attach(slackPlatform(app.client))
 
   for (const command of bot.commands) {
     app.command(`/${command.name}`, async ({ command: payload, ack }) => {

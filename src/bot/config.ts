@@ -31,7 +31,38 @@ const schema = z.object({
       .default(3000),
   ),
   LOG_LEVEL: blank(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
-  REDIS_URL: text,
+  REDIS_URL: blank(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, {
+        message: 'REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)',
+      })
+      .optional(),
+  ),
+  /** Every Redis key Chorus writes starts with it, so deployments and tests can share one Redis. */
+  CHORUS_REDIS_PREFIX: blank(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+        message: 'CHORUS_REDIS_PREFIX must be 1-64 letters, digits, dots, dashes or underscores',
+      })
+      .default('chorus'),
+  ),
+  /** A killed worker's runs move to another within about lock + 2 × stall check. */
+  CHORUS_WORKER_LOCK_MS: blank(
+    z.coerce
+      .number({ message: 'CHORUS_WORKER_LOCK_MS must be a number of milliseconds' })
+      .int()
+      .min(1_000)
+      .default(10_000),
+  ),
+  CHORUS_WORKER_STALLED_MS: blank(
+    z.coerce
+      .number({ message: 'CHORUS_WORKER_STALLED_MS must be a number of milliseconds' })
+      .int()
+      .min(500)
+      .default(5_000),
+  ),
   /** Where the embedded run journal lives (SQLite, one file). */
   CHORUS_DATA_DIR: blank(z.string().default('.chorus')),
   /** How long a shutdown waits for in-flight runs before leaving them to the next start. */

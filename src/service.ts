@@ -1,0 +1,84 @@
+import type { Logger } from 'pino'
+import type { Backends } from './backends.ts'
+import type { Bot, Config } from './bot/index.ts'
+
+/** Queue depth and this process's runs are logged this often, and when they change. */
+const STATS_EVERY_MS = 15_000
+
+/**
+ * The long-running part shared by `npm start` (receiver and worker) and `npm run worker`: works
+ * queued runs, logs the queue, survives stray exceptions, and drains on SIGTERM/SIGINT.
+ */
+export async function serve(opts: {
+  bot: Bot
+  backends: Backends
+  config: Config
+  logger: Logger
+  role: 'receiver' | 'worker'
+  /** Platform connections to close after the runs were drained (their replies need them until then). */
+  connections?: Array<{ stop(): Promise<void> }>
+}): Promise<void> {
+  const { bot, backends, config, logger, role } = opts
+  keepServing(logger)
+  await bot.startWorking()
+  const t0 = performance.now()
+  const { queued } = await bot.resume()
+  logger.info(
+    {
+      role,
+      store: bot.store.describe,
+      queue: bot.queue.describe,
+      resumed: queued,
+      ms: Math.round(performance.now() - t0),
+    },
+    'journal.resumed',
+  )
+  let last = ''
+  const stats = setInterval(() => {
+    bot.queue
+      .stats()
+      .then((s) => {
+        const line = { ...s, localRuns: bot.activeRuns }
+        const key = JSON.stringify(line)
+        if (key === last && s.waiting === 0 && s.active === 0) return
+        last = key
+        logger.info({ event: 'queue.stats', role, ...line }, 'queue.stats')
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'queue.stats_failed'))
+  }, STATS_EVERY_MS)
+  stats.unref()
+
+  let stopping = false
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) {
+      logger.warn({ signal }, 'shutdown.forced')
+      process.exit(1)
+    }
+    stopping = true
+    clearInterval(stats)
+    logger.info(
+      { signal, role, active: bot.activeRuns, graceMs: config.CHORUS_SHUTDOWN_GRACE_MS },
+      'shutdown',
+    )
+    // Runs that do not finish within the grace are handed back: to the queue for another worker
+    // (Redis), or to the journal for the next start (SQLite).
+    const outcome = await bot.shutdown(config.CHORUS_SHUTDOWN_GRACE_MS)
+    logger.info(outcome, 'shutdown.drained')
+    await Promise.allSettled((opts.connections ?? []).map((c) => c.stop()))
+    await backends.close().catch((err: unknown) => logger.error({ err }, 'shutdown.close_failed'))
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+/**
+ * A throw inside a platform SDK's socket handler, or a rejection nobody handled, is logged with its
+ * details and the process keeps serving every other run; were it to die, the journal would resume them.
+ */
+function keepServing(logger: Logger): void {
+  process.on('uncaughtException', (err, origin) =>
+    logger.error({ err, origin }, 'process.uncaught_exception'),
+  )
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'process.unhandled_rejection'))
+}

@@ -20,7 +20,7 @@ export async function serve(opts: {
 }): Promise<void> {
   const { bot, backends, config, logger, role } = opts
   keepServing(logger)
-  await bot.startWorking()
+  if (config.CHORUS_WORKER_RUNS > 0) await bot.startWorking(config.CHORUS_WORKER_RUNS)
   const t0 = performance.now()
   const { queued } = await bot.resume()
   logger.info(

@@ -81,8 +81,6 @@ const FRESH_MS = 10_000
 const RESUME_MIN_REMAINING_MS = 30_000
 /** Ended runs stay in the journal this long, so Retry and Stop can still find them. */
 const KEEP_ENDED_MS = 7 * 24 * 60 * 60_000
-/** Runs one process works at once; model calls are bounded separately by the limiter. */
-const DEFAULT_WORKER_RUNS = 200
 
 export const RESTART_NOTICE = 'Chorus is restarting; this run will continue in a moment.'
 export const DRAINING_MESSAGE = 'Chorus is restarting; try again in a few seconds.'
@@ -144,12 +142,12 @@ export class Bot {
       limiter: options.limiter ?? new FairLimiter(options.config.CHORUS_CONCURRENCY),
     })
     // The embedded queue works every run in this process; with a shared queue the caller decides.
-    if (options.queue === undefined) await bot.startWorking()
+    if (options.queue === undefined) await bot.startWorking(Math.max(1, options.config.CHORUS_WORKER_RUNS))
     return bot
   }
 
   /** Works queued runs in this process and obeys Stop requests from other processes. */
-  async startWorking(concurrency = DEFAULT_WORKER_RUNS): Promise<void> {
+  async startWorking(concurrency: number = this.config.CHORUS_WORKER_RUNS): Promise<void> {
     await this.queue.onStop((runId, by) => this.#active.get(runId)?.cancel(by))
     await this.queue.work((runId) => this.work(runId), { concurrency })
   }
@@ -349,6 +347,7 @@ export class Bot {
    */
   async shutdown(graceMs: number): Promise<{ finished: number; suspended: number }> {
     this.#accepting = false
+    await this.queue.pause()
     const live = [...this.#active.values()]
     let timer: ReturnType<typeof setTimeout> | undefined
     const grace = new Promise<void>((resolve) => {

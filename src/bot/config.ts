@@ -48,6 +48,15 @@ const schema = z.object({
       })
       .default('chorus'),
   ),
+  /** Runs this process works at once; 0 = receive only (with REDIS_URL: other processes work them). */
+  CHORUS_WORKER_RUNS: blank(
+    z.coerce
+      .number({ message: 'CHORUS_WORKER_RUNS must be a whole number' })
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(100),
+  ),
   /** A killed worker's runs move to another within about lock + 2 × stall check. */
   CHORUS_WORKER_LOCK_MS: blank(
     z.coerce
@@ -90,6 +99,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       'config_invalid',
       `Configuration error:\n  ${lines.join('\n  ')}\nSee .env.example.`,
+    )
+  }
+  if (parsed.data.CHORUS_WORKER_RUNS === 0 && parsed.data.REDIS_URL === undefined) {
+    throw new ConfigError(
+      'config_invalid',
+      'CHORUS_WORKER_RUNS=0 (receive only) needs REDIS_URL: without Redis no other process works the runs.',
     )
   }
   return parsed.data

@@ -121,6 +121,11 @@ export class BullQueue implements RunQueue {
     }
   }
 
+  async pause(): Promise<void> {
+    // Do not wait for the active jobs: they are being suspended and handed back.
+    await this.#worker?.pause(true)
+  }
+
   async close(): Promise<void> {
     await this.#worker?.close()
     await this.#queue.close()

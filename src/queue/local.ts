@@ -40,6 +40,10 @@ export class LocalQueue implements RunQueue {
     return { waiting: this.#pending.length, active: this.#active.size, delayed: 0 }
   }
 
+  async pause(): Promise<void> {
+    this.#handler = undefined
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     this.#pending.length = 0

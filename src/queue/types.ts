@@ -28,6 +28,8 @@ export interface RunQueue {
   /** Stop requests from other processes. */
   onStop(listener: (runId: string, by: string) => void): Promise<void>
   stats(): Promise<QueueStats>
+  /** Takes no new jobs in this process (shutdown); those in progress go on. */
+  pause(): Promise<void>
   /** Stops taking jobs and closes connections; call after suspended runs were handed back. */
   close(): Promise<void>
 }

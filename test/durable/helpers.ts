@@ -31,3 +31,22 @@ export function promptCounts(requests: RecordedRequest[]): Map<string, number> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Like `slowAngles`, but the slow angles' requests wait for `release()` and then answer, so runs
+ * held by processes that stay alive finish too.
+ */
+export function gatedAngles(fast: string[] = ['User pain', 'Contrarian']) {
+  let release!: () => void
+  const gate = new Promise<void>((r) => {
+    release = r
+  })
+  const handler: Handler = async (body) => {
+    const prompt = body.messages.at(-1)?.content ?? ''
+    const angle = /Angle: (.+?)\./.exec(prompt)?.[1]
+    if (angle === undefined) return { text: '1. **Merged idea** ranked first' }
+    if (!fast.includes(angle)) await gate
+    return { text: `- **${angle} idea**`, latencyMs: 20 }
+  }
+  return { handler, release: () => release() }
+}

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
+const ENTRIES = {
+  /** `npm start` */
+  start: fileURLToPath(new URL('../../src/main.ts', import.meta.url)),
+  /** `npm run worker` */
+  worker: fileURLToPath(new URL('../../src/worker.ts', import.meta.url)),
+}
 
 export interface LogLine {
   msg: string
@@ -33,8 +38,12 @@ export function scratchDir(): { dir: string; remove(): void } {
 }
 
 /** Starts Chorus with exactly `env` (plus PATH), in `cwd`; resolves once its journal has been resumed. */
-export async function startChorus(env: Record<string, string>, cwd: string): Promise<ChorusProcess> {
-  const child = spawn(process.execPath, [MAIN], {
+export async function startChorus(
+  env: Record<string, string>,
+  cwd: string,
+  entry: keyof typeof ENTRIES = 'start',
+): Promise<ChorusProcess> {
+  const child = spawn(process.execPath, [ENTRIES[entry]], {
     cwd,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs'
 import { runOnce, startConsole } from '../adapters/console/index.ts'
 import { openBackends } from './backends.ts'
-import { Bot, ChorusError, createLogger, loadConfig } from './bot/index.ts'
-import { serve } from './service.ts'
+import { Bot, createLogger, loadConfig } from './bot/index.ts'
+import { runEntry, serve } from './service.ts'
 
 /**
  * `npm start`: Slack and/or Discord when their tokens are set (a receiver that also works runs),
  * otherwise the console. `npm start -- brainstorm "topic"` runs one command in the console and exits.
  */
 export async function dispatchLine(argv: string[]): Promise<void> {
-  try {
+  await runEntry(async () => {
     if (existsSync('.env')) process.loadEnvFile('.env')
     const config = loadConfig(process.env)
     const oneShot = argv.length > 0
@@ -44,12 +44,5 @@ export async function dispatchLine(argv: string[]): Promise<void> {
       ...(discord === undefined ? [] : [await discord.startDiscord(bot, config)]),
     ]
     await serve({ bot, backends, config, logger, role: 'receiver', connections })
-  } catch (error) {
-    if (error instanceof ChorusError) {
-      process.stderr.write(`${error.message}\n`)
-      process.exitCode = 1
-      return
-    }
-    throw error
-  }
+  })
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Backends } from './backends.ts'
-import type { Bot, Config } from './bot/index.ts'
+import { type Bot, ChorusError, type Config } from './bot/index.ts'
 
 /** Queue depth and this process's runs are logged this often, and when they change. */
 const STATS_EVERY_MS = 15_000
@@ -81,4 +81,15 @@ function keepServing(logger: Logger): void {
     logger.error({ err, origin }, 'process.uncaught_exception'),
   )
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'process.unhandled_rejection'))
+}
+
+/** Runs an entry point: a ChorusError (bad configuration) is printed as its message, exit code 1. */
+export async function runEntry(main: () => Promise<void>): Promise<void> {
+  try {
+    await main()
+  } catch (error) {
+    if (!(error instanceof ChorusError)) throw error
+    process.stderr.write(`${error.message}\n`)
+    process.exitCode = 1
+  }
 }

@@ -9,6 +9,7 @@ import {
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import { ChorusError } from '../../src/bot/index.ts'
+import { NO_MENTIONS } from './render.ts'
 
 /** discord.js 14.28's InteractionCreate action (`client.actions` is private). */
 interface Action {
@@ -113,7 +114,7 @@ function explain(rest: REST, log: Logger, data: unknown): void {
       auth: false,
       body: {
         type: InteractionResponseType.ChannelMessageWithSource,
-        data: { content: INCOMPLETE_TEXT, flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } },
+        data: { content: INCOMPLETE_TEXT, flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS },
       },
     })
     .catch((error: unknown) => {

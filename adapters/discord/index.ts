@@ -15,14 +15,12 @@ import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { guardInteractions } from './guard.ts'
 import { discordPlatform, RUN_BUDGET_MS } from './platform.ts'
-import { RETRY_PREFIX, STOP_PREFIX } from './render.ts'
+import { NO_MENTIONS, RETRY_PREFIX, STOP_PREFIX } from './render.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
 export { discordSettings } from './config.ts'
 export { discordPlatform, discordRest, TOKEN_LIFETIME_MS } from './platform.ts'
 export { neutralise, renderView } from './render.ts'
-
-const NO_MENTIONS = { parse: [] }
 
 export interface DiscordOptions {
   /** Merged into the REST options (tests shorten timeouts). */

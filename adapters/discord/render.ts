@@ -15,6 +15,8 @@ export const DESCRIPTION_LIMIT = 4_096
 export const MESSAGE_LIMIT = 6_000
 export const EMBED_LIMIT = 10
 export const STOP_PREFIX = 'chorus:stop:'
+/** Discord: pings nobody, whatever the text says (set on the client and on every message). */
+export const NO_MENTIONS = { parse: [] as never[] }
 export const RETRY_PREFIX = 'chorus:retry:'
 
 export interface DiscordMessage {

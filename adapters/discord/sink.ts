@@ -2,9 +2,8 @@ import { type REST, Routes } from 'discord.js'
 import type { Logger } from 'pino'
 import { isTerminal, type ReplySink, type ReplyView } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
-import { renderView } from './render.ts'
+import { NO_MENTIONS, renderView } from './render.ts'
 
-const NO_MENTIONS = { parse: [] }
 const EPHEMERAL = 64
 
 /**

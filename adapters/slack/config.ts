@@ -6,18 +6,7 @@ export type SlackMode =
 
 /** Checks the Slack variables; each mistake gets a message that says where to find the right value. */
 export function slackMode(config: Config): SlackMode {
-  const botToken = config.SLACK_BOT_TOKEN
-  if (botToken === undefined)
-    throw new ConfigError(
-      'slack_bot_token_missing',
-      'SLACK_BOT_TOKEN is not set; copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions in your Slack app settings.',
-    )
-  if (!botToken.startsWith('xoxb-')) {
-    throw new ConfigError(
-      'slack_bot_token_invalid',
-      'SLACK_BOT_TOKEN must start with "xoxb-"; copy the Bot User OAuth Token from OAuth & Permissions (not the user token or the app-level token).',
-    )
-  }
+  const botToken = slackBotToken(config)
   const appToken = config.SLACK_APP_TOKEN
   if (appToken !== undefined) {
     if (!appToken.startsWith('xapp-')) {
@@ -35,4 +24,21 @@ export function slackMode(config: Config): SlackMode {
     'slack_mode_missing',
     'Set SLACK_APP_TOKEN (xapp-…, Socket Mode: no public URL needed) or SLACK_SIGNING_SECRET (HTTP mode on PORT, from Basic Information → App Credentials).',
   )
+}
+
+/** The bot token, checked: all a process needs to post and update replies (a worker). */
+export function slackBotToken(config: Config): string {
+  const botToken = config.SLACK_BOT_TOKEN
+  if (botToken === undefined)
+    throw new ConfigError(
+      'slack_bot_token_missing',
+      'SLACK_BOT_TOKEN is not set; copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions in your Slack app settings.',
+    )
+  if (!botToken.startsWith('xoxb-')) {
+    throw new ConfigError(
+      'slack_bot_token_invalid',
+      'SLACK_BOT_TOKEN must start with "xoxb-"; copy the Bot User OAuth Token from OAuth & Permissions (not the user token or the app-level token).',
+    )
+  }
+  return botToken
 }

@@ -1,7 +1,7 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api'
 import type { Config, Platform } from '../../src/bot/index.ts'
 import type { SlackTarget } from '../../src/store/index.ts'
-import { slackMode } from './config.ts'
+import { slackBotToken } from './config.ts'
 import { SlackSink } from './sink.ts'
 
 /** chat.update is Tier 3 (~50/min); one progress edit a second per run stays well inside it. */
@@ -21,8 +21,7 @@ export function slackPlatform(client: WebClient): Platform {
 
 /** The bot-token Web API client for a process that only works runs (`npm run worker`). */
 export function slackWebClient(config: Config, options: WebClientOptions = {}): WebClient {
-  const mode = slackMode(config)
-  return new WebClient(mode.botToken, {
+  return new WebClient(slackBotToken(config), {
     ...(config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }),
     ...options,
   })

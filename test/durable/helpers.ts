@@ -1,4 +1,6 @@
+import { expect } from 'vitest'
 import type { Handler, RecordedRequest } from '../fakes/openai.ts'
+import type { FakeSlack, Message } from '../fakes/slack.ts'
 
 /**
  * A model for restart tests: two angles of every brainstorm answer at once, the other angles hang
@@ -50,3 +52,80 @@ export function gatedAngles(fast: string[] = ['User pain', 'Contrarian']) {
   }
   return { handler, release: () => release() }
 }
+
+/** A Slack reply's state, from its notification text. */
+export const statusOf = (text: string) => /: (working|first result|done|failed|stopped)$/.exec(text)?.[1]
+/** The sections under the title and its context lines: what the message says, progress aside. */
+const body = (entry: { blocks: unknown[] }) =>
+  JSON.stringify(
+    (entry.blocks as Array<{ type: string; text?: { text: string } }>)
+      .filter((b) => b.type === 'section')
+      .slice(1)
+      .map((b) => b.text?.text),
+  )
+
+/** One final, one first result that never changes, and never back to an earlier state. */
+export function expectOneFirstAndOneFinal(message: Message): void {
+  const statuses = message.history.map((h) => statusOf(h.text))
+  expect(statuses.at(-1)).toBe('done')
+  expect(statuses.filter((s) => s === 'done')).toHaveLength(1)
+  const firsts = new Set(message.history.filter((h) => statusOf(h.text) === 'first result').map(body))
+  expect(firsts.size).toBeLessThanOrEqual(1)
+  // Never back to an earlier state once a later one was shown.
+  const order = ['working', 'first result', 'done']
+  const ranks = statuses.map((s) => order.indexOf(s ?? ''))
+  expect(ranks).toEqual([...ranks].sort((a, b) => a - b))
+}
+
+/** A click on one of a reply's buttons, as Slack sends it over Socket Mode. */
+export function click(
+  slack: FakeSlack,
+  message: Message,
+  actionId: 'chorus_stop' | 'chorus_retry',
+  who = 'grace',
+) {
+  // A message that never had this button (the abandoned one) is clicked through its Retry's run id.
+  const value = buttonValue(
+    message,
+    actionId === 'chorus_stop' && !everHad(message, actionId) ? 'chorus_retry' : actionId,
+  )
+  const responseUrl = slack.slashPayload('/x', '').response_url as string
+  return slack.send('interactive', {
+    type: 'block_actions',
+    user: { id: 'U2', name: who, username: who, team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    trigger_id: `${Date.now()}.1`,
+    team: { id: 'T1', domain: 'fake' },
+    channel: { id: message.channel, name: 'general' },
+    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
+    message: { ts: message.ts, text: message.text, type: 'message' },
+    response_url: responseUrl,
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'b',
+        type: 'button',
+        value,
+        action_ts: '1700000001.000001',
+        text: { type: 'plain_text', text: actionId },
+      },
+    ],
+  })
+}
+
+/** The run id behind a button of the message (or of its last version that had one). */
+function buttonValue(message: Message, actionId: string): string {
+  for (const entry of [...message.history].reverse()) {
+    const found = JSON.stringify(entry.blocks).match(
+      new RegExp(`"action_id":"${actionId}","value":"([^"]+)"`),
+    )
+    if (found?.[1] !== undefined) return found[1]
+  }
+  throw new Error(`no ${actionId} button on ${message.ts}`)
+}
+
+const everHad = (m: Message, actionId: string) =>
+  m.history.some((h) => JSON.stringify(h.blocks).includes(`"action_id":"${actionId}"`))
+export const hasButton = (m: Message, actionId: string) =>
+  JSON.stringify(m.blocks).includes(`"action_id":"${actionId}"`)

@@ -4,7 +4,7 @@ import { startFakeOpenAI } from '../fakes/openai.ts'
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, type Message, startFakeSlack } from '../fakes/slack.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
 import { deleteKeysUnder, keysUnder, TEST_REDIS_URL, testPrefix, testRedis } from '../support/redis.ts'
-import { gatedAngles, promptCounts } from './helpers.ts'
+import { click, expectOneFirstAndOneFinal, gatedAngles, promptCounts, statusOf } from './helpers.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -45,25 +45,6 @@ async function deployment(extra: Record<string, string>) {
 /** Run ids a process started working, from its `run.started` log lines. */
 const runsOf = (proc: ChorusProcess) =>
   new Set(proc.logs.filter((l) => l.msg === 'run.started').map((l) => l.runId as string))
-
-const statusOf = (text: string) => /: (working|first result|done|failed|stopped)$/.exec(text)?.[1]
-const body = (entry: { blocks: unknown[] }) =>
-  JSON.stringify(
-    (entry.blocks as Array<{ type: string; text?: { text: string } }>)
-      .filter((b) => b.type === 'section')
-      .slice(1)
-      .map((b) => b.text?.text),
-  )
-
-function expectOneFirstAndOneFinal(message: Message): void {
-  const statuses = message.history.map((h) => statusOf(h.text))
-  expect(statuses.at(-1)).toBe('done')
-  expect(statuses.filter((s) => s === 'done')).toHaveLength(1)
-  expect(new Set(message.history.filter((h) => statusOf(h.text) === 'first result').map(body)).size).toBe(1)
-  const order = ['working', 'first result', 'done']
-  const ranks = statuses.map((s) => order.indexOf(s ?? ''))
-  expect(ranks).toEqual([...ranks].sort((a, b) => a - b))
-}
 
 function slackEnv(slack: FakeSlack, openaiUrl: string) {
   return {
@@ -221,23 +202,33 @@ describe('scale-out on BullMQ over Redis (one receiver and two workers as real p
     const runId = /"action_id":"chorus_stop","value":"([^"]+)"/.exec(JSON.stringify(message.blocks))?.[1]
     expect(runsOf(worker).has(runId as string)).toBe(true)
     expect(runsOf(receiver).size).toBe(0)
-    await slack.send('interactive', {
-      type: 'block_actions',
-      user: { id: 'U2', name: 'grace', username: 'grace', team_id: 'T1' },
-      api_app_id: 'A1',
-      token: 'legacy',
-      trigger_id: '1.2.3',
-      team: { id: 'T1', domain: 'fake' },
-      channel: { id: 'C1', name: 'general' },
-      container: { type: 'message', message_ts: message.ts, channel_id: 'C1', is_ephemeral: false },
-      message: { ts: message.ts, text: message.text, type: 'message' },
-      response_url: command.response_url,
-      actions: [{ action_id: 'chorus_stop', block_id: 'b', type: 'button', value: runId, action_ts: '1.1' }],
-    })
+    await click(slack, message, 'chorus_stop')
     await expect
       .poll(() => openai.requests.filter((r) => !r.answered).every((r) => r.aborted), { timeout: 5_000 })
       .toBe(true)
     await expect.poll(() => statusOf(message.text), { timeout: 5_000 }).toBe('stopped')
     expect(JSON.stringify(message.blocks)).toContain('Stopped by grace')
   }, 60_000)
+})
+
+describe('npm run worker', () => {
+  it('without REDIS_URL, or without a platform token, stops with a message that says what to set', async () => {
+    const { spawnSync } = await import('node:child_process')
+    const worker = new URL('../../src/worker.ts', import.meta.url).pathname
+    const scratch = scratchDir()
+    cleanup.push(() => scratch.remove())
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [worker], {
+        cwd: scratch.dir,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        encoding: 'utf8',
+        timeout: 15_000,
+      })
+    const noRedis = run({ SLACK_BOT_TOKEN: BOT_TOKEN })
+    expect(noRedis.status).toBe(1)
+    expect(noRedis.stderr).toContain('npm run worker needs REDIS_URL')
+    const noToken = run({ REDIS_URL: TEST_REDIS_URL })
+    expect(noToken.status).toBe(1)
+    expect(noToken.stderr).toContain('SLACK_BOT_TOKEN')
+  })
 })

@@ -3,7 +3,15 @@ import { SqliteStore } from '../../src/store/index.ts'
 import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, type Message, startFakeSlack } from '../fakes/slack.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
-import { promptCounts, sleep, slowAngles } from './helpers.ts'
+import {
+  click,
+  expectOneFirstAndOneFinal,
+  hasButton,
+  promptCounts,
+  sleep,
+  slowAngles,
+  statusOf,
+} from './helpers.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -38,28 +46,6 @@ async function setup(handler: Parameters<typeof startFakeOpenAI>[0] = {}) {
     return proc
   }
   return { slack, openai, scratch, start }
-}
-
-const statusOf = (text: string) => /: (working|first result|done|failed|stopped)$/.exec(text)?.[1]
-/** The sections under the title and its context lines: what the message says, progress aside. */
-const body = (entry: { blocks: unknown[] }) =>
-  JSON.stringify(
-    (entry.blocks as Array<{ type: string; text?: { text: string } }>)
-      .filter((b) => b.type === 'section')
-      .slice(1)
-      .map((b) => b.text?.text),
-  )
-
-function expectOneFirstAndOneFinal(message: Message): void {
-  const statuses = message.history.map((h) => statusOf(h.text))
-  expect(statuses.at(-1)).toBe('done')
-  expect(statuses.filter((s) => s === 'done')).toHaveLength(1)
-  const firsts = new Set(message.history.filter((h) => statusOf(h.text) === 'first result').map(body))
-  expect(firsts.size).toBeLessThanOrEqual(1)
-  // Never back to an earlier state once a later one was shown.
-  const order = ['working', 'first result', 'done']
-  const ranks = statuses.map((s) => order.indexOf(s ?? ''))
-  expect(ranks).toEqual([...ranks].sort((a, b) => a - b))
 }
 
 describe('Slack runs survive the process (real child processes, SQLite journal)', () => {
@@ -178,54 +164,6 @@ describe('no frame kills the process (npm start, real child process)', () => {
     expect(chorus.logs.filter((l) => l.msg === 'slack.frame_malformed')).toHaveLength(3)
   }, 30_000)
 })
-
-/** A click on one of a reply's buttons, as Slack sends it over Socket Mode. */
-function click(slack: FakeSlack, message: Message, actionId: 'chorus_stop' | 'chorus_retry', who = 'grace') {
-  // A message that never had this button (the abandoned one) is clicked through its Retry's run id.
-  const value = buttonValue(
-    message,
-    actionId === 'chorus_stop' && !everHad(message, actionId) ? 'chorus_retry' : actionId,
-  )
-  const responseUrl = slack.slashPayload('/x', '').response_url as string
-  return slack.send('interactive', {
-    type: 'block_actions',
-    user: { id: 'U2', name: who, username: who, team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'legacy',
-    trigger_id: `${Date.now()}.1`,
-    team: { id: 'T1', domain: 'fake' },
-    channel: { id: message.channel, name: 'general' },
-    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
-    message: { ts: message.ts, text: message.text, type: 'message' },
-    response_url: responseUrl,
-    actions: [
-      {
-        action_id: actionId,
-        block_id: 'b',
-        type: 'button',
-        value,
-        action_ts: '1700000001.000001',
-        text: { type: 'plain_text', text: actionId },
-      },
-    ],
-  })
-}
-
-/** The run id behind a button of the message (or of its last version that had one). */
-function buttonValue(message: Message, actionId: string): string {
-  for (const entry of [...message.history].reverse()) {
-    const found = JSON.stringify(entry.blocks).match(
-      new RegExp(`"action_id":"${actionId}","value":"([^"]+)"`),
-    )
-    if (found?.[1] !== undefined) return found[1]
-  }
-  throw new Error(`no ${actionId} button on ${message.ts}`)
-}
-
-const everHad = (m: Message, actionId: string) =>
-  m.history.some((h) => JSON.stringify(h.blocks).includes(`"action_id":"${actionId}"`))
-const hasButton = (m: Message, actionId: string) =>
-  JSON.stringify(m.blocks).includes(`"action_id":"${actionId}"`)
 
 describe('Stop and Retry tell the truth across restarts', () => {
   it('on a resumed run, a finished run and an abandoned run', async () => {

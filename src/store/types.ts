@@ -28,6 +28,8 @@ export interface DiscordTarget {
   createdAt: number
   /** The original response's message id, once it exists. */
   messageId?: string
+  /** The guild the command came from (none in DMs), for budgets. */
+  guildId?: string
 }
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'abandoned'

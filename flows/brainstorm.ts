@@ -56,7 +56,7 @@ export default defineFlow({
       .describe('How many angles to explore at once'),
   }),
   example: { topic: 'a name for our analytics product' },
-  meta: { noun: 'ideas', firstLabel: 'First idea' },
+  meta: { noun: 'ideas', firstLabel: 'First idea', judgeStep: 'synthesis' },
   build(f, { topic, angles }) {
     const chosen = ANGLES.slice(0, angles)
     const ideas = chosen.map((angle) =>

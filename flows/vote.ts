@@ -24,7 +24,7 @@ export default defineFlow({
     voters: z.number().int().min(1).max(9).default(5).describe('How many times to ask'),
   }),
   example: { question: 'Is a hot dog a sandwich? Answer yes or no.' },
-  meta: { noun: 'answers', firstLabel: 'First answer' },
+  meta: { noun: 'answers', firstLabel: 'First answer', judgeStep: 'tally' },
   build(f, { question, voters }) {
     const system =
       'Answer the question with the answer only: a word, a number or a short phrase. No explanation.'

@@ -1,16 +1,18 @@
 import {
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   Client,
   Events,
   GatewayIntentBits,
   type Interaction,
+  type MessageComponentInteraction,
   MessageFlags,
   type RESTOptions,
   type RepliableInteraction,
 } from 'discord.js'
 import type { Logger } from 'pino'
-import { type Bot, type Config, DRAINING_MESSAGE } from '../../src/bot/index.ts'
+import { type Bot, type Config, DRAINING_MESSAGE, type Requester } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { guardInteractions } from './guard.ts'
@@ -59,11 +61,51 @@ export async function startDiscord(
   return { client, stop: () => client.destroy() }
 }
 
+/** Said to a click on a component Chorus no longer knows (an old message, a removed feature). */
+export const INACTIVE_COMPONENT = 'This button is no longer active.'
+
 function handle(bot: Bot, log: Logger, interaction: Interaction): void {
   if (interaction.isChatInputCommand()) command(bot, log, interaction)
   else if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX)) stop(bot, log, interaction)
   else if (interaction.isButton() && interaction.customId.startsWith(RETRY_PREFIX))
     retry(bot, log, interaction)
+  else if (interaction.isAutocomplete()) autocomplete(bot, log, interaction)
+  // Discord: every interaction needs an answer, or the user sees "This interaction failed".
+  else if (interaction.isMessageComponent()) inactive(log, interaction)
+}
+
+/** Choices of the focused option that contain what was typed (Discord allows at most 25); else none. */
+function autocomplete(bot: Bot, log: Logger, interaction: AutocompleteInteraction): void {
+  const focused = interaction.options.getFocused(true)
+  const option = bot.command(interaction.commandName)?.options.find((o) => o.name === focused.name)
+  const typed = String(focused.value).toLowerCase()
+  const choices = (option?.choices ?? [])
+    .filter((c) => c.toLowerCase().includes(typed))
+    .slice(0, 25)
+    .map((c) => ({ name: c, value: c }))
+  interaction.respond(choices).catch((err: unknown) => log.error({ err }, 'discord.autocomplete_failed'))
+}
+
+function inactive(log: Logger, interaction: RepliableInteraction & MessageComponentInteraction): void {
+  log.info(
+    { event: 'discord.unknown_component', customId: interaction.customId },
+    'discord.unknown_component',
+  )
+  void ephemeral(log, interaction, INACTIVE_COMPONENT)
+}
+
+/** Who the limits and budgets count: the user, the guild (the channel in a DM). */
+function requesterOf(interaction: RepliableInteraction): Requester {
+  const guild = interaction.guildId ?? undefined
+  return {
+    platform: 'discord',
+    user: interaction.user.id,
+    place:
+      guild === undefined
+        ? { kind: 'channel', id: interaction.channelId ?? 'dm' }
+        : { kind: 'server', id: guild },
+    workspace: guild,
+  }
 }
 
 function ephemeral(log: Logger, interaction: RepliableInteraction, content: string): Promise<void> {
@@ -84,6 +126,7 @@ function targetOf(interaction: RepliableInteraction): DiscordTarget {
     token: interaction.token,
     // The interaction's snowflake carries its creation time; the token lives 15 minutes from it.
     createdAt: interaction.createdTimestamp,
+    ...(interaction.guildId === null ? {} : { guildId: interaction.guildId }),
   }
 }
 
@@ -111,14 +154,18 @@ function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction
   }
   const user = interaction.user.globalName ?? interaction.user.username
   bot
-    // The journal write comes first (a few microseconds), then the deferral: a crash in between
-    // leaves a journaled run that the next start resumes or closes.
-    .accept({
-      command: cmd,
-      input: parsed.input,
-      user,
-      target: targetOf(interaction),
-      placeholder: interaction.deferReply(),
+    .admit(requesterOf(interaction))
+    .then(async (admission) => {
+      if (!admission.ok) return ephemeral(log, interaction, admission.message)
+      // The journal write comes first (a few microseconds), then the deferral: a crash in between
+      // leaves a journaled run that the next start resumes or closes.
+      await bot.accept({
+        command: cmd,
+        input: parsed.input,
+        user,
+        target: targetOf(interaction),
+        placeholder: interaction.deferReply(),
+      })
     })
     .catch(async (err: unknown) => {
       log.error({ err, interaction: interaction.id }, 'discord.command_failed')
@@ -150,11 +197,14 @@ function retry(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
     return
   }
   const by = interaction.user.globalName ?? interaction.user.username
-  // The click's own deferred reply becomes the new run's message, under the one that failed.
-  const placeholder = interaction.deferReply()
   bot
-    .retry(interaction.customId.slice(RETRY_PREFIX.length), by, targetOf(interaction), { placeholder })
-    .then(async (outcome) => {
+    .admit(requesterOf(interaction))
+    .then(async (admission) => {
+      if (!admission.ok) return ephemeral(log, interaction, admission.message)
+      // The click's own deferred reply becomes the new run's message, under the one that failed.
+      const placeholder = interaction.deferReply()
+      const runId = interaction.customId.slice(RETRY_PREFIX.length)
+      const outcome = await bot.retry(runId, by, targetOf(interaction), { placeholder })
       if (outcome.ok) return
       await placeholder.catch(() => undefined)
       await interaction

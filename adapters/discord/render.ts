@@ -7,6 +7,7 @@ import {
   splitText,
   summaryText,
   truncate,
+  usageText,
 } from '../../src/bot/index.ts'
 
 /** Discord: 2,000 characters of content, 4,096 per embed description, 6,000 per message, 10 embeds. */
@@ -76,7 +77,8 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
   if (view.retryable && (view.status === 'failed' || view.status === 'stopped'))
     components.push(retryRow(view.runId))
   const notice = view.notice === undefined ? '' : `\n🔄 ${view.notice}`
-  const demo = view.demo ? `\n${DEMO_NOTE}` : ''
+  const usage = usageText(view)
+  const demo = `${usage === undefined ? '' : `\n${usage}`}${view.demo ? `\n${DEMO_NOTE}` : ''}`
   // Named, never mentioned: a mention would ping them.
   const footerText = truncate(neutralise(`Asked by ${view.user} · ${status}${notice}${demo}`), 2_048)
   const parts = body === undefined ? [''] : splitText(neutralise(body), DESCRIPTION_LIMIT)

@@ -2,6 +2,7 @@ import {
   App,
   type BlockButtonAction,
   type Logger as BoltLogger,
+  HTTPReceiver,
   LogLevel,
   type Receiver,
   SocketModeReceiver,
@@ -13,12 +14,14 @@ import {
   type Bot,
   type Config,
   DRAINING_MESSAGE,
+  type Requester,
   type StopOutcome,
 } from '../../src/bot/index.ts'
 import { slackMode } from './config.ts'
 import { slackPlatform } from './platform.ts'
 import { RETRY_ACTION, STOP_ACTION } from './render.ts'
 import { guardSocketMode } from './socket.ts'
+import { refuseFutureTimestamps } from './timestamps.ts'
 
 export interface SlackOptions {
   /** A ready receiver (tests shorten Socket Mode timeouts with their own). */
@@ -48,11 +51,9 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
           logger: boltLogger(log),
           installerOptions: { clientOptions },
         })
-      : undefined)
-  const app =
-    receiver !== undefined
-      ? new App({ ...base, receiver })
-      : new App({ ...base, signingSecret: mode.kind === 'http' ? mode.signingSecret : '' })
+      : new HTTPReceiver({ signingSecret: mode.signingSecret, logger: boltLogger(log) }))
+  if (receiver instanceof HTTPReceiver) refuseFutureTimestamps(receiver, log)
+  const app = new App({ ...base, receiver })
   // A malformed envelope or a disconnect must not kill the process or drop a command.
   if (receiver instanceof SocketModeReceiver) guardSocketMode(receiver.client, log)
 
@@ -65,6 +66,8 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       if (!(await bot.store.claim(`slack:command:${payload.trigger_id}`, REDELIVERY_TTL_MS))) return ack()
       const parsed = bot.parseText(command, payload.text)
       if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.message })
+      const admission = await bot.admit(requester(payload.user_id, payload.channel_id, payload.team_id))
+      if (!admission.ok) return ack({ response_type: 'ephemeral', text: admission.message })
       // Slack: acknowledge within 3 s, before any model work; the journal write comes first
       // (a SQLite write is a few microseconds), so an acknowledged command is never lost.
       const accepted = accept(bot, log, {
@@ -88,6 +91,15 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       )
     })
   }
+
+  // A slash command configured in Slack with no flow behind it (renamed, removed): say what there is,
+  // rather than leave Slack to time out. Bolt runs every matching listener, so known ones are left alone.
+  app.command(/.*/, async ({ command: payload, ack }) => {
+    const name = payload.command.replace(/^\//, '')
+    if (bot.command(name) !== undefined) return
+    log.warn({ event: 'slack.unknown_command', command: payload.command }, 'slack.unknown_command')
+    await ack({ response_type: 'ephemeral', text: commandList(bot, payload.command) })
+  })
 
   app.event('app_mention', async ({ event, body, client }) => {
     const eventId = (body as { event_id?: string }).event_id ?? event.ts
@@ -121,6 +133,11 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       await explain(parsed.message.replace(`/${command.name}`, `@Chorus ${command.name}`))
       return
     }
+    const admission = await bot.admit(requester(event.user ?? '', event.channel, body.team_id))
+    if (!admission.ok) {
+      await explain(admission.message)
+      return
+    }
     await accept(bot, log, {
       command,
       input: parsed.input,
@@ -149,6 +166,11 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       return
     }
     const channel = body.channel?.id ?? body.container.channel_id
+    const admission = await bot.admit(requester(body.user.id, channel, body.team?.id))
+    if (!admission.ok) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: admission.message })
+      return
+    }
     const threadTs = (body.message as { thread_ts?: string } | undefined)?.thread_ts
     const outcome = await bot.retry(action.value ?? '', body.user.name ?? body.user.id, {
       platform: 'slack',
@@ -165,6 +187,24 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
     log.error({ err: error }, 'slack.error')
   })
   return app
+}
+
+/** Who the limits and budgets count on Slack: the user, the channel and the workspace. */
+function requester(user: string, channel: string, team: string | undefined): Requester {
+  // Ids are unique only within a workspace (Enterprise Grid aside).
+  const scope = team === undefined ? '' : `${team}:`
+  return {
+    platform: 'slack',
+    user: `${scope}${user}`,
+    place: { kind: 'channel', id: `${scope}${channel}` },
+    workspace: team,
+  }
+}
+
+/** The answer to a slash command Chorus has no flow for. */
+export function commandList(bot: Bot, asked: string): string {
+  const lines = bot.commands.map((c) => `• \`${c.usage}\`: ${c.description}`)
+  return `Chorus has no ${asked} command. It answers:\n${lines.join('\n')}`
 }
 
 const STOP_REPLIES: Partial<Record<StopOutcome, string>> = {

@@ -6,6 +6,7 @@ import {
   seconds,
   splitText,
   summaryText,
+  usageText,
 } from '../../src/bot/index.ts'
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts'
 
@@ -72,6 +73,8 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
   if (view.notice !== undefined) tail.push(context(`:arrows_counterclockwise: ${escapeMrkdwn(view.notice)}`))
   if (view.retryable && (view.status === 'failed' || view.status === 'stopped'))
     tail.push(retryButton(view.runId))
+  const usage = usageText(view)
+  if (usage !== undefined) tail.push(context(escapeMrkdwn(usage)))
   if (view.demo) tail.push(context(`_${escapeMrkdwn(DEMO_NOTE)}_`))
   const sections = body === undefined ? [] : bodySections(body)
   const room = BLOCK_LIMIT - head.length - tail.length

@@ -5,10 +5,13 @@ import { createModel, type LanguageModel } from '../llm/index.ts'
 import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
 import type { NewRun, ReplyTarget, RunRecord, RunStore } from '../store/index.ts'
 import { SqliteStore } from '../store/index.ts'
+import { type Admission, admit, dailyKey, dailyTtlMs, type Requester } from './admission.ts'
 import type { Config } from './config.ts'
 import { describeFailure } from './errors.ts'
 import { createLogger } from './logger.ts'
+import { RunMeter } from './meter.ts'
 import { stepModel } from './model.ts'
+import { judgeStepOf, ModelChoice, modelName } from './models.ts'
 import { parseOptions, parseText } from './parse.ts'
 import { loadFlows, type Registered } from './registry.ts'
 import { ReplyPump, ViewBuilder } from './reply.ts'
@@ -101,6 +104,7 @@ export class Bot {
   readonly store: RunStore
   readonly queue: RunQueue
   readonly #registered: Registered[]
+  readonly #models: ModelChoice
   readonly #active = new Map<string, Live>()
   readonly #platforms = new Map<string, Platform>()
   readonly #working = new Map<string, Promise<WorkOutcome>>()
@@ -115,6 +119,7 @@ export class Bot {
   ) {
     this.config = config
     this.model = model
+    this.#models = new ModelChoice(model, config.CHORUS_MODELS)
     this.logger = logger
     this.limiter = parts.limiter
     this.#registered = registered
@@ -176,6 +181,14 @@ export class Bot {
   /** False once shutdown began: adapters answer new commands with DRAINING_MESSAGE. */
   get accepting(): boolean {
     return this.#accepting
+  }
+
+  /**
+   * Checks a platform command against the user and channel limits and the daily token budget before
+   * it is accepted (or retried), counting it when admitted. Refused: nothing runs, no model is called.
+   */
+  admit(who: Requester): Promise<Admission> {
+    return admit(this.store, this.config, who, Date.now())
   }
 
   /** Runs a command whose reply is not journaled (the console). */
@@ -398,6 +411,7 @@ export class Bot {
       minIntervalMs: platform.minIntervalMs,
       deadlineMs: remaining,
       journaled: true,
+      workspace: workspaceOf(record.target),
       resume: steps,
       delivered: record.delivered,
       offsetMs: steps.length > 0 || record.delivered.length > 0 ? Date.now() - record.createdAt : 0,
@@ -414,6 +428,8 @@ export class Bot {
     minIntervalMs: number
     deadlineMs: number | undefined
     journaled: boolean
+    /** Whose daily token budget the run spends. */
+    workspace?: string | undefined
     resume?: Array<{ step: string; call: number; value: unknown }>
     delivered?: string[]
     offsetMs?: number
@@ -451,18 +467,35 @@ export class Bot {
       retryable: req.journaled,
       ...(req.offsetMs === undefined ? {} : { offsetMs: req.offsetMs }),
     })
+    const judgeStep = judgeStepOf(flow.meta)
+    const modelOf = (step: string) => this.#models.of(flow.name, judgeStep, step)
+    const daily = this.config.CHORUS_DAILY_TOKEN_BUDGET
+    const workspace = req.workspace
+    const meter = new RunMeter({
+      modelOf: (step) => modelName(modelOf(step)),
+      budget: this.config.CHORUS_RUN_TOKEN_BUDGET,
+      // After the event's own microtasks, so the call whose usage reached the budget keeps its answer.
+      onBudget: () => setImmediate(() => handle.curtail('the token budget was reached')),
+      spend: (tokens) => {
+        if (daily === undefined || workspace === undefined) return
+        const now = Date.now()
+        record(() => this.store.spend(dailyKey(req.platform, workspace, now), tokens, dailyTtlMs(now)))
+      },
+    })
+    const onEvent = (event: FlowEvent): void => {
+      if (event.type === 'usage') meter.add(event.step, event.usage)
+      if (journal !== undefined) journalStep(journal, runId, event, calls, record)
+    }
     const handle = runFlow(flow, req.input, {
       runId,
-      services: (step) => ({ llm: stepModel(this.model, step) }),
+      services: (step) => ({ llm: stepModel(modelOf(step.step), step) }),
       limiter: this.limiter,
       defaults: STEP_DEFAULTS,
       graceMs: STRAGGLER_GRACE_MS,
       ...(req.deadlineMs === undefined ? {} : { deadlineMs: Math.max(1_000, req.deadlineMs) }),
       ...(req.resume === undefined ? {} : { resume: req.resume }),
       // Synchronous with the event, so a kill right after a step finished still finds it journaled.
-      ...(journal === undefined
-        ? {}
-        : { onEvent: (event: FlowEvent) => journalStep(journal, runId, event, calls, record) }),
+      onEvent,
     })
     // A resumed run replays its journal in microtasks; show the reply only once that is applied.
     if (req.resume !== undefined && req.resume.length > 0) pump.hold(new Promise((r) => setImmediate(r)))
@@ -479,7 +512,9 @@ export class Bot {
             log.info({ event: 'run.suspended' }, 'run.suspended')
             return result
           }
-          pump.push(views.finish(result, stoppedBy))
+          const usage = meter.line()
+          pump.push({ ...views.finish(result, stoppedBy), ...(usage.calls > 0 ? { usage } : {}) })
+          if (meter.reached) log.info({ event: 'run.budget_reached', usage }, 'run.budget_reached')
           await pump.drained
           if (journal !== undefined) {
             const status =
@@ -590,6 +625,11 @@ function titleOf(command: Command, input: Record<string, unknown>): string {
   const primary = command.options.find((o) => o.primary)
   const subject = primary === undefined ? '' : String(input[primary.name] ?? '')
   return `${capitalise(command.name)}: ${truncate(subject.replace(/\s+/g, ' '), 150)}`
+}
+
+/** The workspace (Slack team, Discord guild) whose daily token budget a run spends. */
+function workspaceOf(target: ReplyTarget): string | undefined {
+  return target.platform === 'slack' ? target.teamId : target.guildId
 }
 
 function journalStep(

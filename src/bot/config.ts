@@ -11,6 +11,49 @@ const text = blank(z.string().optional())
 const url = (example: string) => (name: string) =>
   blank(z.url({ message: `${name} must be a URL such as ${example}` }).optional())
 
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+/** The longest window a limit may have (the stores forget uses older than this). */
+const MAX_WINDOW_MS = 7 * 86_400_000
+
+/** A use limit, e.g. `10/1h`: at most `limit` commands in any `windowMs`. */
+export interface RateLimit {
+  limit: number
+  windowMs: number
+  /** As configured, for messages: `10/1h`. */
+  text: string
+}
+
+/** "N/window" (`10/1h`, `30/1d`, `5/10m`, `3/30s`) → a RateLimit; unset = no limit. */
+const rate = (name: string) =>
+  blank(
+    z
+      .string()
+      .transform((v, ctx): RateLimit => {
+        const m = /^(\d+)\s*\/\s*(\d*)\s*([smhd])$/.exec(v)
+        const limit = Number(m?.[1])
+        const windowMs = Number(m?.[2] === '' ? 1 : m?.[2]) * UNIT_MS[(m?.[3] ?? 's') as keyof typeof UNIT_MS]
+        if (m === null || limit < 1 || windowMs < 1_000 || windowMs > MAX_WINDOW_MS) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              `${name} must be "N/window" with N at least 1 and a window from 1s to 7d, ` +
+              `e.g. 10/1h, 30/1d or 5/10m (got "${v}")`,
+          })
+          return z.NEVER
+        }
+        return { limit, windowMs, text: v.replace(/\s+/g, '') }
+      })
+      .optional(),
+  )
+const tokens = (name: string) =>
+  blank(
+    z.coerce
+      .number({ message: `${name} must be a whole number of tokens, e.g. 20000` })
+      .int({ message: `${name} must be a whole number of tokens, e.g. 20000` })
+      .min(1, { message: `${name} must be at least 1 token (leave it empty for no budget)` })
+      .optional(),
+  )
+
 const schema = z.object({
   OPENAI_API_KEY: text,
   OPENAI_BASE_URL: url('http://localhost:11434/v1')('OPENAI_BASE_URL'),
@@ -83,13 +126,42 @@ const schema = z.object({
       .max(600_000)
       .default(10_000),
   ),
+  /** Commands one platform user may start, e.g. `10/1h`. */
+  CHORUS_USER_LIMIT: rate('CHORUS_USER_LIMIT'),
+  /** Commands one Slack channel (one Discord guild) may start, e.g. `30/1h`. */
+  CHORUS_CHANNEL_LIMIT: rate('CHORUS_CHANNEL_LIMIT'),
+  /** Tokens one run may spend; at it, unfinished branches are cancelled and the run ends with what it has. */
+  CHORUS_RUN_TOKEN_BUDGET: tokens('CHORUS_RUN_TOKEN_BUDGET'),
+  /** Tokens one Slack workspace (one Discord guild) may spend per UTC day. */
+  CHORUS_DAILY_TOKEN_BUDGET: tokens('CHORUS_DAILY_TOKEN_BUDGET'),
   /** Most model calls in flight across all runs. */
   CHORUS_CONCURRENCY: blank(
     z.coerce.number({ message: 'CHORUS_CONCURRENCY must be a number' }).int().min(1).max(256).default(16),
   ),
 })
 
-export type Config = z.output<typeof schema>
+export type Config = z.output<typeof schema> & {
+  /**
+   * Model names by flow (`vote`) or by a flow's judge step (`vote.judge`), from `CHORUS_MODEL_VOTE`
+   * and `CHORUS_MODEL_VOTE_JUDGE`; `CHORUS_MODEL` (or the provider default) is used for the rest.
+   */
+  CHORUS_MODELS: Record<string, string>
+}
+
+const MODEL_VAR = /^CHORUS_MODEL_([A-Z0-9_]+)$/
+
+/** `CHORUS_MODEL_<FLOW>` and `CHORUS_MODEL_<FLOW>_JUDGE`, keyed `flow` and `flow.judge`. */
+function modelsOf(env: Record<string, string | undefined>): Record<string, string> {
+  const models: Record<string, string> = {}
+  for (const [name, value] of Object.entries(env)) {
+    const m = MODEL_VAR.exec(name)
+    const model = value?.trim()
+    if (m === null || model === undefined || model === '') continue
+    const key = (m[1] as string).toLowerCase()
+    models[key.endsWith('_judge') ? `${key.slice(0, -'_judge'.length)}.judge` : key] = model
+  }
+  return models
+}
 
 /** Validates the environment; throws a ConfigError naming every bad variable and how to fix it. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -107,5 +179,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'CHORUS_WORKER_RUNS=0 (receive only) needs REDIS_URL: without Redis no other process works the runs.',
     )
   }
-  return parsed.data
+  return { ...parsed.data, CHORUS_MODELS: modelsOf(env) }
 }

@@ -25,6 +25,22 @@ export function summaryText(view: ReplyView): string {
   return parts.join(' · ')
 }
 
+/** `gpt-4o-mini · 6 calls · 1,234 tokens`, led by the budget when it cut the run short; undefined without calls. */
+export function usageText(view: ReplyView): string | undefined {
+  const u = view.usage
+  if (u === undefined || u.calls === 0) return undefined
+  const parts = [
+    u.models.join(', '),
+    u.calls === 1 ? '1 call' : `${u.calls} calls`,
+    `${u.tokens.toLocaleString('en-US')} tokens`,
+  ]
+  if (u.budgetReached !== undefined)
+    parts.unshift(
+      `Token budget of ${u.budgetReached.toLocaleString('en-US')} reached: unfinished tasks were stopped`,
+    )
+  return parts.join(' · ')
+}
+
 /** Said on every reply that comes from the offline demo model. */
 export const DEMO_NOTE = 'Demo model: canned text, not a real model. Set OPENAI_API_KEY for real answers.'
 

@@ -1,3 +1,4 @@
+export type { Admission, Requester } from './admission.ts'
 export {
   type AcceptRequest,
   Bot,
@@ -9,9 +10,17 @@ export {
   type StartRequest,
   type StopOutcome,
 } from './bot.ts'
-export { type Config, loadConfig } from './config.ts'
+export { type Config, loadConfig, type RateLimit } from './config.ts'
 export { ChorusError, ConfigError, describeFailure } from './errors.ts'
-export { DEMO_NOTE, progressText, seconds, summaryText, type VoteSummary, voteText } from './format.ts'
+export {
+  DEMO_NOTE,
+  progressText,
+  seconds,
+  summaryText,
+  usageText,
+  type VoteSummary,
+  voteText,
+} from './format.ts'
 export { createLogger } from './logger.ts'
 export { MAX_COMMAND_TEXT } from './parse.ts'
 export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'
@@ -24,4 +33,5 @@ export {
   type ParseResult,
   type ReplySink,
   type ReplyView,
+  type UsageLine,
 } from './types.ts'

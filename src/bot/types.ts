@@ -59,6 +59,17 @@ export interface ReplyView {
   retryable: boolean
   /** A line under the reply, e.g. that the run continues after a restart. */
   notice?: string
+  /** What the run spent, on terminal views of runs that called a model. */
+  usage?: UsageLine
+}
+
+/** The usage line's facts: which models, how many calls and tokens, and a budget that cut the run short. */
+export interface UsageLine {
+  models: string[]
+  calls: number
+  tokens: number
+  /** CHORUS_RUN_TOKEN_BUDGET, when reaching it cancelled the rest of the run. */
+  budgetReached?: number
 }
 
 const TERMINAL: ReadonlySet<ReplyView['status']> = new Set(['final', 'failed', 'stopped'])

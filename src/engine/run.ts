@@ -59,6 +59,11 @@ export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
   readonly result: Promise<RunResult<R, F>>
   /** Aborts every in-flight step's signal and starts nothing new. */
   cancel(reason?: string): void
+  /**
+   * Ends the run with what it has (a spent token budget): in-flight steps other than `final` are
+   * cancelled with `reason` and no step but `final` starts, so a partial `all` joins the successes.
+   */
+  curtail(reason: string): void
 }
 
 interface Invocation {
@@ -91,6 +96,7 @@ export function runFlow<S extends z.ZodType, R, F>(
     flow: graph.flow,
     result: run.result,
     cancel: (reason) => run.cancel(reason ?? 'cancelled'),
+    curtail: (reason) => run.curtail(reason),
     [Symbol.asyncIterator]: () => run.log.read(),
   }
 }
@@ -112,6 +118,8 @@ class Run<R, F> {
   /** Set once nothing new may start: cancelled, past the deadline, or the final step settled. */
   #stopping = false
   #cancelReason: string | undefined
+  /** Set by `curtail`: only `final` may still start. */
+  #curtailed: string | undefined
   #deadlineError: DeadlineExceededError | undefined
   #final: Outcome | undefined
   #first: Outcome | undefined
@@ -183,6 +191,13 @@ class Run<R, F> {
     this.#checkDone()
   }
 
+  curtail(reason: string): void {
+    if (this.#done || this.#stopping || this.#curtailed !== undefined) return
+    this.#curtailed = reason
+    for (const inv of this.#inflight)
+      if (inv.node !== this.#graph.final) inv.controller.abort(new CancelledError(reason))
+  }
+
   #now(): number {
     return performance.now() - this.#t0
   }
@@ -238,34 +253,41 @@ class Run<R, F> {
       },
       causeId,
     )
+    const curtailed = this.#curtailed !== undefined && node !== this.#graph.final
     const outcome: Promise<Outcome> = resumed
       ? Promise.resolve({ ok: true, value: this.#resumed.get(key) })
-      : attempt({
-          step: node.name,
-          fn: node.fn,
-          payload,
-          signal: inv.controller.signal,
-          timeoutMs: node.options.timeoutMs ?? this.#options.defaults?.timeoutMs,
-          attemptTimeoutMs: node.options.attemptTimeoutMs ?? this.#options.defaults?.attemptTimeoutMs,
-          retries: node.options.retries ?? this.#options.defaults?.retries,
-          context: (n, signal, clock) => this.#context(inv, n, signal, clock),
-          onAttempt: (n) => {
-            record.attempts = n
-          },
-          onRetry: (n, delayMs, error) =>
-            this.#emit(
-              {
-                type: 'step.retrying',
-                runId: this.runId,
-                step: node.name,
-                attempt: n,
-                delayMs,
-                error,
-                at: this.#now(),
-              },
-              inv.eventId,
-            ),
-        })
+      : curtailed
+        ? Promise.resolve({
+            ok: false,
+            error: new CancelledError(this.#curtailed as string),
+            cancelled: true,
+          })
+        : attempt({
+            step: node.name,
+            fn: node.fn,
+            payload,
+            signal: inv.controller.signal,
+            timeoutMs: node.options.timeoutMs ?? this.#options.defaults?.timeoutMs,
+            attemptTimeoutMs: node.options.attemptTimeoutMs ?? this.#options.defaults?.attemptTimeoutMs,
+            retries: node.options.retries ?? this.#options.defaults?.retries,
+            context: (n, signal, clock) => this.#context(inv, n, signal, clock),
+            onAttempt: (n) => {
+              record.attempts = n
+            },
+            onRetry: (n, delayMs, error) =>
+              this.#emit(
+                {
+                  type: 'step.retrying',
+                  runId: this.runId,
+                  step: node.name,
+                  attempt: n,
+                  delayMs,
+                  error,
+                  at: this.#now(),
+                },
+                inv.eventId,
+              ),
+          })
     outcome.then((o) => this.#settle(inv, o, resumed))
   }
 

@@ -27,12 +27,14 @@ export class OpenAIModel implements LanguageModel {
   readonly #client: OpenAI
   readonly #model: string
   readonly #timeoutMs: number
+  readonly #options: OpenAIModelOptions
   /** Whether the server honours `n` (undefined until the first sampling tells). */
   #n: boolean | undefined
   /** Whether the server accepts `response_format` (undefined until the first JSON call tells). */
   #structured: boolean | undefined
 
   constructor(options: OpenAIModelOptions) {
+    this.#options = options
     this.#model = options.model
     this.#timeoutMs = options.timeoutMs ?? 60_000
     this.id = `openai:${options.model}`
@@ -42,6 +44,11 @@ export class OpenAIModel implements LanguageModel {
       maxRetries: 0,
       timeout: this.#timeoutMs,
     })
+  }
+
+  /** Another model on the same server and key. */
+  withModel(name: string): OpenAIModel {
+    return name === this.#model ? this : new OpenAIModel({ ...this.#options, model: name })
   }
 
   async text(prompt: string, options: TextOptions = {}): Promise<string> {

@@ -53,6 +53,8 @@ export interface LanguageModel {
    * the server honours it (the prompt is billed once), else k parallel calls.
    */
   samples(prompt: string, k: number, options?: SampleOptions): Promise<Samples>
+  /** The same provider with another model name (CHORUS_MODEL_<FLOW>); absent where names mean nothing (demo). */
+  withModel?(name: string): LanguageModel
 }
 
 export type ModelErrorCode =

@@ -5,9 +5,11 @@ import type { RunStore } from './types.ts'
 export { RedisStore } from './redis.ts'
 export { SqliteStore } from './sqlite.ts'
 export type {
+  Counters,
   DeliveredView,
   DiscordTarget,
   KeyClaims,
+  LimitSpec,
   NewRun,
   ReplyTarget,
   RunJournal,
@@ -16,6 +18,7 @@ export type {
   RunStore,
   SlackTarget,
   StepOutcome,
+  Take,
 } from './types.ts'
 
 /** The journal file inside CHORUS_DATA_DIR. */

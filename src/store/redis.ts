@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type {
   DeliveredView,
+  LimitSpec,
   NewRun,
   ReplyTarget,
   RunRecord,
   RunStatus,
   RunStore,
   StepOutcome,
+  Take,
 } from './types.ts'
 
 export interface RedisStoreOptions {
@@ -119,7 +122,39 @@ for _, id in ipairs(ids) do
 end
 return {n, #ids}`,
   },
-} satisfies Record<string, { numberOfKeys: number; lua: string; readOnly?: boolean }>
+  // KEYS: one sorted set of use times per limit. ARGV: now, member, then limit and windowMs per key.
+  // Returns {1, remaining...} when every limit has room (one use counted in each), else {0, index, retryAt}.
+  // No numberOfKeys: the caller passes the key count first (ioredis' variadic form).
+  chorusStoreTake: {
+    lua: `
+local now = tonumber(ARGV[1])
+local remaining = {1}
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[1 + 2 * i])
+  local window = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local n = redis.call('ZCARD', key)
+  if n >= limit then
+    local nth = redis.call('ZRANGE', key, n - limit, n - limit, 'WITHSCORES')
+    return {0, i - 1, tonumber(nth[2]) + window}
+  end
+  remaining[#remaining + 1] = limit - n - 1
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 + 2 * i]))
+end
+return remaining`,
+  },
+  // KEYS: total. ARGV: amount, ttlMs. The total expires ttlMs after its first spend.
+  chorusStoreSpend: {
+    numberOfKeys: 1,
+    lua: `
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return total`,
+  },
+} satisfies Record<string, { numberOfKeys?: number; lua: string; readOnly?: boolean }>
 
 type Script = (...args: Array<string | number>) => Promise<unknown>
 type Scripts = { [K in keyof typeof SCRIPTS]: Script }
@@ -275,6 +310,21 @@ export class RedisStore implements RunStore {
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     return (await this.#redis.set(`${this.#prefix}:claim:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK'
+  }
+
+  async take(limits: ReadonlyArray<LimitSpec>, now: number): Promise<Take> {
+    if (limits.length === 0) return { ok: true, remaining: [] }
+    const args: Array<string | number> = [limits.length]
+    for (const l of limits) args.push(`${this.#prefix}:limit:${l.key}`)
+    args.push(now, `${now}:${randomUUID()}`)
+    for (const l of limits) args.push(l.limit, l.windowMs)
+    const [ok, ...rest] = (await this.#scripts.chorusStoreTake(...args)) as number[]
+    if (ok === 1) return { ok: true, remaining: rest }
+    return { ok: false, refused: rest[0] as number, retryAt: rest[1] as number }
+  }
+
+  async spend(key: string, amount: number, ttlMs: number): Promise<number> {
+    return Number(await this.#scripts.chorusStoreSpend(`${this.#prefix}:total:${key}`, amount, ttlMs))
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,17 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import type {
-  DeliveredView,
-  NewRun,
-  ReplyTarget,
-  RunRecord,
-  RunStatus,
-  RunStore,
-  StepOutcome,
+import {
+  type DeliveredView,
+  type LimitSpec,
+  MAX_LIMIT_WINDOW_MS,
+  type NewRun,
+  type ReplyTarget,
+  type RunRecord,
+  type RunStatus,
+  type RunStore,
+  type StepOutcome,
+  type Take,
 } from './types.ts'
 
 const SCHEMA = `
@@ -38,7 +41,17 @@ CREATE TABLE IF NOT EXISTS claims (
   key TEXT PRIMARY KEY,
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
+CREATE TABLE IF NOT EXISTS limit_uses (
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS limit_uses_by_key ON limit_uses (key, at);
+CREATE TABLE IF NOT EXISTS totals (
+  key TEXT PRIMARY KEY,
+  total INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 2;
 `
 
 interface RunRow {
@@ -128,6 +141,8 @@ export class SqliteStore implements RunStore {
     this.#q.pruneSteps.run(before)
     const r = this.#q.pruneRuns.run(before)
     this.#q.pruneClaims.run(Date.now())
+    this.#q.pruneUses.run(Date.now() - MAX_LIMIT_WINDOW_MS)
+    this.#q.pruneTotals.run(Date.now())
     return Number(r?.changes ?? 0)
   }
 
@@ -135,6 +150,37 @@ export class SqliteStore implements RunStore {
     const now = Date.now()
     const r = this.#q.claim.run(key, now + ttlMs, now)
     return Number(r?.changes ?? 0) > 0
+  }
+
+  async take(limits: ReadonlyArray<LimitSpec>, now: number): Promise<Take> {
+    // IMMEDIATE takes the write lock first, so processes sharing the file count one at a time.
+    this.#db.exec('BEGIN IMMEDIATE')
+    try {
+      const remaining: number[] = []
+      for (const [i, l] of limits.entries()) {
+        this.#q.expireUses.run(l.key, now - l.windowMs)
+        const { n } = this.#q.countUses.get(l.key) as { n: number }
+        if (n >= l.limit) {
+          // Free again once enough of the oldest uses have left the window to drop below the limit.
+          const { at } = this.#q.nthUse.get(l.key, n - l.limit) as { at: number }
+          this.#db.exec('COMMIT')
+          return { ok: false, refused: i, retryAt: at + l.windowMs }
+        }
+        remaining.push(l.limit - n - 1)
+      }
+      for (const l of limits) this.#q.addUse.run(l.key, now)
+      this.#db.exec('COMMIT')
+      return { ok: true, remaining }
+    } catch (error) {
+      this.#db.exec('ROLLBACK')
+      throw error
+    }
+  }
+
+  async spend(key: string, amount: number, ttlMs: number): Promise<number> {
+    const now = Date.now()
+    const row = this.#q.spend.get(key, amount, now + ttlMs, now, now) as { total: number }
+    return row.total
   }
 
   async close(): Promise<void> {
@@ -172,6 +218,19 @@ function statements(db: DatabaseSync) {
     ),
     pruneRuns: p(`DELETE FROM runs WHERE status != 'running' AND updated_at < ?`),
     pruneClaims: p('DELETE FROM claims WHERE expires_at <= ?'),
+    expireUses: p('DELETE FROM limit_uses WHERE key = ? AND at <= ?'),
+    countUses: p('SELECT count(*) AS n FROM limit_uses WHERE key = ?'),
+    nthUse: p('SELECT at FROM limit_uses WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?'),
+    addUse: p('INSERT INTO limit_uses (key, at) VALUES (?, ?)'),
+    pruneUses: p('DELETE FROM limit_uses WHERE at < ?'),
+    spend: p(
+      `INSERT INTO totals (key, total, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET
+           total = CASE WHEN totals.expires_at <= ? THEN excluded.total ELSE totals.total + excluded.total END,
+           expires_at = CASE WHEN totals.expires_at <= ? THEN excluded.expires_at ELSE totals.expires_at END
+         RETURNING total`,
+    ),
+    pruneTotals: p('DELETE FROM totals WHERE expires_at <= ?'),
     claim: p(
       `INSERT INTO claims (key, expires_at) VALUES (?, ?)
          ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?`,

@@ -28,6 +28,8 @@ export interface DiscordTarget {
   createdAt: number
   /** The original response's message id, once it exists. */
   messageId?: string
+  /** The guild the command came from (none in DMs), for budgets. */
+  guildId?: string
 }
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'abandoned'
@@ -94,8 +96,45 @@ export interface KeyClaims {
   claim(key: string, ttlMs: number): Promise<boolean>
 }
 
+/** The longest window a limit may have; stores forget uses older than this. */
+export const MAX_LIMIT_WINDOW_MS = 7 * 24 * 60 * 60_000
+
+/** One limit to take from: at most `limit` uses of `key` in any `windowMs`. */
+export interface LimitSpec {
+  key: string
+  limit: number
+  windowMs: number
+}
+
+/** A limit is a value, not an error: granted (uses left per limit), or refused until `retryAt`. */
+export type Take =
+  | { ok: true; remaining: number[] }
+  | {
+      ok: false
+      /** Index in the `take` list of the limit that refused. */
+      refused: number
+      /** When (ms since epoch) one use of that limit is free again. */
+      retryAt: number
+    }
+
+/**
+ * Counters for limits and budgets, shared by every process on the store.
+ * `take` is a sliding-window log: a use counts for exactly `windowMs` after it was granted, so a user
+ * never gets more than `limit` in any window, and `retryAt` is when the oldest counted use expires.
+ * `spend` is a plain total that expires (a budget per UTC day: the key names the day).
+ */
+export interface Counters {
+  /**
+   * Counts one use of every limit at `now`, or none: all-or-nothing, atomic across processes.
+   * A refused take counts nothing.
+   */
+  take(limits: ReadonlyArray<LimitSpec>, now: number): Promise<Take>
+  /** Adds `amount` (0 to read) to `key`'s total, which lives `ttlMs` from its first spend; returns the new total. */
+  spend(key: string, amount: number, ttlMs: number): Promise<number>
+}
+
 /** Everything Chorus keeps between processes; one implementation per backend. */
-export interface RunStore extends RunJournal, KeyClaims {
+export interface RunStore extends RunJournal, KeyClaims, Counters {
   /** `sqlite:<file>` or `redis:<prefix>`, for logs. */
   readonly describe: string
   close(): Promise<void>

@@ -33,6 +33,8 @@ interface Interaction {
   /** Date.now() when created; moved back to simulate the 15-minute token expiring. */
   createdAt: number
   ack: { type: number; at: number } | undefined
+  /** The interaction type (2 command, 3 component, 4 autocomplete), as dispatched. */
+  type: number
   messages: Array<{ id: string; body: Record<string, unknown> }>
 }
 
@@ -55,6 +57,11 @@ export interface FakeDiscord {
    * overridden fields of its `d` (`delete d.entitlements`); returns the id and token it was built with.
    */
   rawInteraction(mutate: (d: Record<string, unknown>) => void): { id: string; token: string }
+  /** Dispatches an autocomplete interaction for `name`, with `focused` the option being typed. */
+  autocomplete(
+    name: string,
+    focused: { name: string; type: number; value: string },
+  ): { id: string; token: string }
   /** Dispatches a click on a button of a message. */
   click(customId: string, messageId: string, user?: string): { id: string; token: string }
   /** Every call for one interaction (callback and webhook), in order. */
@@ -148,6 +155,18 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       if (performance.now() - interaction.dispatchedAt > 3_000)
         return error(404, 10062, 'Unknown interaction')
       const cb = body as { type: number; data?: Record<string, unknown> }
+      // Discord: an autocomplete interaction takes only a choices result (8), and only it takes one.
+      if ((interaction.type === 4) !== (cb.type === 8))
+        return error(
+          400,
+          50035,
+          `Invalid interaction response type ${cb.type} for interaction type ${interaction.type}`,
+        )
+      if (cb.type === 8) {
+        const choices = (cb.data as { choices?: unknown[] } | undefined)?.choices
+        if (!Array.isArray(choices) || choices.length > 25)
+          return error(400, 50035, 'data.choices: must be a list of at most 25 choices')
+      }
       interaction.ack = { type: cb.type, at: performance.now() - t0 }
       if (cb.type === 4 || cb.type === 7) {
         const invalid = validate(cb.data ?? {})
@@ -267,6 +286,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       dispatchedAt: performance.now(),
       createdAt: Date.now(),
       ack: undefined,
+      type,
       messages: [],
     }
     interactions.set(id, interaction)
@@ -301,6 +321,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       ...extra,
     }
     mutate(d)
+    interaction.type = d.type as number
     dispatch('INTERACTION_CREATE', d)
     return { id, token }
   }
@@ -344,6 +365,13 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     ready: () => (isReady ? Promise.resolve() : new Promise((resolve) => readyWaiters.push(resolve))),
     command(name, options, who = 'alice') {
       return create(2, { id: '900000000000000000', name, type: 1, options }, who)
+    },
+    autocomplete(name, focused) {
+      return create(
+        4,
+        { id: '900000000000000000', name, type: 1, options: [{ ...focused, focused: true }] },
+        'alice',
+      )
     },
     rawInteraction(mutate) {
       const options = [{ name: 'topic', type: 3, value: 'lunch' }]

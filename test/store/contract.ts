@@ -150,5 +150,53 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(key, 10_000)))
       expect(results.filter(Boolean)).toHaveLength(1)
     })
+
+    it('takes a limit up to its size in a window, then refuses until the oldest use leaves it', async () => {
+      const key = `user:${randomUUID()}`
+      const t0 = 1_700_000_000_000
+      const limit = [{ key, limit: 3, windowMs: 60_000 }]
+      expect(await store.take(limit, t0)).toEqual({ ok: true, remaining: [2] })
+      expect(await store.take(limit, t0 + 10_000)).toEqual({ ok: true, remaining: [1] })
+      expect(await store.take(limit, t0 + 20_000)).toEqual({ ok: true, remaining: [0] })
+      expect(await store.take(limit, t0 + 30_000)).toEqual({ ok: false, refused: 0, retryAt: t0 + 60_000 })
+      // A refused take counts nothing: the window slides by the first use alone.
+      expect(await store.take(limit, t0 + 59_999)).toMatchObject({ ok: false, retryAt: t0 + 60_000 })
+      expect(await store.take(limit, t0 + 60_000)).toEqual({ ok: true, remaining: [0] })
+      expect(await store.take(limit, t0 + 65_000)).toEqual({ ok: false, refused: 0, retryAt: t0 + 70_000 })
+    })
+
+    it('takes several limits all or nothing, and names the one that refused', async () => {
+      const user = `user:${randomUUID()}`
+      const channel = `channel:${randomUUID()}`
+      const now = 1_700_000_000_000
+      const both = [
+        { key: user, limit: 5, windowMs: 60_000 },
+        { key: channel, limit: 1, windowMs: 30_000 },
+      ]
+      expect(await store.take(both, now)).toEqual({ ok: true, remaining: [4, 0] })
+      expect(await store.take(both, now + 1)).toEqual({ ok: false, refused: 1, retryAt: now + 30_000 })
+      // The channel's refusal did not spend a use of the user's limit.
+      expect(await store.take([{ key: user, limit: 5, windowMs: 60_000 }], now + 2)).toEqual({
+        ok: true,
+        remaining: [3],
+      })
+      expect(await store.take([], now)).toEqual({ ok: true, remaining: [] })
+    })
+
+    it('grants exactly the limit to many concurrent takes', async () => {
+      const limit = [{ key: `user:${randomUUID()}`, limit: 4, windowMs: 60_000 }]
+      const now = Date.now()
+      const results = await Promise.all(Array.from({ length: 12 }, () => store.take(limit, now)))
+      expect(results.filter((r) => r.ok)).toHaveLength(4)
+    })
+
+    it('adds to a total that expires its time to live after the first spend', async () => {
+      const key = `budget:${randomUUID()}`
+      expect(await store.spend(key, 0, 300)).toBe(0)
+      expect(await store.spend(key, 120, 300)).toBe(120)
+      expect(await store.spend(key, 30, 300)).toBe(150)
+      await new Promise((r) => setTimeout(r, 400))
+      expect(await store.spend(key, 7, 300)).toBe(7)
+    })
   })
 }

@@ -1,0 +1,40 @@
+import type { LanguageModel } from '../llm/index.ts'
+
+/** The step a flow names for its judge or synthesis (`meta.judgeStep`), which may get its own model. */
+export function judgeStepOf(meta: Record<string, unknown> | undefined): string | undefined {
+  const step = meta?.judgeStep
+  return typeof step === 'string' ? step : undefined
+}
+
+/**
+ * The model each step calls: `CHORUS_MODEL_<FLOW>_JUDGE` for a flow's judge step, else
+ * `CHORUS_MODEL_<FLOW>`, else the default (`CHORUS_MODEL`). One instance per model name.
+ */
+export class ModelChoice {
+  readonly #base: LanguageModel
+  readonly #names: Record<string, string>
+  readonly #made = new Map<string, LanguageModel>()
+
+  constructor(base: LanguageModel, names: Record<string, string>) {
+    this.#base = base
+    this.#names = names
+  }
+
+  /** The model for `step` of `flow`, whose judge step is `judgeStep`. */
+  of(flow: string, judgeStep: string | undefined, step: string): LanguageModel {
+    const key = flow.toLowerCase().replace(/[^a-z0-9]/g, '_')
+    const name = (step === judgeStep ? this.#names[`${key}.judge`] : undefined) ?? this.#names[key]
+    if (name === undefined || this.#base.withModel === undefined) return this.#base
+    let model = this.#made.get(name)
+    if (model === undefined) {
+      model = this.#base.withModel(name)
+      this.#made.set(name, model)
+    }
+    return model
+  }
+}
+
+/** `openai:gpt-4o-mini` → `gpt-4o-mini`: the name people know. */
+export function modelName(model: LanguageModel): string {
+  return model.id.replace(/^openai:/, '')
+}

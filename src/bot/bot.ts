@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { type AnyFlow, FairLimiter, type FlowEvent, type RunResult, runFlow } from '../engine/index.ts'
-import { createModel, type LanguageModel } from '../llm/index.ts'
+import { createModel, DEFAULT_PRICES, type LanguageModel } from '../llm/index.ts'
 import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
 import type { NewRun, ReplyTarget, RunRecord, RunStore } from '../store/index.ts'
 import { SqliteStore } from '../store/index.ts'
@@ -473,6 +473,7 @@ export class Bot {
     const workspace = req.workspace
     const meter = new RunMeter({
       modelOf: (step) => modelName(modelOf(step)),
+      prices: { ...DEFAULT_PRICES, ...this.config.CHORUS_PRICES },
       budget: this.config.CHORUS_RUN_TOKEN_BUDGET,
       // After the event's own microtasks, so the call whose usage reached the budget keeps its answer.
       onBudget: () => setImmediate(() => handle.curtail('the token budget was reached')),

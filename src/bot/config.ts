@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { pricesSchema } from '../llm/prices.ts'
 import { ConfigError } from './errors.ts'
 
 /** Empty variables (as `.env.example` leaves them) count as unset. */
@@ -134,6 +135,8 @@ const schema = z.object({
   CHORUS_RUN_TOKEN_BUDGET: tokens('CHORUS_RUN_TOKEN_BUDGET'),
   /** Tokens one Slack workspace (one Discord guild) may spend per UTC day. */
   CHORUS_DAILY_TOKEN_BUDGET: tokens('CHORUS_DAILY_TOKEN_BUDGET'),
+  /** Model prices for the usage line's cost estimate, added to (or overriding) the built-in table. */
+  CHORUS_PRICES: blank(pricesSchema.optional()),
   /** Most model calls in flight across all runs. */
   CHORUS_CONCURRENCY: blank(
     z.coerce.number({ message: 'CHORUS_CONCURRENCY must be a number' }).int().min(1).max(256).default(16),

@@ -25,15 +25,19 @@ export function summaryText(view: ReplyView): string {
   return parts.join(' · ')
 }
 
-/** `gpt-4o-mini · 6 calls · 1,234 tokens`, led by the budget when it cut the run short; undefined without calls. */
+/**
+ * `gpt-4o-mini · 6 calls · 1,234 tokens (1,000 in, 234 out) · ≈ $0.0003`, led by the budget when it
+ * cut the run short; undefined without calls. The cost is left out when a model's price is unknown.
+ */
 export function usageText(view: ReplyView): string | undefined {
   const u = view.usage
   if (u === undefined || u.calls === 0) return undefined
   const parts = [
     u.models.join(', '),
     u.calls === 1 ? '1 call' : `${u.calls} calls`,
-    `${u.tokens.toLocaleString('en-US')} tokens`,
+    `${u.tokens.toLocaleString('en-US')} tokens (${u.promptTokens.toLocaleString('en-US')} in, ${u.completionTokens.toLocaleString('en-US')} out)`,
   ]
+  if (u.costUsd !== undefined) parts.push(`≈ ${dollars(u.costUsd)}`)
   if (u.budgetReached !== undefined)
     parts.unshift(
       `Token budget of ${u.budgetReached.toLocaleString('en-US')} reached: unfinished tasks were stopped`,
@@ -91,4 +95,11 @@ function countsLine(v: VoteSummary, head: string): string {
   if (v.tally.invalid > 0) parts.push(`${v.tally.invalid} unreadable`)
   if (v.failed > 0) parts.push(`${v.failed} failed`)
   return `${parts.join('; ')}.`
+}
+
+/** `$0.0003`, `$0.042`, `$1.20`: two significant digits under a cent, cents above. */
+function dollars(usd: number): string {
+  if (usd === 0) return '$0'
+  if (usd < 0.01) return `$${usd.toPrecision(2).replace(/0+$/, '')}`
+  return `$${usd.toFixed(2)}`
 }

@@ -1,4 +1,5 @@
 import type { UsageReport } from '../engine/index.ts'
+import { costOf, type Price } from '../llm/index.ts'
 import type { UsageLine } from './types.ts'
 
 /**
@@ -10,9 +11,13 @@ export class RunMeter {
   readonly #budget: number | undefined
   readonly #onBudget: () => void
   readonly #spend: (tokens: number) => void
-  readonly #models = new Set<string>()
+  readonly #prices: Readonly<Record<string, Price>>
+  /** Per model: prompt and completion tokens, for the cost estimate. */
+  readonly #models = new Map<string, { prompt: number; completion: number }>()
   #calls = 0
   #tokens = 0
+  #prompt = 0
+  #completion = 0
   #reached = false
 
   constructor(options: {
@@ -20,7 +25,10 @@ export class RunMeter {
     budget: number | undefined
     onBudget(): void
     spend(tokens: number): void
+    /** USD per 1M tokens by model; a model without a price makes the estimate unknown. */
+    prices?: Readonly<Record<string, Price>>
   }) {
+    this.#prices = options.prices ?? {}
     this.#modelOf = options.modelOf
     this.#budget = options.budget
     this.#onBudget = options.onBudget
@@ -29,9 +37,15 @@ export class RunMeter {
 
   add(step: string, usage: UsageReport): void {
     const tokens = usage.promptTokens + usage.completionTokens
-    this.#models.add(this.#modelOf(step))
+    const model = this.#modelOf(step)
+    const used = this.#models.get(model) ?? { prompt: 0, completion: 0 }
+    used.prompt += usage.promptTokens
+    used.completion += usage.completionTokens
+    this.#models.set(model, used)
     this.#calls += usage.calls
     this.#tokens += tokens
+    this.#prompt += usage.promptTokens
+    this.#completion += usage.completionTokens
     if (tokens > 0) this.#spend(tokens)
     if (!this.#reached && this.#budget !== undefined && this.#tokens >= this.#budget) {
       this.#reached = true
@@ -44,10 +58,18 @@ export class RunMeter {
   }
 
   line(): UsageLine {
+    let cost: number | undefined = 0
+    for (const [model, used] of this.#models) {
+      const c = costOf(this.#prices, model, used.prompt, used.completion)
+      cost = c === undefined || cost === undefined ? undefined : cost + c
+    }
     return {
-      models: [...this.#models],
+      models: [...this.#models.keys()],
       calls: this.#calls,
       tokens: this.#tokens,
+      promptTokens: this.#prompt,
+      completionTokens: this.#completion,
+      ...(cost === undefined ? {} : { costUsd: cost }),
       ...(this.#reached && this.#budget !== undefined ? { budgetReached: this.#budget } : {}),
     }
   }

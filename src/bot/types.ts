@@ -68,6 +68,10 @@ export interface UsageLine {
   models: string[]
   calls: number
   tokens: number
+  promptTokens: number
+  completionTokens: number
+  /** Estimated from the price table; absent when a model's price is unknown. */
+  costUsd?: number
   /** CHORUS_RUN_TOKEN_BUDGET, when reaching it cancelled the rest of the run. */
   budgetReached?: number
 }

@@ -11,6 +11,8 @@ const text = blank(z.string().optional())
 const url = (example: string) => (name: string) =>
   blank(z.url({ message: `${name} must be a URL such as ${example}` }).optional())
 
+const HTTP_PORT_MESSAGE = 'CHORUS_HTTP_PORT must be a port number from 0 (off) to 65535, e.g. 9464'
+
 const schema = z.object({
   OPENAI_API_KEY: text,
   OPENAI_BASE_URL: url('http://localhost:11434/v1')('OPENAI_BASE_URL'),
@@ -82,6 +84,26 @@ const schema = z.object({
       .min(0)
       .max(600_000)
       .default(10_000),
+  ),
+  /** `/healthz`, `/readyz` and `/metrics` (Prometheus); 0 turns the server off. */
+  CHORUS_HTTP_PORT: blank(
+    z.coerce
+      .number({ message: HTTP_PORT_MESSAGE })
+      .int({ message: HTTP_PORT_MESSAGE })
+      .min(0, { message: HTTP_PORT_MESSAGE })
+      .max(65535, { message: HTTP_PORT_MESSAGE })
+      .default(9464),
+  ),
+  /**
+   * chat.postMessage and chat.update calls per minute per Slack workspace, each method on its own
+   * budget (Tier 3 is about 50 a minute; the default keeps headroom).
+   */
+  CHORUS_SLACK_WRITES_PER_MIN: blank(
+    z.coerce
+      .number({ message: 'CHORUS_SLACK_WRITES_PER_MIN must be a number of calls per minute, e.g. 45' })
+      .positive({ message: 'CHORUS_SLACK_WRITES_PER_MIN must be a number of calls per minute, e.g. 45' })
+      .max(100_000)
+      .default(45),
   ),
   /** Most model calls in flight across all runs. */
   CHORUS_CONCURRENCY: blank(

@@ -204,6 +204,10 @@ function socketCheck(client: SocketModeReceiver['client']): () => Check {
     client.on(s, () => {
       state = s
     })
+  // The socket's own close comes before the client's reconnect delay (5 s) and its `reconnecting`.
+  client.on('close', () => {
+    state = 'disconnected'
+  })
   return () => (state === 'connected' ? { ok: true } : { ok: false, reason: `Slack Socket Mode is ${state}` })
 }
 

@@ -6,7 +6,7 @@
  * 127.0.0.1:6379 or TEST_REDIS_URL; every key is under a fresh prefix, removed afterwards).
  */
 import { startFakeOpenAI } from '../test/fakes/openai.ts'
-import { APP_TOKEN, BOT_TOKEN, startFakeSlack } from '../test/fakes/slack.ts'
+import { APP_TOKEN, BOT_TOKEN, FAST_TIER, FAST_WRITES_PER_MIN, startFakeSlack } from '../test/fakes/slack.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../test/support/chorus.ts'
 import { deleteKeysUnder, TEST_REDIS_URL, testPrefix, testRedis } from '../test/support/redis.ts'
 
@@ -35,7 +35,7 @@ async function countCommands(prefix: string) {
 }
 
 async function round(workers: number) {
-  const slack = await startFakeSlack()
+  const slack = await startFakeSlack({ tier3: FAST_TIER })
   const openai = await startFakeOpenAI({ handler: () => ({ text: '- **An idea**', latencyMs: MODEL_MS }) })
   const redis = testRedis()
   const prefix = testPrefix()
@@ -46,6 +46,7 @@ async function round(workers: number) {
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_APP_TOKEN: APP_TOKEN,
       SLACK_API_URL: slack.apiUrl,
+      CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
       OPENAI_API_KEY: 'sk-bench',
       OPENAI_BASE_URL: openai.url,
       CHORUS_MODEL: 'fake',

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { runOnce, startConsole } from '../adapters/console/index.ts'
 import { openBackends } from './backends.ts'
 import { Bot, createLogger, loadConfig } from './bot/index.ts'
+import { ChorusMetrics } from './ops/index.ts'
 import { runEntry, serve } from './service.ts'
 
 /**
@@ -37,12 +38,13 @@ export async function dispatchLine(argv: string[]): Promise<void> {
       return
     }
     const backends = openBackends(config, logger)
-    const bot = await Bot.create({ config, logger, ...backends })
+    const metrics = new ChorusMetrics()
+    const bot = await Bot.create({ config, logger, ...backends, observer: metrics.observer })
     if (bot.model.demo) logger.warn('No OPENAI_API_KEY set: using the offline demo model (canned demo text).')
     const connections = [
       ...(slack === undefined ? [] : [await slack.startSlack(bot, config)]),
       ...(discord === undefined ? [] : [await discord.startDiscord(bot, config)]),
     ]
-    await serve({ bot, backends, config, logger, role: 'receiver', connections })
+    await serve({ bot, backends, config, logger, role: 'receiver', connections, metrics })
   })
 }

@@ -1,6 +1,15 @@
 import type { Logger } from 'pino'
 import type { Backends } from './backends.ts'
 import { type Bot, ChorusError, type Config } from './bot/index.ts'
+import { FairLimiter } from './engine/index.ts'
+import { type Check, type ChorusMetrics, type OpsServer, startOpsServer, storeCheck } from './ops/index.ts'
+
+/** A platform connection: closed after the drain; `check` says whether it is connected now. */
+export interface Connection {
+  name: string
+  stop(): Promise<void>
+  check?(): Check
+}
 
 /** Queue depth and this process's runs are logged this often, and when they change. */
 const STATS_EVERY_MS = 15_000
@@ -16,10 +25,13 @@ export async function serve(opts: {
   logger: Logger
   role: 'receiver' | 'worker'
   /** Platform connections to close after the runs were drained (their replies need them until then). */
-  connections?: Array<{ stop(): Promise<void> }>
+  connections?: Connection[]
+  /** The metrics the bot was created with (its observer); served on CHORUS_HTTP_PORT. */
+  metrics: ChorusMetrics
 }): Promise<void> {
-  const { bot, backends, config, logger, role } = opts
+  const { bot, backends, config, logger, role, metrics } = opts
   keepServing(logger)
+  const ops = await startOps(opts)
   if (config.CHORUS_WORKER_RUNS > 0) await bot.startWorking(config.CHORUS_WORKER_RUNS)
   const t0 = performance.now()
   const { queued } = await bot.resume()
@@ -56,6 +68,7 @@ export async function serve(opts: {
     }
     stopping = true
     clearInterval(stats)
+    await ops?.close()
     logger.info(
       { signal, role, active: bot.activeRuns, graceMs: config.CHORUS_SHUTDOWN_GRACE_MS },
       'shutdown',
@@ -70,6 +83,36 @@ export async function serve(opts: {
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+/** `/healthz`, `/readyz` and `/metrics` on CHORUS_HTTP_PORT (0 = none). */
+async function startOps(opts: Parameters<typeof serve>[0]): Promise<OpsServer | undefined> {
+  const { bot, backends, config, logger, metrics } = opts
+  metrics.attach({
+    activeRuns: () => bot.activeRuns,
+    queue: bot.queue,
+    ...(backends.limiter instanceof FairLimiter ? { limiter: backends.limiter } : {}),
+    budget: bot.budget,
+  })
+  if (config.CHORUS_HTTP_PORT === 0) return undefined
+  const checks: Record<string, () => Promise<Check>> = { store: storeCheck(bot.store) }
+  for (const c of opts.connections ?? []) {
+    const check = c.check
+    if (check !== undefined) checks[c.name] = async () => check()
+  }
+  try {
+    const server = await startOpsServer({
+      port: config.CHORUS_HTTP_PORT,
+      metrics: async () => ({ body: await metrics.scrape(), contentType: metrics.registry.contentType }),
+      checks,
+    })
+    logger.info({ port: server.port }, 'ops.listening')
+    return server
+  } catch (err) {
+    // The bot still answers users; the failing probes tell the operator.
+    logger.error({ err, port: config.CHORUS_HTTP_PORT }, 'ops.listen_failed')
+    return undefined
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { openBackends } from './backends.ts'
 import { Bot, ConfigError, createLogger, loadConfig } from './bot/index.ts'
+import { ChorusMetrics } from './ops/index.ts'
 import { runEntry, serve } from './service.ts'
 
 /**
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
       ...(config.SLACK_BOT_TOKEN === undefined
         ? []
         : [
-            await import('../adapters/slack/index.ts').then((m) => m.slackPlatform(m.slackWebClient(config))),
+            await import('../adapters/slack/index.ts').then((m) =>
+              m.slackPlatform(m.slackWebClient(config), config.CHORUS_SLACK_WRITES_PER_MIN),
+            ),
           ]),
       ...(config.DISCORD_TOKEN === undefined
         ? []
@@ -41,9 +44,11 @@ async function main(): Promise<void> {
     ]
     const logger = createLogger(config.LOG_LEVEL)
     const backends = openBackends(config, logger)
-    const bot = await Bot.create({ config, logger, ...backends })
+    const metrics = new ChorusMetrics()
+    const bot = await Bot.create({ config, logger, ...backends, observer: metrics.observer })
     for (const platform of platforms) bot.attach(platform)
-    await serve({ bot, backends, config, logger, role: 'worker' })
+    // A worker holds no platform connection: it is ready when its store answers.
+    await serve({ bot, backends, config, logger, role: 'worker', metrics })
   })
 }
 

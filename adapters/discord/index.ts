@@ -12,16 +12,16 @@ import {
   type RepliableInteraction,
 } from 'discord.js'
 import type { Logger } from 'pino'
-import { type Bot, type Config, DRAINING_MESSAGE, type Requester } from '../../src/bot/index.ts'
+import { type Bot, type Check, type Config, DRAINING_MESSAGE, type Requester } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { guardInteractions } from './guard.ts'
-import { discordPlatform, RUN_BUDGET_MS } from './platform.ts'
+import { discordPlatform, RUN_BUDGET_MS, webhookRest } from './platform.ts'
 import { NO_MENTIONS, RETRY_PREFIX, STOP_PREFIX } from './render.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
 export { discordSettings } from './config.ts'
-export { discordPlatform, discordRest, TOKEN_LIFETIME_MS } from './platform.ts'
+export { discordPlatform, discordRest, TOKEN_LIFETIME_MS, webhookRest } from './platform.ts'
 export { neutralise, renderView } from './render.ts'
 
 export interface DiscordOptions {
@@ -36,7 +36,7 @@ export async function startDiscord(
   bot: Bot,
   config: Config,
   options: DiscordOptions = {},
-): Promise<{ client: Client; stop(): Promise<void> }> {
+): Promise<{ name: 'discord'; client: Client; stop(): Promise<void>; check(): Check }> {
   const settings = discordSettings(config)
   const log = bot.logger.child({ platform: 'discord' })
   const budgetMs = options.runBudgetMs ?? RUN_BUDGET_MS
@@ -48,17 +48,50 @@ export async function startDiscord(
   })
   // A malformed INTERACTION_CREATE must not kill the process (discord.js throws in its socket handler).
   guardInteractions(client, log)
-  bot.attach(discordPlatform(client.rest, budgetMs))
+  // Replies go through interaction webhooks on a REST client of their own, without the global limit.
+  const webhooks = webhookRest(settings.api, options.rest)
+  bot.attach(discordPlatform(webhooks, budgetMs))
   client.on(Events.InteractionCreate, (interaction) => handle(bot, log, interaction))
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.client_error'))
-  client.rest.on('rateLimited', (info) =>
-    log.warn({ route: info.route, retryAfter: info.retryAfter, global: info.global }, 'discord.rate_limited'),
-  )
+  for (const rest of [client.rest, webhooks]) {
+    rest.on('rateLimited', (info) => {
+      log.warn(
+        { route: info.route, retryAfter: info.retryAfter, global: info.global },
+        'discord.rate_limited',
+      )
+      bot.observer.rateLimited?.('discord', info.global ? 'global' : info.route, info.retryAfter)
+    })
+  }
+  let gateway = 'connecting'
+  client.on(Events.ShardReady, () => {
+    gateway = 'ready'
+  })
+  client.on(Events.ShardResume, () => {
+    gateway = 'ready'
+  })
+  client.on(Events.ShardDisconnect, () => {
+    gateway = 'disconnected'
+  })
+  client.on(Events.ShardReconnecting, () => {
+    gateway = 'reconnecting'
+  })
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()))
   await client.login(settings.token)
   await ready
   log.info({ user: client.user?.tag }, 'discord.ready')
-  return { client, stop: () => client.destroy() }
+  let stopped = false
+  return {
+    name: 'discord',
+    client,
+    stop: () => {
+      stopped = true
+      return client.destroy()
+    },
+    check: () =>
+      !stopped && gateway === 'ready' && client.isReady()
+        ? { ok: true }
+        : { ok: false, reason: `Discord gateway is ${stopped ? 'stopped' : gateway}` },
+  }
 }
 
 /** Said to a click on a component Chorus no longer knows (an old message, a removed feature). */
@@ -159,12 +192,18 @@ function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction
       if (!admission.ok) return ephemeral(log, interaction, admission.message)
       // The journal write comes first (a few microseconds), then the deferral: a crash in between
       // leaves a journaled run that the next start resumes or closes.
+      const t0 = performance.now()
+      const placeholder = interaction.deferReply()
+      placeholder.then(
+        () => bot.observer.acked?.('discord', performance.now() - t0),
+        () => {},
+      )
       await bot.accept({
         command: cmd,
         input: parsed.input,
         user,
         target: targetOf(interaction),
-        placeholder: interaction.deferReply(),
+        placeholder,
       })
     })
     .catch(async (err: unknown) => {

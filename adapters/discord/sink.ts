@@ -1,6 +1,12 @@
 import { type REST, Routes } from 'discord.js'
 import type { Logger } from 'pino'
-import { isTerminal, type ReplySink, type ReplyView } from '../../src/bot/index.ts'
+import {
+  type EditBudget,
+  isTerminal,
+  type ReplySink,
+  type ReplyView,
+  type Route,
+} from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { NO_MENTIONS, renderView } from './render.ts'
 
@@ -16,11 +22,20 @@ export class DiscordSink implements ReplySink {
   readonly #rest: REST
   readonly #target: DiscordTarget
   readonly #log: Logger
+  readonly #route: Route
+  readonly #budget: EditBudget
 
-  constructor(opts: { rest: REST; target: DiscordTarget; log: Logger }) {
+  constructor(opts: { rest: REST; target: DiscordTarget; log: Logger; route: Route; budget: EditBudget }) {
     this.#rest = opts.rest
     this.#target = opts.target
     this.#log = opts.log
+    this.#route = opts.route
+    this.#budget = opts.budget
+  }
+
+  /** Every call on the interaction's webhook spends from its route. */
+  route(): Route {
+    return this.#route
   }
 
   async show(view: ReplyView): Promise<void> {
@@ -32,7 +47,10 @@ export class DiscordSink implements ReplySink {
         auth: false,
       })
       if (!isTerminal(view.status)) return
-      for (const message of more) await this.followUp({ ...message })
+      for (const message of more) {
+        await this.#budget.acquire(this.#route, 'final').granted
+        await this.followUp({ ...message })
+      }
     } catch (error) {
       // The log gets the details (the pump logs the rethrown error); the user gets a short word.
       if (isTerminal(view.status)) {

@@ -12,13 +12,14 @@ import type { Logger } from 'pino'
 import {
   type AcceptRequest,
   type Bot,
+  type Check,
   type Config,
   DRAINING_MESSAGE,
   type Requester,
   type StopOutcome,
 } from '../../src/bot/index.ts'
 import { slackMode } from './config.ts'
-import { slackPlatform } from './platform.ts'
+import { slackPlatform, slackWebClient } from './platform.ts'
 import { RETRY_ACTION, STOP_ACTION } from './render.ts'
 import { guardSocketMode } from './socket.ts'
 import { refuseFutureTimestamps } from './timestamps.ts'
@@ -55,12 +56,20 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
   if (receiver instanceof HTTPReceiver) refuseFutureTimestamps(receiver, log)
   const app = new App({ ...base, receiver })
   // A malformed envelope or a disconnect must not kill the process or drop a command.
-  if (receiver instanceof SocketModeReceiver) guardSocketMode(receiver.client, log)
+  if (receiver instanceof SocketModeReceiver) {
+    guardSocketMode(receiver.client, log)
+    checks.set(app, socketCheck(receiver.client))
+  }
 
-  bot.attach(slackPlatform(app.client))
+  bot.attach(slackPlatform(slackWebClient(config, clientOptions), config.CHORUS_SLACK_WRITES_PER_MIN))
 
   for (const command of bot.commands) {
-    app.command(`/${command.name}`, async ({ command: payload, ack }) => {
+    app.command(`/${command.name}`, async ({ command: payload, ack: boltAck }) => {
+      const t0 = performance.now()
+      const ack: typeof boltAck = async (response) => {
+        await boltAck(response)
+        bot.observer.acked?.('slack', performance.now() - t0)
+      }
       if (!bot.accepting) return ack({ response_type: 'ephemeral', text: DRAINING_MESSAGE })
       // A redelivered command (same trigger_id) is acknowledged again but runs once, across restarts.
       if (!(await bot.store.claim(`slack:command:${payload.trigger_id}`, REDELIVERY_TTL_MS))) return ack()
@@ -219,6 +228,27 @@ async function accept(bot: Bot, log: Logger, req: AcceptRequest): Promise<void> 
     log.error({ err: error }, 'slack.accept_failed')
     throw error
   }
+}
+
+const checks = new WeakMap<App, () => Check>()
+
+/** Whether the app's Socket Mode link is up (undefined in HTTP mode, where bolt only listens). */
+export function connectionCheck(app: App): (() => Check) | undefined {
+  return checks.get(app)
+}
+
+/** Follows @slack/socket-mode's connection states: ready between `connected` and a disconnect or reconnect. */
+function socketCheck(client: SocketModeReceiver['client']): () => Check {
+  let state = 'connecting'
+  for (const s of ['connecting', 'connected', 'reconnecting', 'disconnecting', 'disconnected'])
+    client.on(s, () => {
+      state = s
+    })
+  // The socket's own close comes before the client's reconnect delay (5 s) and its `reconnecting`.
+  client.on('close', () => {
+    state = 'disconnected'
+  })
+  return () => (state === 'connected' ? { ok: true } : { ok: false, reason: `Slack Socket Mode is ${state}` })
 }
 
 /** Bolt's logger interface on top of pino; bolt's own chatter is kept at warn and above. */

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
-import type { Bot, Config } from '../../src/bot/index.ts'
-import { createSlackApp, type SlackOptions } from './app.ts'
+import type { Bot, Check, Config } from '../../src/bot/index.ts'
+import { connectionCheck, createSlackApp, type SlackOptions } from './app.ts'
 import { slackMode } from './config.ts'
 
 export { createSlackApp, type SlackOptions } from './app.ts'
@@ -16,7 +16,12 @@ export async function startSlack(
   bot: Bot,
   config: Config,
   options: SlackOptions & { listen?: { port: number; host?: string } } = {},
-): Promise<{ stop(): Promise<void>; server: Server | undefined }> {
+): Promise<{
+  name: 'slack'
+  stop(): Promise<void>
+  check(): Check
+  server: Server | undefined
+}> {
   const mode = slackMode(config)
   const app = createSlackApp(bot, config, options)
   let server: Server | undefined
@@ -27,5 +32,20 @@ export async function startSlack(
     await app.start()
     bot.logger.info({ platform: 'slack' }, 'slack.socket_connected')
   }
-  return { stop: () => app.stop().then(() => undefined), server }
+  let stopped = false
+  const socket = connectionCheck(app)
+  return {
+    name: 'slack',
+    stop: () => {
+      stopped = true
+      return app.stop().then(() => undefined)
+    },
+    check: () => {
+      if (stopped) return { ok: false, reason: 'Slack connection stopped' }
+      if (server !== undefined && !server.listening)
+        return { ok: false, reason: 'Slack HTTP receiver is not listening' }
+      return socket?.() ?? { ok: true }
+    },
+    server,
+  }
 }

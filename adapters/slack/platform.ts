@@ -4,25 +4,45 @@ import type { SlackTarget } from '../../src/store/index.ts'
 import { slackBotToken } from './config.ts'
 import { SlackSink } from './sink.ts'
 
-/** chat.update is Tier 3 (~50/min); one progress edit a second per run stays well inside it. */
+/** chat.update is Tier 3 (~50/min); one progress edit a second per run, within the workspace budget. */
 export const MIN_UPDATE_MS = 1_000
 
-/** How runs answer on Slack from plain data: needs only a bot-token Web API client, no socket. */
-export function slackPlatform(client: WebClient): Platform {
+/**
+ * How runs answer on Slack from plain data: needs only a bot-token Web API client, no socket. Every
+ * run's chat.postMessage and chat.update calls in a workspace share one budget per method of
+ * `writesPerMin` (CHORUS_SLACK_WRITES_PER_MIN). The client must reject rate-limited calls
+ * (`slackWebClient` does) so a 429 pauses the budget instead of the client's shared queue.
+ */
+export function slackPlatform(client: WebClient, writesPerMin: number): Platform {
+  const intervalMs = 60_000 / writesPerMin
   return {
     name: 'slack',
     minIntervalMs: MIN_UPDATE_MS,
     // chat.update works on a message for as long as it exists.
     remainingMs: () => undefined,
     sink: (target, ctx) =>
-      new SlackSink({ client, target: target as SlackTarget, log: ctx.log, save: ctx.save }),
+      new SlackSink({
+        client,
+        target: target as SlackTarget,
+        log: ctx.log,
+        save: ctx.save,
+        budget: ctx.budget,
+        intervalMs,
+        onLimited: (method, ms) => ctx.observer.rateLimited?.('slack', method, ms),
+      }),
   }
 }
 
-/** The bot-token Web API client for a process that only works runs (`npm run worker`). */
+/**
+ * The bot-token Web API client that posts replies. Slack's 429s are rejected at once
+ * (`rejectRateLimitedCalls`): the client's own retry would pause its shared queue, so every run's
+ * calls would wait, and add backoff on top of Retry-After; Chorus' budget waits out Retry-After
+ * for that workspace and method only.
+ */
 export function slackWebClient(config: Config, options: WebClientOptions = {}): WebClient {
   return new WebClient(slackBotToken(config), {
     ...(config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }),
     ...options,
+    rejectRateLimitedCalls: true,
   })
 }

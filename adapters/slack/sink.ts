@@ -1,9 +1,21 @@
 import type { WebClient } from '@slack/web-api'
 import type { Logger } from 'pino'
-import { isTerminal, type ReplySink, type ReplyView } from '../../src/bot/index.ts'
+import {
+  type EditBudget,
+  type EditPriority,
+  isTerminal,
+  PlatformRateLimited,
+  type ReplySink,
+  type ReplyView,
+  type Route,
+  spend,
+} from '../../src/bot/index.ts'
 import type { SlackTarget } from '../../src/store/index.ts'
 import { renderView } from './render.ts'
 import { postToResponseUrl } from './respond.ts'
+
+/** Calls one workspace may make of a method back to back, within its per-minute pace. */
+const SLACK_BURST = 3
 
 /**
  * One Slack message per run, rebuilt from plain data (channel, message ts, thread ts, response_url):
@@ -17,6 +29,9 @@ export class SlackSink implements ReplySink {
   readonly #client: WebClient
   readonly #log: Logger
   readonly #save: (target: SlackTarget) => void
+  readonly #budget: EditBudget
+  readonly #intervalMs: number
+  readonly #onLimited: (method: string, ms: number) => void
   #target: SlackTarget
   #lastStatus: string | undefined
 
@@ -25,11 +40,68 @@ export class SlackSink implements ReplySink {
     target: SlackTarget
     log: Logger
     save: (target: SlackTarget) => void
+    /** The workspace's write budget, shared by every run. */
+    budget: EditBudget
+    /** Least time between two calls of one method in one workspace. */
+    intervalMs: number
+    onLimited?: (method: string, ms: number) => void
   }) {
     this.#client = opts.client
     this.#target = opts.target
     this.#log = opts.log
     this.#save = opts.save
+    this.#budget = opts.budget
+    this.#intervalMs = opts.intervalMs
+    this.#onLimited = opts.onLimited ?? (() => {})
+  }
+
+  /** Slack's rate tiers are per workspace and method: the placeholder posts, later views update. */
+  route(view: ReplyView): Route | undefined {
+    void view
+    if (this.#target.viaResponseUrl === true) return undefined
+    return this.#route(this.#target.ts === undefined ? 'chat.postMessage' : 'chat.update')
+  }
+
+  #route(method: string): Route {
+    // The workspace's pace, with room for a short burst (Slack's tiers allow occasional bursts):
+    // a lone run's first result and final, ready a moment apart, both go out at once.
+    return {
+      key: `slack:${this.#target.teamId ?? '-'}:${method}`,
+      limit: SLACK_BURST,
+      windowMs: SLACK_BURST * this.#intervalMs,
+    }
+  }
+
+  /**
+   * Calls `fn`, whose turn the pump already took; on a 429 the method's budget pauses for Retry-After
+   * and the call waits for a new turn. `turn: false` takes its own turn first (overflow posts).
+   */
+  async #call<T>(method: string, priority: EditPriority, fn: () => Promise<T>, turn = true): Promise<T> {
+    const route = this.#route(method)
+    const once = async () => {
+      try {
+        return await fn()
+      } catch (error) {
+        const e = error as { code?: string; retryAfter?: number }
+        if (e.code !== 'slack_webapi_rate_limited_error') throw error
+        const ms = (e.retryAfter ?? 1) * 1000
+        throw new PlatformRateLimited(route.key, ms, { cause: error })
+      }
+    }
+    const onLimited = (ms: number) => {
+      this.#log.warn({ method, retryAfterMs: ms }, 'slack.rate_limited')
+      this.#onLimited(method, ms)
+    }
+    if (turn) {
+      try {
+        return await once()
+      } catch (error) {
+        if (!(error instanceof PlatformRateLimited)) throw error
+        onLimited(error.retryAfterMs)
+        this.#budget.pause(route, error.retryAfterMs)
+      }
+    }
+    return spend(this.#budget, route, priority, once, onLimited)
   }
 
   async show(view: ReplyView): Promise<void> {
@@ -58,16 +130,23 @@ export class SlackSink implements ReplySink {
   async #show(view: ReplyView): Promise<void> {
     const { main, more } = renderView(view)
     const target = this.#target
+    const priority: EditPriority = isTerminal(view.status)
+      ? 'final'
+      : view.status === 'first'
+        ? 'first'
+        : 'progress'
     if (target.viaResponseUrl === true) return this.#showViaResponseUrl(view, main)
     if (target.ts === undefined) {
       try {
-        const posted = await this.#client.chat.postMessage({
-          channel: target.channel,
-          ...(target.threadTs === undefined ? {} : { thread_ts: target.threadTs }),
-          ...main,
-          unfurl_links: false,
-          unfurl_media: false,
-        })
+        const posted = await this.#call('chat.postMessage', priority, () =>
+          this.#client.chat.postMessage({
+            channel: target.channel,
+            ...(target.threadTs === undefined ? {} : { thread_ts: target.threadTs }),
+            ...main,
+            unfurl_links: false,
+            unfurl_media: false,
+          }),
+        )
         if (posted.ts !== undefined) this.#update({ ts: posted.ts })
       } catch (error) {
         const code = (error as { data?: { error?: string } }).data?.error
@@ -79,17 +158,26 @@ export class SlackSink implements ReplySink {
         throw error
       }
     } else {
-      await this.#client.chat.update({ channel: target.channel, ts: target.ts, ...main })
+      const ts = target.ts
+      await this.#call('chat.update', priority, () =>
+        this.#client.chat.update({ channel: target.channel, ts, ...main }),
+      )
     }
     if (isTerminal(view.status)) {
       for (const message of more) {
-        await this.#client.chat.postMessage({
-          channel: target.channel,
-          thread_ts: target.threadTs ?? (this.#target.ts as string),
-          ...message,
-          unfurl_links: false,
-          unfurl_media: false,
-        })
+        await this.#call(
+          'chat.postMessage',
+          'final',
+          () =>
+            this.#client.chat.postMessage({
+              channel: target.channel,
+              thread_ts: target.threadTs ?? (this.#target.ts as string),
+              ...message,
+              unfurl_links: false,
+              unfurl_media: false,
+            }),
+          false,
+        )
       }
     }
   }

@@ -6,12 +6,15 @@ import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../qu
 import type { NewRun, ReplyTarget, RunRecord, RunStore } from '../store/index.ts'
 import { SqliteStore } from '../store/index.ts'
 import { type Admission, admit, dailyKey, dailyTtlMs, type Requester } from './admission.ts'
+import type { EditBudget } from './budget.ts'
+import { MemoryEditBudget } from './budget-memory.ts'
 import type { Config } from './config.ts'
 import { describeFailure } from './errors.ts'
 import { createLogger } from './logger.ts'
 import { RunMeter } from './meter.ts'
 import { stepModel } from './model.ts'
 import { judgeStepOf, ModelChoice, modelName } from './models.ts'
+import type { BotObserver, RunInfo } from './observer.ts'
 import { parseOptions, parseText } from './parse.ts'
 import { loadFlows, type Registered } from './registry.ts'
 import { ReplyPump, ViewBuilder } from './reply.ts'
@@ -24,7 +27,16 @@ export type PlatformName = 'slack' | 'discord' | 'console'
 export interface Platform {
   name: 'slack' | 'discord'
   /** Rebuilds a reply sink from a target in whatever process finishes the run. */
-  sink(target: ReplyTarget, ctx: { runId: string; log: Logger; save(target: ReplyTarget): void }): ReplySink
+  sink(
+    target: ReplyTarget,
+    ctx: {
+      runId: string
+      log: Logger
+      save(target: ReplyTarget): void
+      budget: EditBudget
+      observer: BotObserver
+    },
+  ): ReplySink
   /** Least time between progress edits; the platform's edit rate. */
   minIntervalMs: number
   /** How long a reply to this target can still be made (Discord tokens live 15 minutes); undefined = no limit. */
@@ -103,6 +115,11 @@ export class Bot {
   readonly limiter: Limiter
   readonly store: RunStore
   readonly queue: RunQueue
+  /** Edits to each platform route, shared by every run in this process. */
+  readonly budget: EditBudget
+  readonly observer: BotObserver
+  /** The models steps call, each as the observer wrapped it. */
+  readonly #observedModels = new Map<LanguageModel, LanguageModel>()
   readonly #registered: Registered[]
   readonly #models: ModelChoice
   readonly #active = new Map<string, Live>()
@@ -115,7 +132,7 @@ export class Bot {
     model: LanguageModel,
     logger: Logger,
     registered: Registered[],
-    parts: { store: RunStore; queue: RunQueue; limiter: Limiter },
+    parts: { store: RunStore; queue: RunQueue; limiter: Limiter; budget: EditBudget; observer: BotObserver },
   ) {
     this.config = config
     this.model = model
@@ -125,6 +142,8 @@ export class Bot {
     this.#registered = registered
     this.store = parts.store
     this.queue = parts.queue
+    this.budget = parts.budget
+    this.observer = parts.observer
   }
 
   static async create(options: {
@@ -138,6 +157,10 @@ export class Bot {
     queue?: RunQueue
     /** Bounds model calls in flight, fair between runs; default in this process (CHORUS_CONCURRENCY). */
     limiter?: Limiter
+    /** Platform edit budgets; default in this process. */
+    budget?: EditBudget
+    /** Metrics (src/ops) or other observers of runs and replies. */
+    observer?: BotObserver
   }): Promise<Bot> {
     const logger = options.logger ?? createLogger(options.config.LOG_LEVEL)
     const model = options.model ?? createModel(options.config)
@@ -145,6 +168,8 @@ export class Bot {
       store: options.store ?? new SqliteStore(':memory:'),
       queue: options.queue ?? new LocalQueue(),
       limiter: options.limiter ?? new FairLimiter(options.config.CHORUS_CONCURRENCY),
+      budget: options.budget ?? new MemoryEditBudget(),
+      observer: options.observer ?? {},
     })
     // The embedded queue works every run in this process; with a shared queue the caller decides.
     if (options.queue === undefined) await bot.startWorking(Math.max(1, options.config.CHORUS_WORKER_RUNS))
@@ -203,6 +228,7 @@ export class Bot {
       minIntervalMs: req.minIntervalMs ?? 1_000,
       deadlineMs: req.deadlineMs,
       journaled: false,
+      acceptedAt: Date.now(),
     })
   }
 
@@ -393,6 +419,8 @@ export class Bot {
     const sink = platform.sink(target, {
       runId: record.id,
       log,
+      budget: this.budget,
+      observer: this.observer,
       save: (next) => {
         target = next
         this.store
@@ -415,6 +443,7 @@ export class Bot {
       resume: steps,
       delivered: record.delivered,
       offsetMs: steps.length > 0 || record.delivered.length > 0 ? Date.now() - record.createdAt : 0,
+      acceptedAt: record.createdAt,
     })
   }
 
@@ -433,6 +462,7 @@ export class Bot {
     resume?: Array<{ step: string; call: number; value: unknown }>
     delivered?: string[]
     offsetMs?: number
+    acceptedAt: number
   }): Live {
     const flow = this.#flow(req.command)
     const { runId } = req
@@ -443,13 +473,24 @@ export class Bot {
       what().catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
     }
     const calls = new Map<string, number>()
+    const info: RunInfo = {
+      runId,
+      flow: flow.name,
+      platform: req.platform,
+      acceptedAt: req.acceptedAt,
+      resumed: (req.offsetMs ?? 0) > 0,
+    }
+    const observer = this.observer
     const pump = new ReplyPump(req.sink, req.minIntervalMs, log, {
+      budget: this.budget,
+      onWaited: (priority, ms) => observer.budgetWaited?.(req.platform, priority, ms),
       ...(delivered.has('first')
         ? { shownStatus: 'first' as const }
         : delivered.has('placeholder')
           ? { shownStatus: 'working' as const }
           : {}),
       onShown: (view) => {
+        observer.shown?.(info, view)
         const kind = view.status === 'working' ? 'placeholder' : view.status === 'first' ? 'first' : 'final'
         if (view.notice !== undefined || delivered.has(kind)) return
         delivered.add(kind)
@@ -489,7 +530,7 @@ export class Bot {
     }
     const handle = runFlow(flow, req.input, {
       runId,
-      services: (step) => ({ llm: stepModel(modelOf(step.step), step) }),
+      services: (step) => ({ llm: stepModel(this.#observed(modelOf(step.step)), step) }),
       limiter: this.limiter,
       defaults: STEP_DEFAULTS,
       graceMs: STRAGGLER_GRACE_MS,
@@ -505,6 +546,7 @@ export class Bot {
     const done = (async (): Promise<RunResult> => {
       for await (const event of handle) {
         logEvent(log, event)
+        observer.event?.(info, event)
         if (event.type === 'run.completed') {
           const result = event.result
           if (suspendNotice !== undefined) {
@@ -588,6 +630,8 @@ export class Bot {
     const sink = platform.sink(record.target, {
       runId: record.id,
       log,
+      budget: this.budget,
+      observer: this.observer,
       save: (next) => {
         this.store
           .setTarget(record.id, next)
@@ -599,6 +643,16 @@ export class Bot {
     } catch (err) {
       log.error({ err }, 'reply.show_failed')
     }
+  }
+
+  /** The model a step uses, wrapped once by the observer (calls, tokens and errors by model). */
+  #observed(model: LanguageModel): LanguageModel {
+    let wrapped = this.#observedModels.get(model)
+    if (wrapped === undefined) {
+      wrapped = this.observer.model?.(model) ?? model
+      this.#observedModels.set(model, wrapped)
+    }
+    return wrapped
   }
 
   #log(record: RunRecord): Logger {

@@ -54,6 +54,7 @@ const tokens = (name: string) =>
       .min(1, { message: `${name} must be at least 1 token (leave it empty for no budget)` })
       .optional(),
   )
+const HTTP_PORT_MESSAGE = 'CHORUS_HTTP_PORT must be a port number from 0 (off) to 65535, e.g. 9464'
 
 const schema = z.object({
   OPENAI_API_KEY: text,
@@ -137,6 +138,26 @@ const schema = z.object({
   CHORUS_DAILY_TOKEN_BUDGET: tokens('CHORUS_DAILY_TOKEN_BUDGET'),
   /** Model prices for the usage line's cost estimate, added to (or overriding) the built-in table. */
   CHORUS_PRICES: blank(pricesSchema.optional()),
+  /** `/healthz`, `/readyz` and `/metrics` (Prometheus); 0 turns the server off. */
+  CHORUS_HTTP_PORT: blank(
+    z.coerce
+      .number({ message: HTTP_PORT_MESSAGE })
+      .int({ message: HTTP_PORT_MESSAGE })
+      .min(0, { message: HTTP_PORT_MESSAGE })
+      .max(65535, { message: HTTP_PORT_MESSAGE })
+      .default(9464),
+  ),
+  /**
+   * chat.postMessage and chat.update calls per minute per Slack workspace, each method on its own
+   * budget (Tier 3 is about 50 a minute; the default keeps headroom).
+   */
+  CHORUS_SLACK_WRITES_PER_MIN: blank(
+    z.coerce
+      .number({ message: 'CHORUS_SLACK_WRITES_PER_MIN must be a number of calls per minute, e.g. 45' })
+      .positive({ message: 'CHORUS_SLACK_WRITES_PER_MIN must be a number of calls per minute, e.g. 45' })
+      .max(100_000)
+      .default(45),
+  ),
   /** Most model calls in flight across all runs. */
   CHORUS_CONCURRENCY: blank(
     z.coerce.number({ message: 'CHORUS_CONCURRENCY must be a number' }).int().min(1).max(256).default(16),

@@ -10,6 +10,15 @@ export {
   type StartRequest,
   type StopOutcome,
 } from './bot.ts'
+export {
+  type EditBudget,
+  type EditPriority,
+  PlatformRateLimited,
+  type Route,
+  spend,
+  type Turn,
+} from './budget.ts'
+export { MemoryEditBudget } from './budget-memory.ts'
 export { type Config, loadConfig, type RateLimit } from './config.ts'
 export { ChorusError, ConfigError, describeFailure } from './errors.ts'
 export {
@@ -22,6 +31,7 @@ export {
   voteText,
 } from './format.ts'
 export { createLogger } from './logger.ts'
+export type { BotObserver, Check, RunInfo } from './observer.ts'
 export { MAX_COMMAND_TEXT } from './parse.ts'
 export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'
 export { splitText, truncate } from './text.ts'

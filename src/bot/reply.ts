@@ -1,20 +1,27 @@
 import type { Logger } from 'pino'
 import type { FlowEvent, RunResult } from '../engine/index.ts'
+import type { EditBudget, EditPriority, Turn } from './budget.ts'
 import { describeFailure, failedStepOf } from './errors.ts'
 import { isTerminal, type ReplySink, type ReplyView } from './types.ts'
 
 /**
  * Delivers views to a sink: never two `show` calls at once; progress views at least `minIntervalMs`
- * apart with only the newest kept; the first result and the terminal view go out as soon as the
- * previous call returns; the terminal view (or the view given to `end`) is always the last one shown.
+ * apart with only the newest kept; a first result is never dropped for the final that follows it;
+ * the first result and the terminal view go out as soon as the previous call returns and the
+ * platform budget grants a turn (final before first before progress, across every run on the
+ * route); the terminal view (or the view given to `end`) is always the last one shown.
  */
 export class ReplyPump {
   readonly #sink: ReplySink
   readonly #minIntervalMs: number
   readonly #log: Logger
   readonly #onShown: ((view: ReplyView) => void) | undefined
-  #pending: ReplyView | undefined
+  readonly #budget: EditBudget | undefined
+  readonly #onWaited: ((priority: EditPriority, ms: number) => void) | undefined
+  /** Views still to show: milestones in order, the newest progress view last. */
+  #queue: ReplyView[] = []
   #busy = false
+  #turn: Turn | undefined
   #held = false
   #lastAt = Number.NEGATIVE_INFINITY
   #timer: ReturnType<typeof setTimeout> | undefined
@@ -33,6 +40,10 @@ export class ReplyPump {
       onShown?: (view: ReplyView) => void
       /** The status the user already sees (a resumed run), so it is not treated as news. */
       shownStatus?: ReplyView['status']
+      /** The platform's shared edit budget; without it views go out as soon as the sink is free. */
+      budget?: EditBudget
+      /** How long a view waited for its budget turn. */
+      onWaited?: (priority: EditPriority, ms: number) => void
     } = {},
   ) {
     this.#sink = sink
@@ -40,6 +51,8 @@ export class ReplyPump {
     this.#log = log
     this.#onShown = options.onShown
     this.#lastStatus = options.shownStatus
+    this.#budget = options.budget
+    this.#onWaited = options.onWaited
     this.#drained = new Promise((resolve) => {
       this.#resolveDrained = resolve
     })
@@ -48,8 +61,7 @@ export class ReplyPump {
   push(view: ReplyView): void {
     if (this.#closed) return
     if (isTerminal(view.status)) this.#closed = true
-    this.#pending = view
-    this.#pump()
+    this.#enqueue(view)
   }
 
   /** Shows `view` as the last one, whatever its status, and closes the pump. */
@@ -57,8 +69,7 @@ export class ReplyPump {
     if (this.#closed) return
     this.#closed = true
     this.#last = true
-    this.#pending = view
-    this.#pump()
+    this.#enqueue(view)
   }
 
   /** Nothing is shown until `until` settles (a resumed run replays its journal first). */
@@ -75,10 +86,29 @@ export class ReplyPump {
     return this.#drained
   }
 
+  #enqueue(view: ReplyView): void {
+    // A newer view replaces older ones of its status and any progress placeholder; a first result stays.
+    while (this.#queue.length > 0) {
+      const tail = this.#queue.at(-1) as ReplyView
+      if (tail.status !== view.status && tail.status !== 'working') break
+      this.#queue.pop()
+    }
+    this.#queue.push(view)
+    this.#turn?.raise(this.#priority())
+    this.#pump()
+  }
+
+  #priority(): EditPriority {
+    if (this.#closed) return 'final'
+    if (this.#queue.some((v) => v.status !== this.#lastStatus)) return 'first'
+    return 'progress'
+  }
+
   #pump(): void {
-    if (this.#busy || this.#held || this.#pending === undefined) return
+    const head = this.#queue[0]
+    if (this.#busy || this.#held || head === undefined) return
     // A change of status (the first result, the end) goes out at once; progress waits its turn.
-    const urgent = this.#pending.status !== this.#lastStatus || this.#closed
+    const urgent = head.status !== this.#lastStatus || this.#closed
     const wait = urgent ? 0 : this.#lastAt + this.#minIntervalMs - performance.now()
     if (wait > 0) {
       this.#timer ??= setTimeout(() => {
@@ -91,11 +121,35 @@ export class ReplyPump {
       clearTimeout(this.#timer)
       this.#timer = undefined
     }
-    const view = this.#pending
-    this.#pending = undefined
-    this.#lastStatus = view.status
     this.#busy = true
-    const last = this.#closed && (this.#last || isTerminal(view.status))
+    const route = this.#budget === undefined ? undefined : this.#sink.route?.(head)
+    if (this.#budget === undefined || route === undefined) {
+      this.#show()
+      return
+    }
+    const priority = this.#priority()
+    const t0 = performance.now()
+    const turn = this.#budget.acquire(route, priority)
+    this.#turn = turn
+    turn.granted.then(
+      () => {
+        this.#turn = undefined
+        this.#onWaited?.(priority, performance.now() - t0)
+        this.#show()
+      },
+      (error: unknown) => {
+        this.#turn = undefined
+        this.#log.error({ err: error }, 'reply.budget_failed')
+        this.#show()
+      },
+    )
+  }
+
+  /** Shows the newest head of the queue (it may have changed while waiting for the turn). */
+  #show(): void {
+    const view = this.#queue.shift() as ReplyView
+    this.#lastStatus = view.status
+    const last = this.#closed && this.#queue.length === 0 && (this.#last || isTerminal(view.status))
     this.#sink
       .show(view)
       .then(
@@ -105,7 +159,7 @@ export class ReplyPump {
       .finally(() => {
         this.#busy = false
         this.#lastAt = performance.now()
-        if (last && this.#pending === undefined) this.#resolveDrained()
+        if (last && this.#queue.length === 0) this.#resolveDrained()
         else this.#pump()
       })
   }

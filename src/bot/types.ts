@@ -1,4 +1,5 @@
 import type { RunResult } from '../engine/index.ts'
+import type { Route } from './budget.ts'
 
 /** One typed option of a command, derived from the flow's zod input schema. */
 export interface CommandOption {
@@ -90,6 +91,8 @@ export function isTerminal(status: ReplyView['status']): boolean {
  */
 export interface ReplySink {
   show(view: ReplyView): Promise<void>
+  /** The platform budget route the next `show` of `view` spends from; undefined = none. */
+  route?(view: ReplyView): Route | undefined
 }
 
 export interface CommandRun {

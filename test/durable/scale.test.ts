@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { APP_ID, startFakeDiscord, TOKEN } from '../fakes/discord.ts'
 import { startFakeOpenAI } from '../fakes/openai.ts'
-import { APP_TOKEN, BOT_TOKEN, type FakeSlack, type Message, startFakeSlack } from '../fakes/slack.ts'
+import {
+  APP_TOKEN,
+  BOT_TOKEN,
+  FAST_TIER,
+  FAST_WRITES_PER_MIN,
+  type FakeSlack,
+  type Message,
+  startFakeSlack,
+} from '../fakes/slack.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
 import { deleteKeysUnder, keysUnder, TEST_REDIS_URL, testPrefix, testRedis } from '../support/redis.ts'
 import { click, expectOneFirstAndOneFinal, gatedAngles, promptCounts, statusOf } from './helpers.ts'
@@ -51,6 +59,7 @@ function slackEnv(slack: FakeSlack, openaiUrl: string) {
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_APP_TOKEN: APP_TOKEN,
     SLACK_API_URL: slack.apiUrl,
+    CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
     OPENAI_BASE_URL: openaiUrl,
   }
 }
@@ -58,7 +67,7 @@ function slackEnv(slack: FakeSlack, openaiUrl: string) {
 describe('scale-out on BullMQ over Redis (one receiver and two workers as real processes)', () => {
   it('Slack: 50 commands, kill -9 a worker mid-run: 50 of 50 get one first and one final, no finished step runs twice', async () => {
     const model = gatedAngles()
-    const slack = await startFakeSlack()
+    const slack = await startFakeSlack({ tier3: FAST_TIER })
     const openai = await startFakeOpenAI({ handler: model.handler })
     cleanup.push(
       () => slack.close(),
@@ -147,7 +156,7 @@ describe('scale-out on BullMQ over Redis (one receiver and two workers as real p
 
   it('SIGTERM on a worker hands its unfinished runs back to the queue; another worker finishes them at once', async () => {
     const model = gatedAngles()
-    const slack = await startFakeSlack()
+    const slack = await startFakeSlack({ tier3: FAST_TIER })
     const openai = await startFakeOpenAI({ handler: model.handler })
     cleanup.push(
       () => slack.close(),
@@ -180,7 +189,7 @@ describe('scale-out on BullMQ over Redis (one receiver and two workers as real p
   }, 60_000)
 
   it('Stop pressed on the receiver aborts the model requests on the worker that holds the run', async () => {
-    const slack = await startFakeSlack()
+    const slack = await startFakeSlack({ tier3: FAST_TIER })
     const openai = await startFakeOpenAI({
       handler: (body) =>
         /Angle: User pain/.test(body.messages.at(-1)?.content ?? '')

@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { SqliteStore } from '../../src/store/index.ts'
 import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
-import { APP_TOKEN, BOT_TOKEN, type FakeSlack, type Message, startFakeSlack } from '../fakes/slack.ts'
+import {
+  APP_TOKEN,
+  BOT_TOKEN,
+  FAST_TIER,
+  FAST_WRITES_PER_MIN,
+  type FakeSlack,
+  type Message,
+  startFakeSlack,
+} from '../fakes/slack.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   click,
@@ -19,7 +27,7 @@ afterEach(async () => {
 })
 
 async function setup(handler: Parameters<typeof startFakeOpenAI>[0] = {}) {
-  const slack = await startFakeSlack()
+  const slack = await startFakeSlack({ tier3: FAST_TIER })
   const openai = await startFakeOpenAI(handler)
   const scratch = scratchDir()
   cleanup.push(
@@ -31,6 +39,7 @@ async function setup(handler: Parameters<typeof startFakeOpenAI>[0] = {}) {
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_APP_TOKEN: APP_TOKEN,
     SLACK_API_URL: slack.apiUrl,
+    CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
     OPENAI_API_KEY: 'sk-test',
     OPENAI_BASE_URL: openai.url,
     CHORUS_MODEL: 'fake',

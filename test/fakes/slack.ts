@@ -54,7 +54,20 @@ export interface FakeSlackOptions {
   openDelayMs?: number
   /** Delays the `hello` on each new socket (Slack sends it once the link is set up). */
   helloDelayMs?: number
+  /**
+   * Tier 3 as enforced per workspace (bot token) and method on chat.postMessage and chat.update: at
+   * most `limit` calls in any `windowMs`, else 429 with Retry-After. Default Slack's ~50 a minute;
+   * tests with many runs scale the window down (and Chorus' CHORUS_SLACK_WRITES_PER_MIN up).
+   */
+  tier3?: { limit: number; windowMs: number }
 }
+
+/** Slack's Tier 3, about 50 calls a minute per workspace and method. */
+export const TIER3 = { limit: 50, windowMs: 60_000 }
+/** Tier 3 at 10x Slack's rate with room to spare, for tests whose subject is not rate limits. */
+export const FAST_TIER = { limit: 500, windowMs: 1_000 }
+/** The CHORUS_SLACK_WRITES_PER_MIN that stays inside FAST_TIER (90% of it). */
+export const FAST_WRITES_PER_MIN = '27000'
 
 export interface FakeSlack {
   /** Web API base for `clientOptions.slackApiUrl`. */
@@ -99,7 +112,9 @@ export interface FakeSlack {
 }
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
-  const { warningGraceMs = 10_000, openDelayMs = 0, helloDelayMs = 0 } = options
+  const { warningGraceMs = 10_000, openDelayMs = 0, helloDelayMs = 0, tier3 = TIER3 } = options
+  /** `${token} ${method}` → times of the calls Tier 3 counted. */
+  const windows = new Map<string, number[]>()
   const calls: ApiCall[] = []
   const messages = new Map<string, Message>()
   const ephemeral: ApiCall[] = []
@@ -139,6 +154,21 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limit.retryAfter) })
       res.end(JSON.stringify({ ok: false, error: 'ratelimited' }))
       return
+    }
+    if ((method === 'chat.postMessage' || method === 'chat.update') && token === BOT_TOKEN) {
+      const key = `${token} ${method}`
+      const now = performance.now()
+      const recent = (windows.get(key) ?? []).filter((t) => t > now - tier3.windowMs)
+      windows.set(key, recent)
+      if (recent.length >= tier3.limit) {
+        // Slack sends whole seconds; at least 1.
+        const retryAfter = Math.max(1, Math.ceil(((recent[0] as number) + tier3.windowMs - now) / 1000))
+        call.rateLimited = true
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfter) })
+        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }))
+        return
+      }
+      recent.push(now)
     }
     if (method === 'apps.connections.open') {
       if (token !== APP_TOKEN) return json(res, 200, { ok: false, error: 'invalid_auth' })

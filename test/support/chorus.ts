@@ -45,7 +45,8 @@ export async function startChorus(
 ): Promise<ChorusProcess> {
   const child = spawn(process.execPath, [ENTRIES[entry]], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    // No ops server unless a test asks for one: several processes run side by side.
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', CHORUS_HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const logs: LogLine[] = []

@@ -28,6 +28,8 @@ async function setup(env: Record<string, string>, handler: Handler = () => ({ te
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.apiUrl,
+    // These tests are about limits and budgets, not about pacing replies to Slack's rate tier.
+    CHORUS_SLACK_WRITES_PER_MIN: '6000',
     ...env,
   })
   const model = new OpenAIModel({ apiKey: 'sk-test', baseURL: openai.url, model: 'fake', timeoutMs: 10_000 })

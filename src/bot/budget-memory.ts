@@ -1,0 +1,111 @@
+import { type EditBudget, type EditPriority, PRIORITY_RANK, type Route, type Turn } from './budget.ts'
+
+interface Waiter {
+  rank: number
+  seq: number
+  resolve(): void
+  reject(reason: Error): void
+}
+
+interface Lane {
+  /** performance.now() of the grants still inside the window, oldest first. */
+  grants: number[]
+  /** Nothing is granted before this (a 429's Retry-After). */
+  pausedUntil: number
+  waiters: Waiter[]
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+/**
+ * The edit budget of one process: a lane per route, at most `limit` turns in any `windowMs`
+ * (a sliding window, so no burst at a window's edge), best priority first, arrival order within one.
+ */
+export class MemoryEditBudget implements EditBudget {
+  readonly #lanes = new Map<string, Lane>()
+  #seq = 0
+
+  get waiting(): number {
+    let n = 0
+    for (const lane of this.#lanes.values()) n += lane.waiters.length
+    return n
+  }
+
+  acquire(route: Route, priority: EditPriority): Turn {
+    const lane = this.#lane(route.key)
+    let waiter!: Waiter
+    const granted = new Promise<void>((resolve, reject) => {
+      waiter = { rank: PRIORITY_RANK[priority], seq: this.#seq++, resolve, reject }
+    })
+    lane.waiters.push(waiter)
+    this.#drain(route, lane)
+    return {
+      granted,
+      raise: (p) => {
+        waiter.rank = Math.min(waiter.rank, PRIORITY_RANK[p])
+      },
+      cancel: () => {
+        const i = lane.waiters.indexOf(waiter)
+        if (i < 0) return
+        lane.waiters.splice(i, 1)
+        waiter.reject(new Error('turn cancelled'))
+      },
+    }
+  }
+
+  pause(route: Route, ms: number): void {
+    const lane = this.#lane(route.key)
+    lane.pausedUntil = Math.max(lane.pausedUntil, performance.now() + ms)
+    this.#drain(route, lane)
+  }
+
+  #lane(key: string): Lane {
+    let lane = this.#lanes.get(key)
+    if (lane === undefined) {
+      lane = { grants: [], pausedUntil: 0, waiters: [], timer: undefined }
+      this.#lanes.set(key, lane)
+    }
+    return lane
+  }
+
+  /** When the next turn may be granted on this lane. */
+  #nextAt(route: Route, lane: Lane, now: number): number {
+    while (lane.grants.length > 0 && (lane.grants[0] as number) <= now - route.windowMs) lane.grants.shift()
+    const windowFree = lane.grants.length < route.limit ? now : (lane.grants[0] as number) + route.windowMs
+    return Math.max(windowFree, lane.pausedUntil)
+  }
+
+  #drain(route: Route, lane: Lane): void {
+    if (lane.timer !== undefined) {
+      clearTimeout(lane.timer)
+      lane.timer = undefined
+    }
+    for (;;) {
+      const now = performance.now()
+      const nextAt = this.#nextAt(route, lane, now)
+      if (lane.waiters.length === 0) {
+        // An idle lane is forgotten once it holds nothing back (Discord has one per interaction).
+        if (lane.grants.length === 0 && nextAt <= now) {
+          if (this.#lanes.get(route.key) === lane) this.#lanes.delete(route.key)
+        } else {
+          const idle = Math.max(nextAt, (lane.grants.at(-1) ?? now) + route.windowMs) - now
+          lane.timer = setTimeout(() => this.#drain(route, lane), idle)
+          lane.timer.unref?.()
+        }
+        return
+      }
+      if (nextAt > now) {
+        lane.timer = setTimeout(() => this.#drain(route, lane), nextAt - now)
+        return
+      }
+      let best = 0
+      for (let i = 1; i < lane.waiters.length; i++) {
+        const w = lane.waiters[i] as Waiter
+        const b = lane.waiters[best] as Waiter
+        if (w.rank < b.rank || (w.rank === b.rank && w.seq < b.seq)) best = i
+      }
+      const [waiter] = lane.waiters.splice(best, 1)
+      lane.grants.push(now)
+      waiter?.resolve()
+    }
+  }
+}

@@ -1,6 +1,12 @@
-import type { APIActionRowComponent, APIButtonComponent, APIEmbed } from 'discord.js'
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  escapeMarkdown,
+} from 'discord.js'
 import {
   DEMO_NOTE,
+  disguisesLink,
   progressText,
   type ReplyView,
   seconds,
@@ -41,9 +47,31 @@ export function neutralise(text: string): string {
   return text.replace(/@(everyone|here)/gi, '@\u200b$1').replace(/<@([!&]?\d+)>/g, '<@\u200b$1>')
 }
 
+/**
+ * Discord renders `[text](url)` as a masked link in embeds. Where the text names another site than
+ * the URL's (`disguisesLink`), the link becomes its bare URL, which Discord shows and links as is.
+ * Code is left alone: Discord renders no links there.
+ */
+export function unmaskLinks(markdown: string): string {
+  return markdown
+    .split(/(```[\s\S]*?```|`[^`\n]*`)/)
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part.replace(MASKED_LINK, (link: string, label: string, url: string) =>
+            disguisesLink(label, url) ? url : link,
+          ),
+    )
+    .join('')
+}
+
+/** `[label](url)`, `[label](<url>)` and `[label](url "title")`, with one level of brackets in the label. */
+const MASKED_LINK = /\[((?:[^[\]]|\[[^\]]*\])*)\]\(\s*<?([a-z][a-z0-9+.-]*:[^\s)>]+)>?(?:\s+"[^"]*")?\s*\)/gi
+
 /** The reply for a view, plus follow-up messages when the body does not fit in one message. */
 export function renderView(view: ReplyView): { main: DiscordMessage; more: DiscordMessage[] } {
-  const title = truncate(neutralise(view.title), 256)
+  // Embed titles render markdown; the user's topic shows as typed (`*x*` stays `*x*`).
+  const title = truncate(neutralise(escapeMarkdown(view.title)), 256)
   let body: string | undefined
   let status: string
   const components: DiscordMessage['components'] = []
@@ -79,7 +107,7 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
   const demo = view.demo ? `\n${DEMO_NOTE}` : ''
   // Named, never mentioned: a mention would ping them.
   const footerText = truncate(neutralise(`Asked by ${view.user} · ${status}${notice}${demo}`), 2_048)
-  const parts = body === undefined ? [''] : splitText(neutralise(body), DESCRIPTION_LIMIT)
+  const parts = body === undefined ? [''] : splitText(neutralise(unmaskLinks(body)), DESCRIPTION_LIMIT)
   const colour = COLOURS[view.status]
   const embeds: APIEmbed[] = parts.map((description, i) => ({
     color: colour,

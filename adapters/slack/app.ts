@@ -16,6 +16,7 @@ import {
   type StopOutcome,
 } from '../../src/bot/index.ts'
 import { slackMode } from './config.ts'
+import { fromSlackText } from './mrkdwn.ts'
 import { slackPlatform } from './platform.ts'
 import { RETRY_ACTION, STOP_ACTION } from './render.ts'
 import { guardSocketMode } from './socket.ts'
@@ -63,7 +64,8 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       if (!bot.accepting) return ack({ response_type: 'ephemeral', text: DRAINING_MESSAGE })
       // A redelivered command (same trigger_id) is acknowledged again but runs once, across restarts.
       if (!(await bot.store.claim(`slack:command:${payload.trigger_id}`, REDELIVERY_TTL_MS))) return ack()
-      const parsed = bot.parseText(command, payload.text)
+      // Slack sends `&`, `<` and `>` encoded; the flow and the reply get the text as typed.
+      const parsed = bot.parseText(command, fromSlackText(payload.text))
       if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.message })
       // Slack: acknowledge within 3 s, before any model work; the journal write comes first
       // (a SQLite write is a few microseconds), so an acknowledged command is never lost.
@@ -104,7 +106,7 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       await explain(DRAINING_MESSAGE)
       return
     }
-    const text = event.text.replace(/<@[A-Z0-9]+>/g, '').trim()
+    const text = fromSlackText(event.text.replace(/<@[A-Z0-9]+>/g, '')).trim()
     const [word = '', ...rest] = text.split(/\s+/)
     const command = bot.command(word.replace(/^\//, '').toLowerCase())
     if (command === undefined) {

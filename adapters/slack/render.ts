@@ -6,12 +6,14 @@ import {
   seconds,
   splitText,
   summaryText,
+  truncate,
 } from '../../src/bot/index.ts'
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts'
 
 type KnownBlock = types.KnownBlock
 
-/** Slack Block Kit: section text ≤ 3,000 characters, ≤ 50 blocks per message. */
+/** Slack Block Kit: header text ≤ 150 characters, section text ≤ 3,000, ≤ 50 blocks per message. */
+export const HEADER_LIMIT = 150
 export const SECTION_LIMIT = 3_000
 export const BLOCK_LIMIT = 50
 export const STOP_ACTION = 'chorus_stop'
@@ -25,9 +27,9 @@ export interface SlackMessage {
 
 /** The message for a view, plus continuation messages (thread replies) when it needs more than 50 blocks. */
 export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMessage[] } {
-  const title = escapeMrkdwn(view.title)
+  // A header is plain text: the user's topic shows as typed (`*x*`, `R&D`), and nothing in it is markup.
   // Named, never mentioned: a mention would ping them.
-  const head: KnownBlock[] = [section(`*${title}*`), context(`Asked by ${escapeMrkdwn(view.user)}`)]
+  const head: KnownBlock[] = [header(view.title), context(`Asked by ${escapeMrkdwn(view.user)}`)]
   const tail: KnownBlock[] = []
   let body: string | undefined
   let fallback = view.title
@@ -95,6 +97,10 @@ export function bodySections(markdown: string): KnownBlock[] {
       if (piece.length > 0) out.push(section(piece))
   }
   return out
+}
+
+function header(text: string): KnownBlock {
+  return { type: 'header', text: { type: 'plain_text', text: truncate(text, HEADER_LIMIT) } }
 }
 
 function section(text: string): KnownBlock {

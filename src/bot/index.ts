@@ -12,6 +12,7 @@ export {
 export { type Config, loadConfig } from './config.ts'
 export { ChorusError, ConfigError, describeFailure } from './errors.ts'
 export { DEMO_NOTE, progressText, seconds, summaryText, type VoteSummary, voteText } from './format.ts'
+export { disguisesLink } from './links.ts'
 export { createLogger } from './logger.ts'
 export { MAX_COMMAND_TEXT } from './parse.ts'
 export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'

@@ -160,6 +160,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           bot_id: 'B1',
         })
       case 'chat.postMessage': {
+        const invalid = invalidBlocks(args.blocks)
+        if (invalid !== undefined)
+          return json(res, 200, { ok: false, error: 'invalid_blocks', errors: [invalid] })
         const channel = String(args.channel ?? '')
         if (channel === 'CPRIVATE') return json(res, 200, { ok: false, error: 'not_in_channel' })
         if (channel === 'CARCHIVED') return json(res, 200, { ok: false, error: 'is_archived' })
@@ -177,6 +180,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         return json(res, 200, { ok: true, channel, ts, message: { text, ts } })
       }
       case 'chat.update': {
+        const invalid = invalidBlocks(args.blocks)
+        if (invalid !== undefined)
+          return json(res, 200, { ok: false, error: 'invalid_blocks', errors: [invalid] })
         const message = messages.get(String(args.ts))
         if (message === undefined || message.channel !== args.channel)
           return json(res, 200, { ok: false, error: 'message_not_found' })
@@ -389,6 +395,28 @@ function parseBody(contentType: string | undefined, raw: string): Record<string,
     out[k] = k === 'blocks' || k === 'attachments' || k === 'metadata' ? JSON.parse(v) : v
   }
   return out
+}
+
+/**
+ * Block Kit limits Slack enforces with `invalid_blocks`: ≤ 50 blocks; a header is plain_text of
+ * ≤ 150 characters; section text ≤ 3,000; a context ≤ 10 elements; an actions block ≤ 25 elements.
+ */
+function invalidBlocks(blocks: unknown): string | undefined {
+  if (blocks === undefined) return undefined
+  if (!Array.isArray(blocks)) return 'blocks must be an array'
+  if (blocks.length > 50) return `${blocks.length} blocks; the most is 50`
+  for (const [i, block] of (blocks as Array<Record<string, unknown>>).entries()) {
+    const text = block.text as { type?: string; text?: string } | undefined
+    if (block.type === 'header' && (text?.type !== 'plain_text' || (text.text?.length ?? 0) > 150))
+      return `blocks[${i}]: a header needs plain_text of at most 150 characters`
+    if (block.type === 'section' && (text?.text?.length ?? 0) > 3_000)
+      return `blocks[${i}]: section text over 3000 characters`
+    if (block.type === 'context' && ((block.elements as unknown[] | undefined)?.length ?? 0) > 10)
+      return `blocks[${i}]: a context has at most 10 elements`
+    if (block.type === 'actions' && ((block.elements as unknown[] | undefined)?.length ?? 0) > 25)
+      return `blocks[${i}]: an actions block has at most 25 elements`
+  }
+  return undefined
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

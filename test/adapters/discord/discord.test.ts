@@ -164,6 +164,29 @@ describe('Discord, with the real discord.js', () => {
     expect(embedText(discord.original(token))).toContain('**bold**')
   })
 
+  it('shows the real target of a model masked link whose text names another site', async () => {
+    const { discord } = await setup(() => ({
+      text: 'Log in at [https://bank.example/login](https://evil.test/x) or [bank.example](<https://evil.test/y>) — [the docs](https://docs.example/a)',
+    }))
+    const { token } = discord.command('brand', [{ name: 'brand', type: 3, value: 'Acme' }])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    for (const call of discord.callsFor(token)) {
+      expect(JSON.stringify(call.body)).not.toMatch(/\[(https:\/\/)?bank\.example[^\]]*\]\(/)
+    }
+    const final = embedText(discord.original(token))
+    expect(final).toContain('Log in at https://evil.test/x or https://evil.test/y')
+    expect(final).toContain('[the docs](https://docs.example/a)')
+  })
+
+  it("shows the user's topic as typed in the title, its markdown inert", async () => {
+    const { discord, openai } = await setup(() => ({ text: '- **idea**' }))
+    const { token } = discord.command('brainstorm', [topic('R&D <b> *x*'), angles(2)])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    expect(openai.requests.some((r) => JSON.stringify(r.body).includes('R&D <b> *x*'))).toBe(true)
+    const embeds = (discord.original(token) as { embeds: Array<{ title?: string }> }).embeds
+    expect(embeds[0]?.title).toBe('Brainstorm: R&D <b> \\*x\\*')
+  })
+
   it('answers bad input with an ephemeral message and runs nothing', async () => {
     const { discord, openai } = await setup(() => ({ text: 'x' }))
     const bad = discord.command('brainstorm', [topic('lunch'), angles(12)])

@@ -194,6 +194,37 @@ describe('Slack over Socket Mode, with the real @slack/bolt', () => {
     expect(text(only(slack).blocks)).toContain('&amp;')
   })
 
+  it('shows the real target of a model link whose text names another site', async () => {
+    const { slack } = await setup(() => ({
+      text: 'Log in at [https://bank.example/login](https://evil.test/x) or [bank.example](https://bank.example.evil.test/) — [the docs](https://docs.example/a)',
+    }))
+    await slack.send('slash_commands', slack.slashPayload('/brand', 'Acme'))
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    const updates = slack.calls.filter((c) => c.method.startsWith('chat.')).map((c) => JSON.stringify(c.args))
+    for (const body of updates) {
+      expect(body).not.toMatch(/\|https:\/\/bank\.example|\|bank\.example/)
+    }
+    const final = text(only(slack).blocks)
+    expect(final).toContain('<https://evil.test/x>')
+    expect(final).toContain('<https://bank.example.evil.test/>')
+    expect(final).toContain('<https://docs.example/a|the docs>')
+  })
+
+  it("shows the user's topic as typed: Slack's &amp; &lt; &gt; decoded once, *x* kept", async () => {
+    const { slack, openai } = await setup(() => ({ text: '- **idea**' }))
+    // Slack sends `R&D <b> *x*` typed by the user like this.
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'R&amp;D &lt;b&gt; *x* --angles 2'))
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    expect(openai.requests.some((r) => JSON.stringify(r.body).includes('R&D <b> *x*'))).toBe(true)
+    const message = only(slack)
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Brainstorm: R&D <b> *x*' },
+    })
+    expect(message.text).toBe('Brainstorm: R&amp;D &lt;b&gt; *x*: done')
+    expect(JSON.stringify(slack.calls.map((c) => c.args))).not.toContain('&amp;amp;')
+  })
+
   it('answers bad input with an ephemeral usage message and runs nothing', async () => {
     const { slack, openai } = await setup(() => ({ text: 'x' }))
     const empty = await slack.send('slash_commands', slack.slashPayload('/brainstorm', '  '))

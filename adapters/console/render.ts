@@ -1,15 +1,18 @@
-import { progressText, type ReplyView, seconds, summaryText } from '../../src/bot/index.ts'
+import { branchLine, progressText, type ReplyView, seconds, summaryText } from '../../src/bot/index.ts'
 
 /** Terminal text for one reply view. */
 export function renderView(view: ReplyView): string {
   const demo = view.demo ? ' [demo model]' : ''
   switch (view.status) {
     case 'working':
-      return `… ${view.title}: ${progressText(view)} (${seconds(view.elapsedMs)})`
+      return [
+        `… ${view.title}: ${progressText(view)} (${seconds(view.elapsedMs)})`,
+        ...view.branches.map((b) => `  ${branchLine(b)}`),
+      ].join('\n')
     case 'first':
-      return `\n⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs ?? view.elapsedMs)}${demo}\n${indent(view.first?.markdown ?? '')}\n`
+      return `\n⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs ?? view.elapsedMs)} · asked by ${view.user}${demo}\n${indent(view.first?.markdown ?? '')}\n`
     case 'final':
-      return `\n✔ ${view.title}${demo}\n${indent(view.final?.markdown ?? '')}\n  (${summaryText(view)})\n`
+      return `\n✔ ${view.title} · asked by ${view.user}${demo}\n${indent(view.final?.markdown ?? '')}\n  (${summaryText(view)})\n`
     case 'failed':
       return `\n✖ ${view.title}: ${view.error ?? 'failed'}\n`
     case 'stopped':

@@ -5,6 +5,7 @@ import {
   escapeMarkdown,
 } from 'discord.js'
 import {
+  branchLine,
   DEMO_NOTE,
   disguisesLink,
   progressText,
@@ -20,6 +21,8 @@ export const CONTENT_LIMIT = 2_000
 export const DESCRIPTION_LIMIT = 4_096
 export const MESSAGE_LIMIT = 6_000
 export const EMBED_LIMIT = 10
+/** Discord: an embed field's value holds at most 1,024 characters. */
+export const FIELD_VALUE_LIMIT = 1_024
 export const STOP_PREFIX = 'chorus:stop:'
 /** Discord: pings nobody, whatever the text says (set on the client and on every message). */
 export const NO_MENTIONS = { parse: [] as never[] }
@@ -71,7 +74,7 @@ const MASKED_LINK = /\[((?:[^[\]]|\[[^\]]*\])*)\]\(\s*<?([a-z][a-z0-9+.-]*:[^\s)
 /** The reply for a view, plus follow-up messages when the body does not fit in one message. */
 export function renderView(view: ReplyView): { main: DiscordMessage; more: DiscordMessage[] } {
   // Embed titles render markdown; the user's topic shows as typed (`*x*` stays `*x*`).
-  const title = truncate(neutralise(escapeMarkdown(view.title)), 256)
+  const title = truncate(neutralise(escapeMarkdown(view.title, { maskedLink: true })), 256)
   let body: string | undefined
   let status: string
   const components: DiscordMessage['components'] = []
@@ -109,9 +112,14 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
   const footerText = truncate(neutralise(`Asked by ${view.user} · ${status}${notice}${demo}`), 2_048)
   const parts = body === undefined ? [''] : splitText(neutralise(unmaskLinks(body)), DESCRIPTION_LIMIT)
   const colour = COLOURS[view.status]
+  const branches =
+    view.status === 'final' || view.status === 'failed' || view.branches.length === 0
+      ? undefined
+      : [{ name: 'Branches', value: branchField(view) }]
   const embeds: APIEmbed[] = parts.map((description, i) => ({
     color: colour,
     ...(i === 0 ? { title } : {}),
+    ...(i === 0 && branches !== undefined ? { fields: branches } : {}),
     ...(description === '' ? {} : { description }),
     ...(i === parts.length - 1 ? { footer: { text: footerText } } : {}),
   }))
@@ -126,7 +134,11 @@ function packMessages(embeds: APIEmbed[]): APIEmbed[][] {
   let current: APIEmbed[] = []
   let size = 0
   for (const embed of embeds) {
-    const n = (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0)
+    const n =
+      (embed.title?.length ?? 0) +
+      (embed.description?.length ?? 0) +
+      (embed.footer?.text.length ?? 0) +
+      (embed.fields ?? []).reduce((sum, f) => sum + f.name.length + f.value.length, 0)
     if (current.length > 0 && (current.length === EMBED_LIMIT || size + n > MESSAGE_LIMIT)) {
       out.push(current)
       current = []
@@ -137,6 +149,11 @@ function packMessages(embeds: APIEmbed[]): APIEmbed[][] {
   }
   if (current.length > 0) out.push(current)
   return out
+}
+
+/** One line per branch, within a field's 1,024 characters. */
+function branchField(view: ReplyView): string {
+  return truncate(neutralise(escapeMarkdown(view.branches.map(branchLine).join('\n'))), FIELD_VALUE_LIMIT)
 }
 
 function retryRow(runId: string): APIActionRowComponent<APIButtonComponent> {

@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt'
 import {
+  branchLine,
   DEMO_NOTE,
   progressText,
   type ReplyView,
@@ -36,6 +37,7 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
   switch (view.status) {
     case 'working':
       head.push(section(`:hourglass_flowing_sand: ${escapeMrkdwn(progressText(view))}`))
+      head.push(...branchBlock(view))
       tail.push(stopButton(view.runId))
       fallback = `${view.title}: working`
       break
@@ -45,6 +47,7 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
           `:zap: ${escapeMrkdwn(view.first?.label ?? 'First result')} after ${seconds(view.firstMs)} · ${escapeMrkdwn(progressText(view))}`,
         ),
       )
+      head.push(...branchBlock(view))
       body = view.first?.markdown
       tail.push(stopButton(view.runId))
       fallback = `${view.title}: first result`
@@ -64,6 +67,7 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
           `:black_square_for_stop: Stopped by ${escapeMrkdwn(view.stoppedBy ?? 'someone')} after ${seconds(view.elapsedMs)}.`,
         ),
       )
+      head.push(...branchBlock(view))
       if (view.first !== undefined) {
         head.push(context(`${escapeMrkdwn(view.first.label)} before it was stopped:`))
         body = view.first.markdown
@@ -97,6 +101,12 @@ export function bodySections(markdown: string): KnownBlock[] {
       if (piece.length > 0) out.push(section(piece))
   }
   return out
+}
+
+/** One context block, one line per branch: 8 branches take one block of the 50. */
+function branchBlock(view: ReplyView): KnownBlock[] {
+  if (view.branches.length === 0) return []
+  return [context(view.branches.map((b) => escapeMrkdwn(branchLine(b))).join('\n'))]
 }
 
 function header(text: string): KnownBlock {

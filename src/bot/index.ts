@@ -11,13 +11,22 @@ export {
 } from './bot.ts'
 export { type Config, loadConfig } from './config.ts'
 export { ChorusError, ConfigError, describeFailure } from './errors.ts'
-export { DEMO_NOTE, progressText, seconds, summaryText, type VoteSummary, voteText } from './format.ts'
+export {
+  branchLine,
+  DEMO_NOTE,
+  progressText,
+  seconds,
+  summaryText,
+  type VoteSummary,
+  voteText,
+} from './format.ts'
 export { disguisesLink } from './links.ts'
 export { createLogger } from './logger.ts'
 export { MAX_COMMAND_TEXT } from './parse.ts'
 export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'
 export { splitText, truncate } from './text.ts'
 export {
+  type BranchState,
   type Command,
   type CommandOption,
   type CommandRun,

@@ -386,7 +386,10 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   }
 }
 
-/** Discord's message limits: content 2,000; 10 embeds; description 4,096; 6,000 in all; not empty. */
+/**
+ * Discord's message limits: content 2,000; 10 embeds; title 256; description 4,096; ≤ 25 fields of
+ * name 256 and value 1,024; footer 2,048; 6,000 in all (title, description, fields, footer); not empty.
+ */
 function validate(data: Record<string, unknown>): string | undefined {
   const content = typeof data.content === 'string' ? data.content : ''
   const embeds = (data.embeds as Array<Record<string, unknown>> | undefined) ?? []
@@ -396,6 +399,19 @@ function validate(data: Record<string, unknown>): string | undefined {
   for (const e of embeds) {
     const description = typeof e.description === 'string' ? e.description : ''
     if (description.length > 4_096) return 'Invalid Form Body: embeds.description BASE_TYPE_MAX_LENGTH'
+    if (typeof e.title === 'string' && e.title.length > 256)
+      return 'Invalid Form Body: embeds.title BASE_TYPE_MAX_LENGTH'
+    if (((e.footer as { text?: string })?.text?.length ?? 0) > 2_048)
+      return 'Invalid Form Body: embeds.footer.text BASE_TYPE_MAX_LENGTH'
+    const fields = (e.fields as Array<{ name?: string; value?: string }> | undefined) ?? []
+    if (fields.length > 25) return 'Invalid Form Body: embeds.fields BASE_TYPE_MAX_LENGTH'
+    for (const f of fields) {
+      if ((f.name?.length ?? 0) > 256 || (f.name?.length ?? 0) === 0)
+        return 'Invalid Form Body: embeds.fields.name BASE_TYPE_MAX_LENGTH'
+      if ((f.value?.length ?? 0) > 1_024 || (f.value?.length ?? 0) === 0)
+        return 'Invalid Form Body: embeds.fields.value BASE_TYPE_MAX_LENGTH'
+      total += (f.name?.length ?? 0) + (f.value?.length ?? 0)
+    }
     total +=
       description.length +
       (typeof e.title === 'string' ? e.title.length : 0) +

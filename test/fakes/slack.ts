@@ -80,6 +80,8 @@ export interface FakeSlack {
    * `envelope_id` resolves with its ack (rejects after 3 s without one); others resolve at once.
    */
   sendRaw(frame: unknown): Promise<Ack | undefined>
+  /** A fresh trigger_id, as Slack puts on each command and click; `views.open` takes it for 3 s. */
+  triggerId(): string
   /** A slash command payload with a fresh response_url and trigger_id. */
   slashPayload(command: string, text: string, overrides?: Record<string, string>): Record<string, string>
   /** Resolves once a Socket Mode client is connected, said hello to, and not told to disconnect. */
@@ -284,6 +286,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     })
   }
 
+  /** trigger_id → when it was issued; Slack lets `views.open` use one within 3 s, once. */
+  const triggers = new Map<string, number>()
+  function newTrigger(): string {
+    const id = `${Date.now()}.${randomUUID()}`
+    triggers.set(id, performance.now())
+    return id
+  }
+
   const { port, close: closeServer } = await listen(server)
   const baseUrl = `http://127.0.0.1:${port}`
 
@@ -309,6 +319,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       }) as Promise<Ack>
     },
     sendRaw: deliver,
+    triggerId: newTrigger,
     slashPayload(command, text, overrides = {}) {
       const id = randomUUID()
       responseUrls.set(id, { uses: 0, createdAt: Date.now() })
@@ -325,7 +336,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         api_app_id: 'A1',
         is_enterprise_install: 'false',
         response_url: `${baseUrl}/commands/${id}`,
-        trigger_id: `${Date.now()}.${randomUUID()}`,
+        trigger_id: newTrigger(),
         ...overrides,
       }
     },

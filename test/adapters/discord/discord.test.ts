@@ -146,6 +146,47 @@ describe('Discord, with the real discord.js', () => {
     expect(embedText(discord.original(token))).toContain('Stopped by bob')
   })
 
+  it('shows a line per branch for 8 branches within embed limits: ✓ with time, ✗ with reason, … running, ⏹ after Stop', async () => {
+    const { discord } = await setup((body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      if (angle === 'Moonshot') return { hang: true }
+      if (angle === 'Contrarian') return { status: 400 }
+      return { text: `- **${angle} idea**`, latencyMs: 10 }
+    })
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(8)])
+    const field = () =>
+      (
+        (discord.original(token) as { embeds?: Array<{ fields?: Array<{ name: string; value: string }> }> })
+          ?.embeds?.[0]?.fields ?? []
+      ).find((f) => f.name === 'Branches')?.value ?? ''
+    await expect
+      .poll(
+        () =>
+          field()
+            .split('\n')
+            .filter((l) => l.startsWith('✓')).length,
+        { timeout: 5_000 },
+      )
+      .toBe(6)
+    const lines = field().split('\n')
+    expect(lines).toHaveLength(8)
+    expect(lines).toContain('✗ angle-contrarian · the model provider rejected the request')
+    expect(lines).toContain('… angle-moonshot · running')
+    expect(lines.find((l) => l.includes('user-pain'))).toMatch(/^✓ angle-user-pain · \d+\.\d s$/)
+    const stopId = /"custom_id":"(chorus:stop:[^"]+)"/.exec(
+      JSON.stringify(discord.original(token)),
+    )?.[1] as string
+    discord.click(stopId, discord.originalId(token) as string, 'bob')
+    await expect
+      .poll(() => embedText(discord.original(token)), { timeout: 3_000 })
+      .toContain('Stopped by bob')
+    expect(field()).toContain('⏹ angle-moonshot · cancelled')
+    // The fake answers 400 to an edit past Discord's embed limits; every edit was accepted.
+    const edits = discord.callsFor(token).filter((c) => c.method === 'PATCH')
+    expect(edits.length).toBeGreaterThan(1)
+    expect(edits.every((c) => c.status === 200)).toBe(true)
+  })
+
   it('sends hostile output with mentions disabled on every message', async () => {
     const { discord } = await setup(() => ({
       text: '@everyone @here <@123456789012345678> <@&987654321098765432> **bold** _it_',

@@ -17,6 +17,7 @@ const view = (markdown: string): ReplyView => ({
   status: 'final',
   progress: { done: 5, failed: 1, total: 5, noun: 'ideas' },
   final: { markdown },
+  branches: [],
   failures: [{ step: 'angle-moonshot', message: 'the model took too long' }],
   elapsedMs: 2_300,
   firstMs: 800,

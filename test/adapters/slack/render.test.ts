@@ -10,6 +10,7 @@ const view = (markdown: string): ReplyView => ({
   status: 'final',
   progress: { done: 5, failed: 0, total: 5, noun: 'ideas' },
   final: { markdown },
+  branches: [],
   failures: [],
   elapsedMs: 2_300,
   firstMs: 800,

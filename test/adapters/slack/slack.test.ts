@@ -80,6 +80,43 @@ function staggered() {
 }
 
 const text = (blocks: unknown[]): string => JSON.stringify(blocks)
+
+/** A button click on `message`, as Slack delivers it over Socket Mode. */
+function click(
+  slack: FakeSlack,
+  message: { ts: string; text: string },
+  actionId: string,
+  value: string,
+  responseUrl: string,
+  user = 'grace',
+) {
+  return slack.send('interactive', {
+    type: 'block_actions',
+    user: { id: 'U2', name: user, username: user, team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    trigger_id: slack.triggerId(),
+    team: { id: 'T1', domain: 'fake' },
+    channel: { id: 'C1', name: 'general' },
+    container: { type: 'message', message_ts: message.ts, channel_id: 'C1', is_ephemeral: false },
+    message: { ts: message.ts, text: message.text, type: 'message' },
+    response_url: responseUrl,
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'b',
+        type: 'button',
+        value,
+        action_ts: '1700000001.000001',
+        text: { type: 'plain_text', text: actionId },
+      },
+    ],
+  })
+}
+
+/** The value of the button `actionId` in a message's blocks. */
+const buttonValue = (blocks: unknown[], actionId: string): string | undefined =>
+  new RegExp(`"action_id":"${actionId}","value":"([^"]+)"`).exec(text(blocks))?.[1]
 const only = (slack: FakeSlack) => {
   const posted = slack.posted()
   expect(posted).toHaveLength(1)
@@ -142,31 +179,56 @@ describe('Slack over Socket Mode, with the real @slack/bolt', () => {
     const message = only(slack)
     const runId = /"action_id":"chorus_stop","value":"([^"]+)"/.exec(text(message.blocks))?.[1]
     expect(runId).toBeDefined()
-    await slack.send('interactive', {
-      type: 'block_actions',
-      user: { id: 'U2', name: 'grace', username: 'grace', team_id: 'T1' },
-      api_app_id: 'A1',
-      token: 'legacy',
-      trigger_id: '1.2.3',
-      team: { id: 'T1', domain: 'fake' },
-      channel: { id: 'C1', name: 'general' },
-      container: { type: 'message', message_ts: message.ts, channel_id: 'C1', is_ephemeral: false },
-      message: { ts: message.ts, text: message.text, type: 'message' },
-      response_url: payload.response_url,
-      actions: [
-        {
-          action_id: 'chorus_stop',
-          block_id: 'b',
-          type: 'button',
-          value: runId,
-          action_ts: '1700000001.000001',
-          text: { type: 'plain_text', text: 'Stop' },
-        },
-      ],
-    })
+    await click(slack, message, 'chorus_stop', runId as string, payload.response_url as string)
     await expect.poll(() => openai.requests.every((r) => r.aborted), { timeout: 3_000 }).toBe(true)
     await expect.poll(() => only(slack).text).toContain('stopped')
     expect(text(only(slack).blocks)).toContain('Stopped by grace')
+  })
+
+  it('shows a line per branch for 8 branches within Block Kit limits: ✓ with time, ✗ with reason, … running, ⏹ after Stop', async () => {
+    const { slack } = await setup((body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      if (angle === 'Moonshot') return { hang: true }
+      if (angle === 'Contrarian') return { status: 400 }
+      return { text: `- **${angle} idea**`, latencyMs: 10 }
+    })
+    const payload = slack.slashPayload('/brainstorm', 'lunch --angles 8')
+    await slack.send('slash_commands', payload)
+    const branchText = () => {
+      const blocks = slack.posted()[0]?.blocks ?? []
+      const lines = blocks.find((b) => text([b]).includes('angle-moonshot')) as
+        | { elements: Array<{ text: string }> }
+        | undefined
+      return lines?.elements[0]?.text ?? ''
+    }
+    await expect
+      .poll(
+        () =>
+          branchText()
+            .split('\n')
+            .filter((l) => l.startsWith('✓')).length,
+        { timeout: 5_000 },
+      )
+      .toBe(6)
+    const lines = branchText().split('\n')
+    expect(lines).toHaveLength(8)
+    expect(lines).toContain('✗ angle-contrarian · the model provider rejected the request')
+    expect(lines).toContain('… angle-moonshot · running')
+    expect(lines.find((l) => l.includes('angle-user-pain'))).toMatch(/^✓ angle-user-pain · \d+\.\d s$/)
+    const message = only(slack)
+    expect(message.blocks.length).toBeLessThanOrEqual(50)
+    await click(
+      slack,
+      message,
+      'chorus_stop',
+      buttonValue(message.blocks, 'chorus_stop') as string,
+      payload.response_url as string,
+    )
+    await expect.poll(() => only(slack).text, { timeout: 3_000 }).toContain('stopped')
+    expect(branchText()).toContain('⏹ angle-moonshot · cancelled')
+    expect(branchText()).toContain('✗ angle-contrarian')
+    // Every version reached the fake, which rejects blocks past Block Kit's limits.
+    expect(slack.calls.filter((c) => c.method.startsWith('chat.')).length).toBe(only(slack).history.length)
   })
 
   it('runs a redelivered command once', async () => {

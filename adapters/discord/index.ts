@@ -6,6 +6,7 @@ import {
   GatewayIntentBits,
   type Interaction,
   MessageFlags,
+  type ModalSubmitInteraction,
   type RESTOptions,
   type RepliableInteraction,
 } from 'discord.js'
@@ -15,7 +16,15 @@ import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { guardInteractions } from './guard.ts'
 import { discordPlatform, RUN_BUDGET_MS } from './platform.ts'
-import { NO_MENTIONS, RETRY_PREFIX, STOP_PREFIX } from './render.ts'
+import {
+  FEEDBACK_PREFIX,
+  NO_MENTIONS,
+  REFINE_FIELD,
+  REFINE_PREFIX,
+  RETRY_PREFIX,
+  refineModal,
+  STOP_PREFIX,
+} from './render.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
 export { discordSettings } from './config.ts'
@@ -64,6 +73,45 @@ function handle(bot: Bot, log: Logger, interaction: Interaction): void {
   else if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX)) stop(bot, log, interaction)
   else if (interaction.isButton() && interaction.customId.startsWith(RETRY_PREFIX))
     retry(bot, log, interaction)
+  else if (interaction.isButton() && interaction.customId.startsWith(REFINE_PREFIX))
+    // Discord: the modal (response type 9) must be the first response, within 3 s.
+    interaction
+      .showModal(refineModal(interaction.customId.slice(REFINE_PREFIX.length)))
+      .catch((err: unknown) => log.error({ err }, 'discord.refine_open_failed'))
+  else if (interaction.isModalSubmit() && interaction.customId.startsWith(REFINE_PREFIX))
+    refine(bot, log, interaction)
+  else if (interaction.isButton() && interaction.customId.startsWith(FEEDBACK_PREFIX)) {
+    const [rating, runId = ''] = interaction.customId.slice(FEEDBACK_PREFIX.length).split(':')
+    bot.feedback(
+      runId,
+      rating === 'up' ? 'up' : 'down',
+      interaction.user.globalName ?? interaction.user.username,
+    )
+    void ephemeral(log, interaction, 'Thanks, noted.')
+  }
+}
+
+function refine(bot: Bot, log: Logger, interaction: ModalSubmitInteraction): void {
+  if (!bot.accepting) {
+    void ephemeral(log, interaction, DRAINING_MESSAGE)
+    return
+  }
+  const by = interaction.user.globalName ?? interaction.user.username
+  const request = interaction.fields.getTextInputValue(REFINE_FIELD)
+  // The submit's deferred reply becomes the refined run's message, shown under the message refined.
+  const placeholder = interaction.deferReply()
+  bot
+    .refine(interaction.customId.slice(REFINE_PREFIX.length), request, by, targetOf(interaction), {
+      placeholder,
+    })
+    .then(async (outcome) => {
+      if (outcome.ok) return
+      await placeholder.catch(() => undefined)
+      await interaction
+        .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
+        .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
+    })
+    .catch((err: unknown) => log.error({ err }, 'discord.refine_failed'))
 }
 
 function ephemeral(log: Logger, interaction: RepliableInteraction, content: string): Promise<void> {

@@ -27,6 +27,11 @@ export const STOP_PREFIX = 'chorus:stop:'
 /** Discord: pings nobody, whatever the text says (set on the client and on every message). */
 export const NO_MENTIONS = { parse: [] as never[] }
 export const RETRY_PREFIX = 'chorus:retry:'
+/** Refine's button and its modal share one custom id prefix; the modal's one field is `request`. */
+export const REFINE_PREFIX = 'chorus:refine:'
+export const REFINE_FIELD = 'request'
+/** `chorus:feedback:up:<run>` / `chorus:feedback:down:<run>`. */
+export const FEEDBACK_PREFIX = 'chorus:feedback:'
 
 export interface DiscordMessage {
   content: string
@@ -91,6 +96,7 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
     case 'final':
       status = `✅ ${summaryText(view)}`
       body = view.final?.markdown
+      if (view.retryable) components.push(carryOnRow(view.runId))
       break
     case 'failed':
       status = '⚠️ Failed'
@@ -154,6 +160,42 @@ function packMessages(embeds: APIEmbed[]): APIEmbed[][] {
 /** One line per branch, within a field's 1,024 characters. */
 function branchField(view: ReplyView): string {
   return truncate(neutralise(escapeMarkdown(view.branches.map(branchLine).join('\n'))), FIELD_VALUE_LIMIT)
+}
+
+/** Again, Refine, 👍 and 👎 under a final reply. */
+function carryOnRow(runId: string): APIActionRowComponent<APIButtonComponent> {
+  return {
+    type: 1,
+    components: [
+      { type: 2, style: 1, label: 'Again', custom_id: `${RETRY_PREFIX}${runId}` },
+      { type: 2, style: 2, label: 'Refine', custom_id: `${REFINE_PREFIX}${runId}` },
+      { type: 2, style: 2, emoji: { name: '👍' }, custom_id: `${FEEDBACK_PREFIX}up:${runId}` },
+      { type: 2, style: 2, emoji: { name: '👎' }, custom_id: `${FEEDBACK_PREFIX}down:${runId}` },
+    ],
+  }
+}
+
+/** The Refine modal (interaction response type 9): one paragraph field, "What should change?". */
+export function refineModal(runId: string) {
+  return {
+    custom_id: `${REFINE_PREFIX}${runId}`,
+    title: 'Refine',
+    components: [
+      {
+        type: 1,
+        components: [
+          {
+            type: 4,
+            custom_id: REFINE_FIELD,
+            label: 'What should change?',
+            style: 2,
+            required: true,
+            max_length: 2_000,
+          },
+        ],
+      },
+    ],
+  }
 }
 
 function retryRow(runId: string): APIActionRowComponent<APIButtonComponent> {

@@ -19,6 +19,12 @@ export const SECTION_LIMIT = 3_000
 export const BLOCK_LIMIT = 50
 export const STOP_ACTION = 'chorus_stop'
 export const RETRY_ACTION = 'chorus_retry'
+export const REFINE_ACTION = 'chorus_refine'
+/** The modal Refine opens; its one field. */
+export const REFINE_VIEW = 'chorus_refine_view'
+export const REFINE_FIELD = 'request'
+/** 👍 and 👎: `chorus_feedback_up` / `chorus_feedback_down`, the run id as value. */
+export const FEEDBACK_ACTION = /^chorus_feedback_(up|down)$/
 
 export interface SlackMessage {
   /** Notification fallback; always set when blocks are sent. */
@@ -55,6 +61,7 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
     case 'final':
       body = view.final?.markdown
       tail.push(context(escapeMrkdwn(summaryText(view))))
+      if (view.retryable) tail.push(carryOnButtons(view.runId))
       fallback = `${view.title}: done`
       break
     case 'failed':
@@ -131,6 +138,41 @@ function stopButton(runId: string): KnownBlock {
         value: runId,
         style: 'danger',
         text: { type: 'plain_text', text: 'Stop' },
+      },
+    ],
+  }
+}
+
+/** Again (a new run of the same command), Refine (a modal), 👍 and 👎 under a final reply. */
+function carryOnButtons(runId: string): KnownBlock {
+  const button = (action_id: string, text: string) =>
+    ({ type: 'button', action_id, value: runId, text: { type: 'plain_text', text, emoji: true } }) as const
+  return {
+    type: 'actions',
+    elements: [
+      button(RETRY_ACTION, 'Again'),
+      button(REFINE_ACTION, 'Refine'),
+      button('chorus_feedback_up', '👍'),
+      button('chorus_feedback_down', '👎'),
+    ],
+  }
+}
+
+/** The Refine modal: one field, "What should change?"; the run id and where to answer ride in private_metadata. */
+export function refineModal(metadata: string): types.ModalView {
+  return {
+    type: 'modal',
+    callback_id: REFINE_VIEW,
+    private_metadata: metadata,
+    title: { type: 'plain_text', text: 'Refine' },
+    submit: { type: 'plain_text', text: 'Run again' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: REFINE_FIELD,
+        label: { type: 'plain_text', text: 'What should change?' },
+        element: { type: 'plain_text_input', action_id: REFINE_FIELD, multiline: true, max_length: 2_000 },
       },
     ],
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
+import { z } from 'zod'
 import { type AnyFlow, FairLimiter, type FlowEvent, type RunResult, runFlow } from '../engine/index.ts'
 import { createModel, type LanguageModel } from '../llm/index.ts'
 import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
@@ -64,6 +65,18 @@ export type StopOutcome =
   | 'unknown'
 
 export type RetryOutcome = { ok: true; runId: string } | { ok: false; message: string }
+
+/**
+ * Where a refined run keeps what it refines, inside its journaled input: no flow option can be
+ * named so (options are words), and the bot takes it out before the flow sees the input.
+ */
+const REFINE_KEY = 'chorus:refine'
+const refineSchema = z.object({ previous: z.string(), request: z.string().trim().min(1).max(2_000) })
+type Refine = z.infer<typeof refineSchema>
+/** The journal entry that keeps a completed run's final output, for Refine (the engine ignores the name on resume). */
+const FINAL_STEP = 'chorus:final'
+/** A refine request is cut to this in titles. */
+const REFINE_TITLE_MAX = 80
 
 /**
  * Per-step defaults: a step call gets 90 s in all (every try and the waits between them, not time
@@ -331,14 +344,59 @@ export class Bot {
     if (command === undefined) return { ok: false, message: `Chorus no longer has /${record.command}.` }
     const parsed = this.#flow(command).input.safeParse(record.input)
     if (!parsed.success) return { ok: false, message: `That input no longer fits ${command.usage}.` }
+    // Again on a refined reply runs the refined request again, not the original.
+    const refine = refineSchema.safeParse(record.input[REFINE_KEY])
     const { runId: id } = await this.accept({
       command,
-      input: parsed.data as Record<string, unknown>,
+      input: {
+        ...(parsed.data as Record<string, unknown>),
+        ...(refine.success ? { [REFINE_KEY]: refine.data } : {}),
+      },
       user: by,
       target,
       ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
     })
     return { ok: true, runId: id }
+  }
+
+  /**
+   * Refine: the same command and input, run again with the run's final result and what should
+   * change as context for every model call, as a new run for whoever asked, replying at `target`.
+   */
+  async refine(
+    runId: string,
+    request: string,
+    by: string,
+    target: ReplyTarget,
+    options: { placeholder?: Promise<unknown> } = {},
+  ): Promise<RetryOutcome> {
+    const record = await this.store.get(runId)
+    const final =
+      record === undefined
+        ? undefined
+        : (await this.store.completedSteps(runId)).find((s) => s.step === FINAL_STEP)
+    if (record === undefined || final === undefined) {
+      return { ok: false, message: 'Chorus no longer has that result in its journal; run the command again.' }
+    }
+    const command = this.command(record.command)
+    if (command === undefined) return { ok: false, message: `Chorus no longer has /${record.command}.` }
+    const parsed = this.#flow(command).input.safeParse(record.input)
+    const refine = refineSchema.safeParse({ previous: asText(final.value), request })
+    if (!parsed.success) return { ok: false, message: `That input no longer fits ${command.usage}.` }
+    if (!refine.success) return { ok: false, message: 'Say in at most 2,000 characters what should change.' }
+    const { runId: id } = await this.accept({
+      command,
+      input: { ...(parsed.data as Record<string, unknown>), [REFINE_KEY]: refine.data },
+      user: by,
+      target,
+      ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
+    })
+    return { ok: true, runId: id }
+  }
+
+  /** 👍/👎 on a reply: logged with the run id (and whoever rated it). */
+  feedback(runId: string, rating: 'up' | 'down', by: string): void {
+    this.logger.info({ event: 'reply.feedback', runId, rating, by }, 'reply.feedback')
   }
 
   /**
@@ -388,10 +446,13 @@ export class Bot {
       },
     })
     const remaining = platform.remainingMs(target, Date.now())
+    const { [REFINE_KEY]: refineValue, ...input } = record.input
+    const refine = refineSchema.safeParse(refineValue)
     return this.#execute({
       runId: record.id,
       command,
-      input: record.input,
+      input,
+      ...(refine.success ? { refine: refine.data } : {}),
       user: record.user,
       platform: record.target.platform,
       sink,
@@ -417,6 +478,7 @@ export class Bot {
     resume?: Array<{ step: string; call: number; value: unknown }>
     delivered?: string[]
     offsetMs?: number
+    refine?: Refine
   }): Live {
     const flow = this.#flow(req.command)
     const { runId } = req
@@ -427,6 +489,7 @@ export class Bot {
       what().catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
     }
     const calls = new Map<string, number>()
+    const model = req.refine === undefined ? this.model : refining(this.model, req.refine)
     const pump = new ReplyPump(req.sink, req.minIntervalMs, log, {
       ...(delivered.has('first')
         ? { shownStatus: 'first' as const }
@@ -443,7 +506,7 @@ export class Bot {
     const views = new ViewBuilder({
       runId,
       command: req.command.name,
-      title: titleOf(req.command, req.input),
+      title: titleOf(req.command, req.input, req.refine),
       user: req.user,
       noun: req.command.noun,
       demo: this.model.demo,
@@ -453,7 +516,7 @@ export class Bot {
     })
     const handle = runFlow(flow, req.input, {
       runId,
-      services: (step) => ({ llm: stepModel(this.model, step) }),
+      services: (step) => ({ llm: stepModel(model, step) }),
       limiter: this.limiter,
       defaults: STEP_DEFAULTS,
       graceMs: STRAGGLER_GRACE_MS,
@@ -479,6 +542,11 @@ export class Bot {
             log.info({ event: 'run.suspended' }, 'run.suspended')
             return result
           }
+          // Kept before the reply shows it, so Refine on the reply finds it.
+          if (journal !== undefined && result.status === 'completed')
+            await journal
+              .recordStep(runId, { step: FINAL_STEP, call: 0, ok: true, value: asText(result.output) })
+              .catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
           pump.push(views.finish(result, stoppedBy))
           await pump.drained
           if (journal !== undefined) {
@@ -585,11 +653,39 @@ export class Bot {
   }
 }
 
-/** `Brainstorm: a name for our analytics product`. */
-function titleOf(command: Command, input: Record<string, unknown>): string {
+/** `Brainstorm: a name for our analytics product`, and `· refined: shorter` for a refined run. */
+function titleOf(command: Command, input: Record<string, unknown>, refine?: Refine): string {
   const primary = command.options.find((o) => o.primary)
   const subject = primary === undefined ? '' : String(input[primary.name] ?? '')
-  return `${capitalise(command.name)}: ${truncate(subject.replace(/\s+/g, ' '), 150)}`
+  const title = `${capitalise(command.name)}: ${truncate(subject.replace(/\s+/g, ' '), 150)}`
+  return refine === undefined
+    ? title
+    : `${title} · refined: ${truncate(refine.request.replace(/\s+/g, ' '), REFINE_TITLE_MAX)}`
+}
+
+/**
+ * The model for a refined run: every prompt starts with the earlier result and what should change,
+ * so any flow refines without knowing it is refining.
+ */
+function refining(model: LanguageModel, refine: Refine): LanguageModel {
+  const prefix = [
+    'You are revising an earlier answer to this same task.',
+    `Earlier answer:\n<<<\n${refine.previous}\n>>>`,
+    `What the user wants changed: ${refine.request}`,
+    'Apply that change in your answer to the task below.',
+    '',
+    '',
+  ].join('\n')
+  return {
+    id: model.id,
+    demo: model.demo,
+    text: (prompt, options) => model.text(prefix + prompt, options),
+    samples: (prompt, k, options) => model.samples(prefix + prompt, k, options),
+  }
+}
+
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2)
 }
 
 function journalStep(

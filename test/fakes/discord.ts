@@ -28,7 +28,13 @@ export interface RestCall {
 
 interface Interaction {
   id: string
+  /** 2 command, 3 component, 5 modal submit. */
+  type: number
   token: string
+  /** The modal it was answered with (callback type 9), until submitted. */
+  modal?: Record<string, unknown> | undefined
+  /** For a click: the clicked message, which a modal submit from it carries too. */
+  messageOf?: Record<string, unknown>
   dispatchedAt: number
   /** Date.now() when created; moved back to simulate the 15-minute token expiring. */
   createdAt: number
@@ -57,6 +63,15 @@ export interface FakeDiscord {
   rawInteraction(mutate: (d: Record<string, unknown>) => void): { id: string; token: string }
   /** Dispatches a click on a button of a message. */
   click(customId: string, messageId: string, user?: string): { id: string; token: string }
+  /**
+   * Submits the modal the interaction `clickToken` answered with (type 9), as a MODAL_SUBMIT from the
+   * clicked message; `values` maps each text input's custom_id to the typed text.
+   */
+  submitModal(
+    clickToken: string,
+    values: Record<string, string>,
+    user?: string,
+  ): { id: string; token: string }
   /** Every call for one interaction (callback and webhook), in order. */
   callsFor(token: string): RestCall[]
   /** The id of the interaction's original message. */
@@ -148,6 +163,13 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       if (performance.now() - interaction.dispatchedAt > 3_000)
         return error(404, 10062, 'Unknown interaction')
       const cb = body as { type: number; data?: Record<string, unknown> }
+      if (cb.type === 9) {
+        // Discord: a modal answers a command or a component, never a modal submit, and must be well formed.
+        const invalid =
+          interaction.type === 5 ? 'Interaction callback type invalid' : invalidModal(cb.data ?? {})
+        if (invalid !== undefined) return error(400, 50035, invalid)
+        interaction.modal = cb.data
+      }
       interaction.ack = { type: cb.type, at: performance.now() - t0 }
       if (cb.type === 4 || cb.type === 7) {
         const invalid = validate(cb.data ?? {})
@@ -263,6 +285,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     const token = randomBytes(24).toString('base64url')
     const interaction: Interaction = {
       id,
+      type,
       token,
       dispatchedAt: performance.now(),
       createdAt: Date.now(),
@@ -355,13 +378,27 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         mutate,
       )
     },
+    submitModal(clickToken, values, who = 'bob') {
+      const clicked = byToken.get(clickToken)
+      const modal = clicked?.modal as { custom_id: string } | undefined
+      if (clicked === undefined || modal === undefined)
+        throw new Error('no modal was opened for that interaction')
+      clicked.modal = undefined
+      const components = Object.entries(values).map(([custom_id, value]) => ({
+        type: 1,
+        components: [{ type: 4, custom_id, value }],
+      }))
+      return create(5, { custom_id: modal.custom_id, components }, who, clicked.messageOf)
+    },
     click(customId, messageId, who = 'bob') {
       const original = [...interactions.values()]
         .flatMap((i) => i.messages)
         .find((msg) => msg.id === messageId)
-      return create(3, { custom_id: customId, component_type: 2 }, who, {
-        message: message(messageId, original?.body ?? {}),
-      })
+      const extra = { message: message(messageId, original?.body ?? {}) }
+      const made = create(3, { custom_id: customId, component_type: 2 }, who, extra)
+      const clicked = byToken.get(made.token)
+      if (clicked !== undefined) clicked.messageOf = extra
+      return made
     },
     callsFor(token) {
       return calls.filter((c) => c.path.includes(token))
@@ -384,6 +421,29 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       return closeServer()
     },
   }
+}
+
+/**
+ * Discord's modal rules: custom_id 1–100, title 1–45, 1–5 action rows of one text input each
+ * (custom_id, label ≤ 45, style 1 or 2).
+ */
+function invalidModal(data: Record<string, unknown>): string | undefined {
+  const id = String(data.custom_id ?? '')
+  const title = String(data.title ?? '')
+  if (id.length === 0 || id.length > 100) return 'Invalid Form Body: data.custom_id'
+  if (title.length === 0 || title.length > 45) return 'Invalid Form Body: data.title'
+  const rows = (data.components as Array<{ type?: number; components?: unknown[] }> | undefined) ?? []
+  if (rows.length === 0 || rows.length > 5) return 'Invalid Form Body: data.components'
+  for (const row of rows) {
+    const inputs = (row.components ?? []) as Array<Record<string, unknown>>
+    if (row.type !== 1 || inputs.length !== 1) return 'Invalid Form Body: data.components.components'
+    const input = inputs[0] as Record<string, unknown>
+    if (input.type !== 4 || typeof input.custom_id !== 'string' || ![1, 2].includes(input.style as number))
+      return 'Invalid Form Body: text input'
+    if (String(input.label ?? '').length === 0 || String(input.label).length > 45)
+      return 'Invalid Form Body: text input label'
+  }
+  return undefined
 }
 
 /**

@@ -80,6 +80,13 @@ export interface FakeSlack {
    * `envelope_id` resolves with its ack (rejects after 3 s without one); others resolve at once.
    */
   sendRaw(frame: unknown): Promise<Ack | undefined>
+  /** Modals opened with `views.open`, by view id, as sent. */
+  views: Map<string, Record<string, unknown>>
+  /**
+   * Submits an open modal as its user would (a `view_submission` over Socket Mode); `values` maps
+   * block id → action id → the typed text. Resolves with the ack.
+   */
+  submitView(viewId: string, values: Record<string, Record<string, string>>, user?: string): Promise<Ack>
   /** A fresh trigger_id, as Slack puts on each command and click; `views.open` takes it for 3 s. */
   triggerId(): string
   /** A slash command payload with a fresh response_url and trigger_id. */
@@ -193,6 +200,42 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         message.history.push({ text: message.text, blocks: message.blocks, at: call.at })
         return json(res, 200, { ok: true, channel: message.channel, ts: message.ts })
       }
+      case 'conversations.replies': {
+        // The thread's parent, then its replies, oldest first, as Slack lists them.
+        const ts = String(args.ts ?? '')
+        const thread = [...messages.values()]
+          .filter((m) => m.channel === args.channel && (m.ts === ts || m.threadTs === ts))
+          .sort((a, b) => a.ts.localeCompare(b.ts))
+          .map((m) => ({
+            type: 'message',
+            ts: m.ts,
+            thread_ts: m.threadTs ?? ts,
+            text: m.text,
+            blocks: m.blocks,
+            bot_id: 'B1',
+          }))
+        if (thread.length === 0) return json(res, 200, { ok: false, error: 'thread_not_found' })
+        return json(res, 200, { ok: true, messages: thread, has_more: false })
+      }
+      case 'views.open': {
+        // Slack: a trigger_id is good for one views.open within 3 s of the interaction that carried it.
+        const trigger = String(args.trigger_id ?? '')
+        const issued = triggers.get(trigger)
+        if (issued === undefined) return json(res, 200, { ok: false, error: 'invalid_trigger_id' })
+        triggers.delete(trigger)
+        if (performance.now() - issued > 3_000)
+          return json(res, 200, { ok: false, error: 'expired_trigger_id' })
+        const view = (typeof args.view === 'string' ? JSON.parse(args.view) : args.view) as Record<
+          string,
+          unknown
+        >
+        const invalid = invalidModal(view)
+        if (invalid !== undefined)
+          return json(res, 200, { ok: false, error: 'invalid_arguments', errors: [invalid] })
+        const id = `V${String(++tsCounter).padStart(8, '0')}`
+        views.set(id, view)
+        return json(res, 200, { ok: true, view: { id, ...view } })
+      }
       case 'chat.postEphemeral':
         ephemeral.push(call)
         return json(res, 200, { ok: true, message_ts: `1700000000.${String(++tsCounter).padStart(6, '0')}` })
@@ -294,6 +337,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return id
   }
 
+  /** Modals opened with views.open, by view id. */
+  const views = new Map<string, Record<string, unknown>>()
+
   const { port, close: closeServer } = await listen(server)
   const baseUrl = `http://127.0.0.1:${port}`
 
@@ -319,6 +365,43 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       }) as Promise<Ack>
     },
     sendRaw: deliver,
+    views,
+    submitView(viewId, values, who = 'grace') {
+      const view = views.get(viewId)
+      if (view === undefined) return Promise.reject(new Error(`no open view ${viewId}`))
+      views.delete(viewId)
+      const state = Object.fromEntries(
+        Object.entries(values).map(([block, fields]) => [
+          block,
+          Object.fromEntries(
+            Object.entries(fields).map(([action, value]) => [action, { type: 'plain_text_input', value }]),
+          ),
+        ]),
+      )
+      return deliver({
+        envelope_id: randomUUID(),
+        type: 'interactive',
+        accepts_response_payload: true,
+        payload: {
+          type: 'view_submission',
+          team: { id: 'T1', domain: 'fake' },
+          user: { id: 'U2', username: who, name: who, team_id: 'T1' },
+          api_app_id: 'A1',
+          token: 'legacy',
+          trigger_id: newTrigger(),
+          view: {
+            id: viewId,
+            team_id: 'T1',
+            app_id: 'A1',
+            bot_id: 'B1',
+            hash: 'h',
+            ...view,
+            state: { values: state },
+          },
+          response_urls: [],
+        },
+      }) as Promise<Ack>
+    },
     triggerId: newTrigger,
     slashPayload(command, text, overrides = {}) {
       const id = randomUUID()
@@ -426,6 +509,34 @@ function invalidBlocks(blocks: unknown): string | undefined {
       return `blocks[${i}]: a context has at most 10 elements`
     if (block.type === 'actions' && ((block.elements as unknown[] | undefined)?.length ?? 0) > 25)
       return `blocks[${i}]: an actions block has at most 25 elements`
+  }
+  return undefined
+}
+
+/**
+ * What Slack checks on a modal: type modal; title, submit and close plain_text of ≤ 24 characters;
+ * callback_id ≤ 255; private_metadata ≤ 3,000; 1–100 blocks; an input block needs a label (≤ 2,000)
+ * and an element.
+ */
+function invalidModal(view: Record<string, unknown>): string | undefined {
+  if (view.type !== 'modal') return 'view.type must be modal'
+  for (const key of ['title', 'submit', 'close']) {
+    const t = view[key] as { type?: string; text?: string } | undefined
+    if (t === undefined && key !== 'title') continue
+    if (t?.type !== 'plain_text' || (t.text?.length ?? 0) === 0 || (t.text?.length ?? 0) > 24)
+      return `view.${key} must be plain_text of 1-24 characters`
+  }
+  if (String(view.callback_id ?? '').length > 255) return 'view.callback_id over 255 characters'
+  if (String(view.private_metadata ?? '').length > 3_000) return 'view.private_metadata over 3000 characters'
+  const blocks = view.blocks as Array<Record<string, unknown>> | undefined
+  if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > 100)
+    return 'view.blocks must hold 1-100 blocks'
+  for (const b of blocks) {
+    if (b.type !== 'input') continue
+    const label = b.label as { type?: string; text?: string } | undefined
+    if (label?.type !== 'plain_text' || (label.text?.length ?? 0) > 2_000)
+      return 'input block needs a plain_text label'
+    if (b.element === undefined) return 'input block needs an element'
   }
   return undefined
 }

@@ -11,7 +11,7 @@ import {
   type RepliableInteraction,
 } from 'discord.js'
 import type { Logger } from 'pino'
-import { type Bot, type Config, DRAINING_MESSAGE } from '../../src/bot/index.ts'
+import { type Bot, type Config, DRAINING_MESSAGE, type RetryOutcome } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { guardInteractions } from './guard.ts'
@@ -100,18 +100,32 @@ function refine(bot: Bot, log: Logger, interaction: ModalSubmitInteraction): voi
   const request = interaction.fields.getTextInputValue(REFINE_FIELD)
   // The submit's deferred reply becomes the refined run's message, shown under the message refined.
   const placeholder = interaction.deferReply()
-  bot
-    .refine(interaction.customId.slice(REFINE_PREFIX.length), request, by, targetOf(interaction), {
+  explainRefusal(
+    log,
+    interaction,
+    placeholder,
+    bot.refine(interaction.customId.slice(REFINE_PREFIX.length), request, by, targetOf(interaction), {
       placeholder,
-    })
-    .then(async (outcome) => {
-      if (outcome.ok) return
+    }),
+  )
+}
+
+/** A rerun (Again, Retry, Refine) that did not start says why in the deferred reply made for it. */
+function explainRefusal(
+  log: Logger,
+  interaction: RepliableInteraction,
+  placeholder: Promise<unknown>,
+  outcome: Promise<RetryOutcome>,
+): void {
+  outcome
+    .then(async (o) => {
+      if (o.ok) return
       await placeholder.catch(() => undefined)
       await interaction
-        .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
+        .editReply({ content: o.message, allowedMentions: NO_MENTIONS })
         .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
     })
-    .catch((err: unknown) => log.error({ err }, 'discord.refine_failed'))
+    .catch((err: unknown) => log.error({ err }, 'discord.rerun_failed'))
 }
 
 function ephemeral(log: Logger, interaction: RepliableInteraction, content: string): Promise<void> {
@@ -200,14 +214,10 @@ function retry(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
   const by = interaction.user.globalName ?? interaction.user.username
   // The click's own deferred reply becomes the new run's message, under the one that failed.
   const placeholder = interaction.deferReply()
-  bot
-    .retry(interaction.customId.slice(RETRY_PREFIX.length), by, targetOf(interaction), { placeholder })
-    .then(async (outcome) => {
-      if (outcome.ok) return
-      await placeholder.catch(() => undefined)
-      await interaction
-        .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
-        .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
-    })
-    .catch((err: unknown) => log.error({ err }, 'discord.retry_failed'))
+  explainRefusal(
+    log,
+    interaction,
+    placeholder,
+    bot.retry(interaction.customId.slice(RETRY_PREFIX.length), by, targetOf(interaction), { placeholder }),
+  )
 }

@@ -12,7 +12,7 @@ import { createLogger } from './logger.ts'
 import { stepModel } from './model.ts'
 import { parseOptions, parseText } from './parse.ts'
 import { loadFlows, type Registered } from './registry.ts'
-import { ReplyPump, ViewBuilder } from './reply.ts'
+import { asMarkdown, ReplyPump, ViewBuilder } from './reply.ts'
 import { truncate } from './text.ts'
 import type { Command, CommandRun, ParseResult, ReplySink, ReplyView } from './types.ts'
 
@@ -330,11 +330,46 @@ export class Bot {
   }
 
   /** Retry: the same command with the same input, as a new run for whoever asked, replying at `target`. */
-  async retry(
+  retry(
     runId: string,
     by: string,
     target: ReplyTarget,
     options: { placeholder?: Promise<unknown> } = {},
+  ): Promise<RetryOutcome> {
+    // Again on a refined reply runs the refined request again, not the original.
+    return this.#rerun(runId, by, target, options, async (record) => {
+      const kept = refineSchema.safeParse(record.input[REFINE_KEY])
+      return kept.success ? kept.data : undefined
+    })
+  }
+
+  /**
+   * Refine: the same command and input, run again with the run's final result and what should
+   * change as context for every model call, as a new run for whoever asked, replying at `target`.
+   */
+  refine(
+    runId: string,
+    request: string,
+    by: string,
+    target: ReplyTarget,
+    options: { placeholder?: Promise<unknown> } = {},
+  ): Promise<RetryOutcome> {
+    return this.#rerun(runId, by, target, options, async (record) => {
+      const final = (await this.store.completedSteps(record.id)).find((s) => s.step === FINAL_STEP)
+      if (final === undefined)
+        return { message: 'Chorus no longer has that result in its journal; run the command again.' }
+      const refine = refineSchema.safeParse({ previous: asMarkdown(final.value), request })
+      return refine.success ? refine.data : { message: 'Say in at most 2,000 characters what should change.' }
+    })
+  }
+
+  /** A new run of a journaled run's command and input, with the refine context `context` gives (or a refusal). */
+  async #rerun(
+    runId: string,
+    by: string,
+    target: ReplyTarget,
+    options: { placeholder?: Promise<unknown> },
+    context: (record: RunRecord) => Promise<Refine | { message: string } | undefined>,
   ): Promise<RetryOutcome> {
     const record = await this.store.get(runId)
     if (record === undefined) {
@@ -344,49 +379,14 @@ export class Bot {
     if (command === undefined) return { ok: false, message: `Chorus no longer has /${record.command}.` }
     const parsed = this.#flow(command).input.safeParse(record.input)
     if (!parsed.success) return { ok: false, message: `That input no longer fits ${command.usage}.` }
-    // Again on a refined reply runs the refined request again, not the original.
-    const refine = refineSchema.safeParse(record.input[REFINE_KEY])
+    const refine = await context(record)
+    if (refine !== undefined && 'message' in refine) return { ok: false, message: refine.message }
     const { runId: id } = await this.accept({
       command,
       input: {
         ...(parsed.data as Record<string, unknown>),
-        ...(refine.success ? { [REFINE_KEY]: refine.data } : {}),
+        ...(refine === undefined ? {} : { [REFINE_KEY]: refine }),
       },
-      user: by,
-      target,
-      ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
-    })
-    return { ok: true, runId: id }
-  }
-
-  /**
-   * Refine: the same command and input, run again with the run's final result and what should
-   * change as context for every model call, as a new run for whoever asked, replying at `target`.
-   */
-  async refine(
-    runId: string,
-    request: string,
-    by: string,
-    target: ReplyTarget,
-    options: { placeholder?: Promise<unknown> } = {},
-  ): Promise<RetryOutcome> {
-    const record = await this.store.get(runId)
-    const final =
-      record === undefined
-        ? undefined
-        : (await this.store.completedSteps(runId)).find((s) => s.step === FINAL_STEP)
-    if (record === undefined || final === undefined) {
-      return { ok: false, message: 'Chorus no longer has that result in its journal; run the command again.' }
-    }
-    const command = this.command(record.command)
-    if (command === undefined) return { ok: false, message: `Chorus no longer has /${record.command}.` }
-    const parsed = this.#flow(command).input.safeParse(record.input)
-    const refine = refineSchema.safeParse({ previous: asText(final.value), request })
-    if (!parsed.success) return { ok: false, message: `That input no longer fits ${command.usage}.` }
-    if (!refine.success) return { ok: false, message: 'Say in at most 2,000 characters what should change.' }
-    const { runId: id } = await this.accept({
-      command,
-      input: { ...(parsed.data as Record<string, unknown>), [REFINE_KEY]: refine.data },
       user: by,
       target,
       ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
@@ -545,7 +545,7 @@ export class Bot {
           // Kept before the reply shows it, so Refine on the reply finds it.
           if (journal !== undefined && result.status === 'completed')
             await journal
-              .recordStep(runId, { step: FINAL_STEP, call: 0, ok: true, value: asText(result.output) })
+              .recordStep(runId, { step: FINAL_STEP, call: 0, ok: true, value: asMarkdown(result.output) })
               .catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
           pump.push(views.finish(result, stoppedBy))
           await pump.drained
@@ -682,10 +682,6 @@ function refining(model: LanguageModel, refine: Refine): LanguageModel {
     text: (prompt, options) => model.text(prefix + prompt, options),
     samples: (prompt, k, options) => model.samples(prefix + prompt, k, options),
   }
-}
-
-function asText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 2)
 }
 
 function journalStep(

@@ -265,7 +265,8 @@ function failureText(result: RunResult, view: ReplyView): string {
   return `Chorus could not finish: ${why}${where}. Please try again in a moment.`
 }
 
-function asMarkdown(value: unknown): string {
+/** A step's output as markdown: text as is, anything else as a JSON code block. */
+export function asMarkdown(value: unknown): string {
   if (typeof value === 'string') return value
   return `\`\`\`\n${JSON.stringify(value, null, 2)}\n\`\`\``
 }

@@ -19,7 +19,9 @@ export function consoleSink(out: Out): ReplySink {
       // After the first result is printed, later updates are progress lines again.
       const progress = view.status === 'working' || (view.status === 'first' && firstShown)
       if (view.status === 'first') firstShown = true
-      const text = progress ? renderView({ ...view, status: 'working' }) : renderView(view)
+      const text = progress
+        ? renderView({ ...view, status: 'working' })
+        : renderView(view, out.isTTY === true)
       if (progress && !out.isTTY) return
       if (progress) {
         // A line wider than the terminal would wrap and throw off the count of lines to move back over.

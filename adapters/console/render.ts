@@ -1,7 +1,9 @@
 import { branchLine, progressText, type ReplyView, seconds, summaryText } from '../../src/bot/index.ts'
+import { styleMarkdown } from './markdown.ts'
 
-/** Terminal text for one reply view. */
-export function renderView(view: ReplyView): string {
+/** Terminal text for one reply view; `styled` (a terminal) renders the markdown, otherwise it stays as written. */
+export function renderView(view: ReplyView, styled = false): string {
+  const md = (text: string): string => indent(styled ? styleMarkdown(text) : text)
   const demo = view.demo ? ' [demo model]' : ''
   switch (view.status) {
     case 'working':
@@ -10,9 +12,9 @@ export function renderView(view: ReplyView): string {
         ...view.branches.map((b) => `  ${branchLine(b)}`),
       ].join('\n')
     case 'first':
-      return `\n⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs ?? view.elapsedMs)} · asked by ${view.user}${demo}\n${indent(view.first?.markdown ?? '')}\n`
+      return `\n⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs ?? view.elapsedMs)} · asked by ${view.user}${demo}\n${md(view.first?.markdown ?? '')}\n`
     case 'final':
-      return `\n✔ ${view.title} · asked by ${view.user}${demo}\n${indent(view.final?.markdown ?? '')}\n  (${summaryText(view)})\n`
+      return `\n✔ ${view.title} · asked by ${view.user}${demo}\n${md(view.final?.markdown ?? '')}\n  (${summaryText(view)})\n`
     case 'failed':
       return `\n✖ ${view.title}: ${view.error ?? 'failed'}\n`
     case 'stopped':

@@ -2,27 +2,37 @@ import { createInterface } from 'node:readline'
 import type { Bot, CommandRun, ReplySink, ReplyView } from '../../src/bot/index.ts'
 import { renderView } from './render.ts'
 
-type Out = { write(s: string): unknown; isTTY?: boolean }
+type Out = { write(s: string): unknown; isTTY?: boolean; columns?: number }
 
-/** A sink that prints views; on a terminal, progress lines overwrite each other. */
+/**
+ * A sink that prints views; on a terminal, the progress block (a line, then one per branch) is
+ * redrawn in place. Piped output gets no progress, only the results.
+ */
 export function consoleSink(out: Out): ReplySink {
-  let progressShown = false
+  /** Lines of the progress block on screen, to move back over. */
+  let progressLines = 0
   let firstShown = false
+  const erase = (): string =>
+    progressLines === 0 ? '' : `\r${progressLines > 1 ? `\x1b[${progressLines - 1}A` : ''}\x1b[J`
   return {
     async show(view: ReplyView) {
       // After the first result is printed, later updates are progress lines again.
       const progress = view.status === 'working' || (view.status === 'first' && firstShown)
       if (view.status === 'first') firstShown = true
-      const text = progress ? renderView({ ...view, status: 'working' }) : renderView(view)
+      const text = progress
+        ? renderView({ ...view, status: 'working' })
+        : renderView(view, out.isTTY === true)
       if (progress && !out.isTTY) return
       if (progress) {
-        out.write(`\r\x1b[2K${text}`)
-        progressShown = true
+        // A line wider than the terminal would wrap and throw off the count of lines to move back over.
+        const width = Math.max(20, (out.columns ?? 80) - 1)
+        const lines = text.split('\n').map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l))
+        out.write(`${erase()}${lines.join('\n')}`)
+        progressLines = lines.length
         return
       }
-      if (progressShown) out.write('\r\x1b[2K')
-      progressShown = false
-      out.write(`${text}\n`)
+      out.write(`${erase()}${text}\n`)
+      progressLines = 0
     },
   }
 }
@@ -57,7 +67,8 @@ export function dispatch(bot: Bot, line: string, out: Out): CommandRun | undefin
   return bot.start({
     command,
     input: parsed.input,
-    user: 'console',
+    // Whoever runs the console asked; named like on Slack and Discord.
+    user: process.env.USER || 'console',
     platform: 'console',
     sink: consoleSink(out),
     minIntervalMs: 150,

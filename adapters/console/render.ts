@@ -1,17 +1,29 @@
-import { progressText, type ReplyView, seconds, summaryText, usageText } from '../../src/bot/index.ts'
+import {
+  branchLine,
+  progressText,
+  type ReplyView,
+  seconds,
+  summaryText,
+  usageText,
+} from '../../src/bot/index.ts'
+import { styleMarkdown } from './markdown.ts'
 
-/** Terminal text for one reply view. */
-export function renderView(view: ReplyView): string {
+/** Terminal text for one reply view; `styled` (a terminal) renders the markdown, otherwise it stays as written. */
+export function renderView(view: ReplyView, styled = false): string {
+  const md = (text: string): string => indent(styled ? styleMarkdown(text) : text)
   const demo = view.demo ? ' [demo model]' : ''
   const used = usageText(view)
   const usage = used === undefined ? '' : `  (${used})\n`
   switch (view.status) {
     case 'working':
-      return `… ${view.title}: ${progressText(view)} (${seconds(view.elapsedMs)})`
+      return [
+        `… ${view.title}: ${progressText(view)} (${seconds(view.elapsedMs)})`,
+        ...view.branches.map((b) => `  ${branchLine(b)}`),
+      ].join('\n')
     case 'first':
-      return `\n⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs ?? view.elapsedMs)}${demo}\n${indent(view.first?.markdown ?? '')}\n`
+      return `\n⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs ?? view.elapsedMs)} · asked by ${view.user}${demo}\n${md(view.first?.markdown ?? '')}\n`
     case 'final':
-      return `\n✔ ${view.title}${demo}\n${indent(view.final?.markdown ?? '')}\n  (${summaryText(view)})\n${usage}`
+      return `\n✔ ${view.title} · asked by ${view.user}${demo}\n${md(view.final?.markdown ?? '')}\n  (${summaryText(view)})\n${usage}`
     case 'failed':
       return `\n✖ ${view.title}: ${view.error ?? 'failed'}\n${usage}`
     case 'stopped':

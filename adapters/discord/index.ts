@@ -8,16 +8,32 @@ import {
   type Interaction,
   type MessageComponentInteraction,
   MessageFlags,
+  type ModalSubmitInteraction,
   type RESTOptions,
   type RepliableInteraction,
 } from 'discord.js'
 import type { Logger } from 'pino'
-import { type Bot, type Check, type Config, DRAINING_MESSAGE, type Requester } from '../../src/bot/index.ts'
+import {
+  type Bot,
+  type Check,
+  type Config,
+  DRAINING_MESSAGE,
+  type Requester,
+  type RetryOutcome,
+} from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { guardInteractions } from './guard.ts'
 import { discordPlatform, RUN_BUDGET_MS, webhookRest } from './platform.ts'
-import { NO_MENTIONS, RETRY_PREFIX, STOP_PREFIX } from './render.ts'
+import {
+  FEEDBACK_PREFIX,
+  NO_MENTIONS,
+  REFINE_FIELD,
+  REFINE_PREFIX,
+  RETRY_PREFIX,
+  refineModal,
+  STOP_PREFIX,
+} from './render.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
 export { discordSettings } from './config.ts'
@@ -102,7 +118,22 @@ function handle(bot: Bot, log: Logger, interaction: Interaction): void {
   else if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX)) stop(bot, log, interaction)
   else if (interaction.isButton() && interaction.customId.startsWith(RETRY_PREFIX))
     retry(bot, log, interaction)
-  else if (interaction.isAutocomplete()) autocomplete(bot, log, interaction)
+  else if (interaction.isButton() && interaction.customId.startsWith(REFINE_PREFIX))
+    // Discord: the modal (response type 9) must be the first response, within 3 s.
+    interaction
+      .showModal(refineModal(interaction.customId.slice(REFINE_PREFIX.length)))
+      .catch((err: unknown) => log.error({ err }, 'discord.refine_open_failed'))
+  else if (interaction.isModalSubmit() && interaction.customId.startsWith(REFINE_PREFIX))
+    refine(bot, log, interaction)
+  else if (interaction.isButton() && interaction.customId.startsWith(FEEDBACK_PREFIX)) {
+    const [rating, runId = ''] = interaction.customId.slice(FEEDBACK_PREFIX.length).split(':')
+    bot.feedback(
+      runId,
+      rating === 'up' ? 'up' : 'down',
+      interaction.user.globalName ?? interaction.user.username,
+    )
+    void ephemeral(log, interaction, 'Thanks, noted.')
+  } else if (interaction.isAutocomplete()) autocomplete(bot, log, interaction)
   // Discord: every interaction needs an answer, or the user sees "This interaction failed".
   else if (interaction.isMessageComponent()) inactive(log, interaction)
 }
@@ -139,6 +170,48 @@ function requesterOf(interaction: RepliableInteraction): Requester {
         : { kind: 'server', id: guild },
     workspace: guild,
   }
+}
+
+function refine(bot: Bot, log: Logger, interaction: ModalSubmitInteraction): void {
+  if (!bot.accepting) {
+    void ephemeral(log, interaction, DRAINING_MESSAGE)
+    return
+  }
+  const by = interaction.user.globalName ?? interaction.user.username
+  const request = interaction.fields.getTextInputValue(REFINE_FIELD)
+  const runId = interaction.customId.slice(REFINE_PREFIX.length)
+  bot
+    .admit(requesterOf(interaction))
+    .then((admission) => {
+      if (!admission.ok) return ephemeral(log, interaction, admission.message)
+      // The submit's deferred reply becomes the refined run's message, shown under the message refined.
+      const placeholder = interaction.deferReply()
+      explainRefusal(
+        log,
+        interaction,
+        placeholder,
+        bot.refine(runId, request, by, targetOf(interaction), { placeholder }),
+      )
+    })
+    .catch((err: unknown) => log.error({ err }, 'discord.refine_failed'))
+}
+
+/** A rerun (Again, Retry, Refine) that did not start says why in the deferred reply made for it. */
+function explainRefusal(
+  log: Logger,
+  interaction: RepliableInteraction,
+  placeholder: Promise<unknown>,
+  outcome: Promise<RetryOutcome>,
+): void {
+  outcome
+    .then(async (o) => {
+      if (o.ok) return
+      await placeholder.catch(() => undefined)
+      await interaction
+        .editReply({ content: o.message, allowedMentions: NO_MENTIONS })
+        .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
+    })
+    .catch((err: unknown) => log.error({ err }, 'discord.rerun_failed'))
 }
 
 function ephemeral(log: Logger, interaction: RepliableInteraction, content: string): Promise<void> {
@@ -238,17 +311,17 @@ function retry(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
   const by = interaction.user.globalName ?? interaction.user.username
   bot
     .admit(requesterOf(interaction))
-    .then(async (admission) => {
+    .then((admission) => {
       if (!admission.ok) return ephemeral(log, interaction, admission.message)
       // The click's own deferred reply becomes the new run's message, under the one that failed.
       const placeholder = interaction.deferReply()
       const runId = interaction.customId.slice(RETRY_PREFIX.length)
-      const outcome = await bot.retry(runId, by, targetOf(interaction), { placeholder })
-      if (outcome.ok) return
-      await placeholder.catch(() => undefined)
-      await interaction
-        .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
-        .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
+      explainRefusal(
+        log,
+        interaction,
+        placeholder,
+        bot.retry(runId, by, targetOf(interaction), { placeholder }),
+      )
     })
     .catch((err: unknown) => log.error({ err }, 'discord.retry_failed'))
 }

@@ -1,6 +1,13 @@
-import type { APIActionRowComponent, APIButtonComponent, APIEmbed } from 'discord.js'
 import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  escapeMarkdown,
+} from 'discord.js'
+import {
+  branchLine,
   DEMO_NOTE,
+  disguisesLink,
   progressText,
   type ReplyView,
   seconds,
@@ -15,10 +22,17 @@ export const CONTENT_LIMIT = 2_000
 export const DESCRIPTION_LIMIT = 4_096
 export const MESSAGE_LIMIT = 6_000
 export const EMBED_LIMIT = 10
+/** Discord: an embed field's value holds at most 1,024 characters. */
+export const FIELD_VALUE_LIMIT = 1_024
 export const STOP_PREFIX = 'chorus:stop:'
 /** Discord: pings nobody, whatever the text says (set on the client and on every message). */
 export const NO_MENTIONS = { parse: [] as never[] }
 export const RETRY_PREFIX = 'chorus:retry:'
+/** Refine's button and its modal share one custom id prefix; the modal's one field is `request`. */
+export const REFINE_PREFIX = 'chorus:refine:'
+export const REFINE_FIELD = 'request'
+/** `chorus:feedback:up:<run>` / `chorus:feedback:down:<run>`. */
+export const FEEDBACK_PREFIX = 'chorus:feedback:'
 
 export interface DiscordMessage {
   content: string
@@ -42,9 +56,31 @@ export function neutralise(text: string): string {
   return text.replace(/@(everyone|here)/gi, '@\u200b$1').replace(/<@([!&]?\d+)>/g, '<@\u200b$1>')
 }
 
+/**
+ * Discord renders `[text](url)` as a masked link in embeds. Where the text names another site than
+ * the URL's (`disguisesLink`), the link becomes its bare URL, which Discord shows and links as is.
+ * Code is left alone: Discord renders no links there.
+ */
+export function unmaskLinks(markdown: string): string {
+  return markdown
+    .split(/(```[\s\S]*?```|`[^`\n]*`)/)
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part.replace(MASKED_LINK, (link: string, label: string, url: string) =>
+            disguisesLink(label, url) ? url : link,
+          ),
+    )
+    .join('')
+}
+
+/** `[label](url)`, `[label](<url>)` and `[label](url "title")`, with one level of brackets in the label. */
+const MASKED_LINK = /\[((?:[^[\]]|\[[^\]]*\])*)\]\(\s*<?([a-z][a-z0-9+.-]*:[^\s)>]+)>?(?:\s+"[^"]*")?\s*\)/gi
+
 /** The reply for a view, plus follow-up messages when the body does not fit in one message. */
 export function renderView(view: ReplyView): { main: DiscordMessage; more: DiscordMessage[] } {
-  const title = truncate(neutralise(view.title), 256)
+  // Embed titles render markdown; the user's topic shows as typed (`*x*` stays `*x*`).
+  const title = truncate(neutralise(escapeMarkdown(view.title, { maskedLink: true })), 256)
   let body: string | undefined
   let status: string
   const components: DiscordMessage['components'] = []
@@ -61,6 +97,7 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
     case 'final':
       status = `✅ ${summaryText(view)}`
       body = view.final?.markdown
+      if (view.retryable) components.push(carryOnRow(view.runId))
       break
     case 'failed':
       status = '⚠️ Failed'
@@ -81,11 +118,16 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
   const demo = `${usage === undefined ? '' : `\n${usage}`}${view.demo ? `\n${DEMO_NOTE}` : ''}`
   // Named, never mentioned: a mention would ping them.
   const footerText = truncate(neutralise(`Asked by ${view.user} · ${status}${notice}${demo}`), 2_048)
-  const parts = body === undefined ? [''] : splitText(neutralise(body), DESCRIPTION_LIMIT)
+  const parts = body === undefined ? [''] : splitText(neutralise(unmaskLinks(body)), DESCRIPTION_LIMIT)
   const colour = COLOURS[view.status]
+  const branches =
+    view.status === 'final' || view.status === 'failed' || view.branches.length === 0
+      ? undefined
+      : [{ name: 'Branches', value: branchField(view) }]
   const embeds: APIEmbed[] = parts.map((description, i) => ({
     color: colour,
     ...(i === 0 ? { title } : {}),
+    ...(i === 0 && branches !== undefined ? { fields: branches } : {}),
     ...(description === '' ? {} : { description }),
     ...(i === parts.length - 1 ? { footer: { text: footerText } } : {}),
   }))
@@ -100,7 +142,11 @@ function packMessages(embeds: APIEmbed[]): APIEmbed[][] {
   let current: APIEmbed[] = []
   let size = 0
   for (const embed of embeds) {
-    const n = (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0)
+    const n =
+      (embed.title?.length ?? 0) +
+      (embed.description?.length ?? 0) +
+      (embed.footer?.text.length ?? 0) +
+      (embed.fields ?? []).reduce((sum, f) => sum + f.name.length + f.value.length, 0)
     if (current.length > 0 && (current.length === EMBED_LIMIT || size + n > MESSAGE_LIMIT)) {
       out.push(current)
       current = []
@@ -111,6 +157,47 @@ function packMessages(embeds: APIEmbed[]): APIEmbed[][] {
   }
   if (current.length > 0) out.push(current)
   return out
+}
+
+/** One line per branch, within a field's 1,024 characters. */
+function branchField(view: ReplyView): string {
+  return truncate(neutralise(escapeMarkdown(view.branches.map(branchLine).join('\n'))), FIELD_VALUE_LIMIT)
+}
+
+/** Again, Refine, 👍 and 👎 under a final reply. */
+function carryOnRow(runId: string): APIActionRowComponent<APIButtonComponent> {
+  return {
+    type: 1,
+    components: [
+      { type: 2, style: 1, label: 'Again', custom_id: `${RETRY_PREFIX}${runId}` },
+      { type: 2, style: 2, label: 'Refine', custom_id: `${REFINE_PREFIX}${runId}` },
+      { type: 2, style: 2, emoji: { name: '👍' }, custom_id: `${FEEDBACK_PREFIX}up:${runId}` },
+      { type: 2, style: 2, emoji: { name: '👎' }, custom_id: `${FEEDBACK_PREFIX}down:${runId}` },
+    ],
+  }
+}
+
+/** The Refine modal (interaction response type 9): one paragraph field, "What should change?". */
+export function refineModal(runId: string) {
+  return {
+    custom_id: `${REFINE_PREFIX}${runId}`,
+    title: 'Refine',
+    components: [
+      {
+        type: 1,
+        components: [
+          {
+            type: 4,
+            custom_id: REFINE_FIELD,
+            label: 'What should change?',
+            style: 2,
+            required: true,
+            max_length: 2_000,
+          },
+        ],
+      },
+    ],
+  }
 }
 
 function retryRow(runId: string): APIActionRowComponent<APIButtonComponent> {

@@ -9,6 +9,7 @@ import {
 } from '@slack/bolt'
 import type { WebClientOptions } from '@slack/web-api'
 import type { Logger } from 'pino'
+import { z } from 'zod'
 import {
   type AcceptRequest,
   type Bot,
@@ -19,8 +20,17 @@ import {
   type StopOutcome,
 } from '../../src/bot/index.ts'
 import { slackMode } from './config.ts'
+import { fromSlackText } from './mrkdwn.ts'
 import { slackPlatform, slackWebClient } from './platform.ts'
-import { RETRY_ACTION, STOP_ACTION } from './render.ts'
+import {
+  FEEDBACK_ACTION,
+  REFINE_ACTION,
+  REFINE_FIELD,
+  REFINE_VIEW,
+  RETRY_ACTION,
+  refineModal,
+  STOP_ACTION,
+} from './render.ts'
 import { guardSocketMode } from './socket.ts'
 import { refuseFutureTimestamps } from './timestamps.ts'
 
@@ -73,7 +83,8 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       if (!bot.accepting) return ack({ response_type: 'ephemeral', text: DRAINING_MESSAGE })
       // A redelivered command (same trigger_id) is acknowledged again but runs once, across restarts.
       if (!(await bot.store.claim(`slack:command:${payload.trigger_id}`, REDELIVERY_TTL_MS))) return ack()
-      const parsed = bot.parseText(command, payload.text)
+      // Slack sends `&`, `<` and `>` encoded; the flow and the reply get the text as typed.
+      const parsed = bot.parseText(command, fromSlackText(payload.text))
       if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.message })
       const admission = await bot.admit(requester(payload.user_id, payload.channel_id, payload.team_id))
       if (!admission.ok) return ack({ response_type: 'ephemeral', text: admission.message })
@@ -125,9 +136,32 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       await explain(DRAINING_MESSAGE)
       return
     }
-    const text = event.text.replace(/<@[A-Z0-9]+>/g, '').trim()
+    const text = fromSlackText(event.text.replace(/<@[A-Z0-9]+>/g, '')).trim()
     const [word = '', ...rest] = text.split(/\s+/)
     const command = bot.command(word.replace(/^\//, '').toLowerCase())
+    // In a Chorus reply's thread, a mention that names no command refines the newest reply there.
+    const continues =
+      command === undefined && event.thread_ts !== undefined && text !== ''
+        ? await latestRun(client, event.channel, event.thread_ts).catch((err: unknown) => {
+            log.warn({ err }, 'slack.thread_lookup_failed')
+            return undefined
+          })
+        : undefined
+    if (continues !== undefined) {
+      const admission = await bot.admit(requester(event.user ?? '', event.channel, body.team_id))
+      if (!admission.ok) {
+        await explain(admission.message)
+        return
+      }
+      const outcome = await bot.refine(continues, text, event.user ?? 'someone', {
+        platform: 'slack',
+        ...(body.team_id === undefined ? {} : { teamId: body.team_id }),
+        channel: event.channel,
+        threadTs,
+      })
+      if (!outcome.ok) await explain(outcome.message)
+      return
+    }
     if (command === undefined) {
       await explain(
         `Try \`@Chorus ${bot.commands[0]?.name ?? 'brainstorm'} <topic>\`. Commands: ${bot.commands.map((c) => c.name).join(', ')}.`,
@@ -192,6 +226,66 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
       await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.message })
   })
 
+  app.action<BlockButtonAction>(REFINE_ACTION, async ({ ack, body, action, client, respond }) => {
+    await ack()
+    const message = body.message as { ts?: string; thread_ts?: string } | undefined
+    const channel = body.channel?.id ?? body.container.channel_id
+    // The answer goes in the reply's thread: the thread it is in, or one it starts.
+    const metadata: RefineMetadata = {
+      runId: action.value ?? '',
+      channel,
+      threadTs: message?.thread_ts ?? message?.ts ?? body.container.message_ts,
+      ...(body.team?.id === undefined ? {} : { teamId: body.team.id }),
+    }
+    // Slack: a trigger_id opens a modal within 3 s of the click, once.
+    await client.views
+      .open({ trigger_id: body.trigger_id, view: refineModal(JSON.stringify(metadata)) })
+      .catch(async (err: unknown) => {
+        log.error({ err }, 'slack.refine_open_failed')
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: 'Chorus could not open Refine; try again.',
+        })
+      })
+  })
+
+  app.view(REFINE_VIEW, async ({ ack, body, view, client }) => {
+    await ack()
+    const metadata = refineMetadata.safeParse(safeJson(view.private_metadata))
+    const request = view.state.values[REFINE_FIELD]?.[REFINE_FIELD]?.value ?? ''
+    if (!metadata.success) {
+      log.warn({ event: 'slack.refine_bad_metadata' }, 'slack.refine_bad_metadata')
+      return
+    }
+    const { runId, channel, threadTs, teamId } = metadata.data
+    const admission = bot.accepting
+      ? await bot.admit(requester(body.user.id, channel, teamId))
+      : ({ ok: false, message: DRAINING_MESSAGE } as const)
+    const outcome = admission.ok
+      ? await bot.refine(runId, request, body.user.name || body.user.id, {
+          platform: 'slack',
+          ...(teamId === undefined ? {} : { teamId }),
+          channel,
+          threadTs,
+        })
+      : admission
+    if (!outcome.ok)
+      await client.chat
+        .postEphemeral({ channel, user: body.user.id, thread_ts: threadTs, text: outcome.message })
+        .catch((err: unknown) => log.error({ err }, 'slack.explain_failed'))
+  })
+
+  app.action<BlockButtonAction>(FEEDBACK_ACTION, async ({ ack, body, action, respond }) => {
+    await ack()
+    bot.feedback(
+      action.value ?? '',
+      action.action_id.endsWith('_up') ? 'up' : 'down',
+      body.user.name ?? body.user.id,
+    )
+    await respond({ response_type: 'ephemeral', replace_original: false, text: 'Thanks, noted.' })
+  })
+
   app.error(async (error) => {
     log.error({ err: error }, 'slack.error')
   })
@@ -214,6 +308,44 @@ function requester(user: string, channel: string, team: string | undefined): Req
 export function commandList(bot: Bot, asked: string): string {
   const lines = bot.commands.map((c) => `• \`${c.usage}\`: ${c.description}`)
   return `Chorus has no ${asked} command. It answers:\n${lines.join('\n')}`
+}
+
+/**
+ * The run of the newest finished Chorus reply in a thread (its Again button carries the run id), or
+ * undefined when the thread has none. Slack: conversations.replies needs channels:history / groups:history.
+ */
+async function latestRun(
+  client: App['client'],
+  channel: string,
+  threadTs: string,
+): Promise<string | undefined> {
+  const { messages = [] } = await client.conversations.replies({ channel, ts: threadTs, limit: 200 })
+  for (const message of [...messages].reverse()) {
+    for (const block of (message.blocks ?? []) as Array<{
+      elements?: Array<{ action_id?: string; value?: string }>
+    }>) {
+      const again = block.elements?.find((e) => e.action_id === RETRY_ACTION)
+      if (again?.value !== undefined) return again.value
+    }
+  }
+  return undefined
+}
+
+/** Where a Refine modal's answer goes, carried through Slack in the modal's private_metadata. */
+const refineMetadata = z.object({
+  runId: z.string().min(1),
+  channel: z.string().min(1),
+  threadTs: z.string().min(1),
+  teamId: z.string().optional(),
+})
+type RefineMetadata = z.infer<typeof refineMetadata>
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
 }
 
 const STOP_REPLIES: Partial<Record<StopOutcome, string>> = {

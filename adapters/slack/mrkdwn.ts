@@ -1,11 +1,36 @@
+import { disguisesLink } from '../../src/bot/index.ts'
+
 /**
  * Model markdown → Slack mrkdwn. Slack: only `&`, `<` and `>` are control characters and must be
  * escaped (api.slack.com/reference/surfaces/formatting#escaping); everything the model wrote is
  * escaped first, so it can never produce `<!channel>`, `<!here>`, `<@U…>` or a link of its own.
- * Only the links this function builds itself (from `[text](http…)`) become `<url|text>`.
+ * Only the links this function builds itself (from `[text](http…)`) become `<url|text>`, and only
+ * when the text does not name another site than the URL's (`disguisesLink`).
  */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/**
+ * Text as the user typed it, from Slack's encoding of it (api.slack.com/reference/surfaces/formatting):
+ * `&amp;`, `&lt;` and `&gt;` decoded, `<url|label>` as its label, `<url>` as the URL, `<@U1>` as
+ * `@U1`, `<#C1|general>` as `#general`, `<!here>` as `@here`. Entities are decoded last, so a
+ * typed `&lt;` (sent as `&amp;lt;`) stays `&lt;`.
+ */
+export function fromSlackText(text: string): string {
+  return text
+    .replace(/<([^<>]*)>/g, (_, inner: string) => {
+      const bar = inner.indexOf('|')
+      const id = bar < 0 ? inner : inner.slice(0, bar)
+      const label = bar < 0 ? undefined : inner.slice(bar + 1)
+      if (id.startsWith('#')) return `#${label ?? id.slice(1)}`
+      if (id.startsWith('@')) return label === undefined ? id : `@${label.replace(/^@/, '')}`
+      if (id.startsWith('!')) return label ?? `@${id.slice(1)}`
+      return label ?? id
+    })
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }
 
 export function toMrkdwn(markdown: string): string {
@@ -50,7 +75,11 @@ function emphasis(text: string): string {
   let s = text
     .replace(/[\uE000\uE001]/g, '')
     .replace(/\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, label: string, url: string) => {
-      links.push(`<${escapeMrkdwn(url).replace(/\|/g, '%7C')}|${escapeMrkdwn(label).replace(/\|/g, '/')}>`)
+      const href = escapeMrkdwn(url).replace(/\|/g, '%7C')
+      // A label that names another site is dropped: the link shows where it really goes.
+      links.push(
+        disguisesLink(label, url) ? `<${href}>` : `<${href}|${escapeMrkdwn(label).replace(/\|/g, '/')}>`,
+      )
       return `${LINK}${links.length - 1}${LINK}`
     })
   s = escapeMrkdwn(s)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
+import { z } from 'zod'
 import { type AnyFlow, FairLimiter, type FlowEvent, type RunResult, runFlow } from '../engine/index.ts'
 import { createModel, DEFAULT_PRICES, type LanguageModel } from '../llm/index.ts'
 import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
@@ -17,7 +18,7 @@ import { judgeStepOf, ModelChoice, modelName } from './models.ts'
 import type { BotObserver, RunInfo } from './observer.ts'
 import { parseOptions, parseText } from './parse.ts'
 import { loadFlows, type Registered } from './registry.ts'
-import { ReplyPump, ViewBuilder } from './reply.ts'
+import { asMarkdown, ReplyPump, ViewBuilder } from './reply.ts'
 import { truncate } from './text.ts'
 import type { Command, CommandRun, ParseResult, ReplySink, ReplyView } from './types.ts'
 
@@ -79,6 +80,18 @@ export type StopOutcome =
   | 'unknown'
 
 export type RetryOutcome = { ok: true; runId: string } | { ok: false; message: string }
+
+/**
+ * Where a refined run keeps what it refines, inside its journaled input: no flow option can be
+ * named so (options are words), and the bot takes it out before the flow sees the input.
+ */
+const REFINE_KEY = 'chorus:refine'
+const refineSchema = z.object({ previous: z.string(), request: z.string().trim().min(1).max(2_000) })
+type Refine = z.infer<typeof refineSchema>
+/** The journal entry that keeps a completed run's final output, for Refine (the engine ignores the name on resume). */
+const FINAL_STEP = 'chorus:final'
+/** A refine request is cut to this in titles. */
+const REFINE_TITLE_MAX = 80
 
 /**
  * Per-step defaults: a step call gets 90 s in all (every try and the waits between them, not time
@@ -356,11 +369,46 @@ export class Bot {
   }
 
   /** Retry: the same command with the same input, as a new run for whoever asked, replying at `target`. */
-  async retry(
+  retry(
     runId: string,
     by: string,
     target: ReplyTarget,
     options: { placeholder?: Promise<unknown> } = {},
+  ): Promise<RetryOutcome> {
+    // Again on a refined reply runs the refined request again, not the original.
+    return this.#rerun(runId, by, target, options, async (record) => {
+      const kept = refineSchema.safeParse(record.input[REFINE_KEY])
+      return kept.success ? kept.data : undefined
+    })
+  }
+
+  /**
+   * Refine: the same command and input, run again with the run's final result and what should
+   * change as context for every model call, as a new run for whoever asked, replying at `target`.
+   */
+  refine(
+    runId: string,
+    request: string,
+    by: string,
+    target: ReplyTarget,
+    options: { placeholder?: Promise<unknown> } = {},
+  ): Promise<RetryOutcome> {
+    return this.#rerun(runId, by, target, options, async (record) => {
+      const final = (await this.store.completedSteps(record.id)).find((s) => s.step === FINAL_STEP)
+      if (final === undefined)
+        return { message: 'Chorus no longer has that result in its journal; run the command again.' }
+      const refine = refineSchema.safeParse({ previous: asMarkdown(final.value), request })
+      return refine.success ? refine.data : { message: 'Say in at most 2,000 characters what should change.' }
+    })
+  }
+
+  /** A new run of a journaled run's command and input, with the refine context `context` gives (or a refusal). */
+  async #rerun(
+    runId: string,
+    by: string,
+    target: ReplyTarget,
+    options: { placeholder?: Promise<unknown> },
+    context: (record: RunRecord) => Promise<Refine | { message: string } | undefined>,
   ): Promise<RetryOutcome> {
     const record = await this.store.get(runId)
     if (record === undefined) {
@@ -370,14 +418,24 @@ export class Bot {
     if (command === undefined) return { ok: false, message: `Chorus no longer has /${record.command}.` }
     const parsed = this.#flow(command).input.safeParse(record.input)
     if (!parsed.success) return { ok: false, message: `That input no longer fits ${command.usage}.` }
+    const refine = await context(record)
+    if (refine !== undefined && 'message' in refine) return { ok: false, message: refine.message }
     const { runId: id } = await this.accept({
       command,
-      input: parsed.data as Record<string, unknown>,
+      input: {
+        ...(parsed.data as Record<string, unknown>),
+        ...(refine === undefined ? {} : { [REFINE_KEY]: refine }),
+      },
       user: by,
       target,
       ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
     })
     return { ok: true, runId: id }
+  }
+
+  /** 👍/👎 on a reply: logged with the run id (and whoever rated it). */
+  feedback(runId: string, rating: 'up' | 'down', by: string): void {
+    this.logger.info({ event: 'reply.feedback', runId, rating, by }, 'reply.feedback')
   }
 
   /**
@@ -429,10 +487,13 @@ export class Bot {
       },
     })
     const remaining = platform.remainingMs(target, Date.now())
+    const { [REFINE_KEY]: refineValue, ...input } = record.input
+    const refine = refineSchema.safeParse(refineValue)
     return this.#execute({
       runId: record.id,
       command,
-      input: record.input,
+      input,
+      ...(refine.success ? { refine: refine.data } : {}),
       user: record.user,
       platform: record.target.platform,
       sink,
@@ -463,6 +524,7 @@ export class Bot {
     delivered?: string[]
     offsetMs?: number
     acceptedAt: number
+    refine?: Refine
   }): Live {
     const flow = this.#flow(req.command)
     const { runId } = req
@@ -481,6 +543,8 @@ export class Bot {
       resumed: (req.offsetMs ?? 0) > 0,
     }
     const observer = this.observer
+    const wrapModel = (m: LanguageModel): LanguageModel =>
+      req.refine === undefined ? m : refining(m, req.refine)
     const pump = new ReplyPump(req.sink, req.minIntervalMs, log, {
       budget: this.budget,
       onWaited: (priority, ms) => observer.budgetWaited?.(req.platform, priority, ms),
@@ -500,7 +564,7 @@ export class Bot {
     const views = new ViewBuilder({
       runId,
       command: req.command.name,
-      title: titleOf(req.command, req.input),
+      title: titleOf(req.command, req.input, req.refine),
       user: req.user,
       noun: req.command.noun,
       demo: this.model.demo,
@@ -530,7 +594,7 @@ export class Bot {
     }
     const handle = runFlow(flow, req.input, {
       runId,
-      services: (step) => ({ llm: stepModel(this.#observed(modelOf(step.step)), step) }),
+      services: (step) => ({ llm: stepModel(wrapModel(this.#observed(modelOf(step.step))), step) }),
       limiter: this.limiter,
       defaults: STEP_DEFAULTS,
       graceMs: STRAGGLER_GRACE_MS,
@@ -555,6 +619,11 @@ export class Bot {
             log.info({ event: 'run.suspended' }, 'run.suspended')
             return result
           }
+          // Kept before the reply shows it, so Refine on the reply finds it.
+          if (journal !== undefined && result.status === 'completed')
+            await journal
+              .recordStep(runId, { step: FINAL_STEP, call: 0, ok: true, value: asMarkdown(result.output) })
+              .catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
           const usage = meter.line()
           pump.push({ ...views.finish(result, stoppedBy), ...(usage.calls > 0 ? { usage } : {}) })
           if (meter.reached) log.info({ event: 'run.budget_reached', usage }, 'run.budget_reached')
@@ -675,11 +744,35 @@ export class Bot {
   }
 }
 
-/** `Brainstorm: a name for our analytics product`. */
-function titleOf(command: Command, input: Record<string, unknown>): string {
+/** `Brainstorm: a name for our analytics product`, and `· refined: shorter` for a refined run. */
+function titleOf(command: Command, input: Record<string, unknown>, refine?: Refine): string {
   const primary = command.options.find((o) => o.primary)
   const subject = primary === undefined ? '' : String(input[primary.name] ?? '')
-  return `${capitalise(command.name)}: ${truncate(subject.replace(/\s+/g, ' '), 150)}`
+  const title = `${capitalise(command.name)}: ${truncate(subject.replace(/\s+/g, ' '), 150)}`
+  return refine === undefined
+    ? title
+    : `${title} · refined: ${truncate(refine.request.replace(/\s+/g, ' '), REFINE_TITLE_MAX)}`
+}
+
+/**
+ * The model for a refined run: every prompt starts with the earlier result and what should change,
+ * so any flow refines without knowing it is refining.
+ */
+function refining(model: LanguageModel, refine: Refine): LanguageModel {
+  const prefix = [
+    'You are revising an earlier answer to this same task.',
+    `Earlier answer:\n<<<\n${refine.previous}\n>>>`,
+    `What the user wants changed: ${refine.request}`,
+    'Apply that change in your answer to the task below.',
+    '',
+    '',
+  ].join('\n')
+  return {
+    id: model.id,
+    demo: model.demo,
+    text: (prompt, options) => model.text(prefix + prompt, options),
+    samples: (prompt, k, options) => model.samples(prefix + prompt, k, options),
+  }
 }
 
 /** The workspace (Slack team, Discord guild) whose daily token budget a run spends. */

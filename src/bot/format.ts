@@ -1,5 +1,6 @@
 import type { Pick, Tally } from '../llm/index.ts'
-import type { ReplyView } from './types.ts'
+import { truncate } from './text.ts'
+import type { BranchState, ReplyView } from './types.ts'
 
 /** `1.2 s`, or `–` when there is no time yet. */
 export function seconds(ms: number | undefined): string {
@@ -10,6 +11,23 @@ export function seconds(ms: number | undefined): string {
 export function progressText(view: ReplyView): string {
   const { done, failed, total, noun } = view.progress
   return `${done}/${total} ${noun} ready${failed > 0 ? `, ${failed} failed` : ''}`
+}
+
+/** A branch's reason is cut to this, so 8 branches fit a Discord embed field (1,024) and a Slack block. */
+const BRANCH_REASON_MAX = 60
+
+/** `✓ slogan · 1.2 s`, `… tagline · running`, `✗ moonshot · the model took too long`, `⏹ risk · cancelled`. */
+export function branchLine(branch: BranchState): string {
+  switch (branch.state) {
+    case 'running':
+      return `… ${branch.name} · running`
+    case 'done':
+      return `✓ ${branch.name} · ${seconds(branch.ms)}`
+    case 'failed':
+      return `✗ ${branch.name} · ${truncate(branch.reason ?? 'failed', BRANCH_REASON_MAX)}`
+    case 'cancelled':
+      return `⏹ ${branch.name} · cancelled`
+  }
 }
 
 /** The line under a finished reply: `5/5 ideas · first after 0.8 s · all after 2.3 s · failed: …`. */

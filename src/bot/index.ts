@@ -22,6 +22,7 @@ export { MemoryEditBudget } from './budget-memory.ts'
 export { type Config, loadConfig, type RateLimit } from './config.ts'
 export { ChorusError, ConfigError, describeFailure } from './errors.ts'
 export {
+  branchLine,
   DEMO_NOTE,
   progressText,
   seconds,
@@ -30,12 +31,14 @@ export {
   type VoteSummary,
   voteText,
 } from './format.ts'
+export { disguisesLink } from './links.ts'
 export { createLogger } from './logger.ts'
 export type { BotObserver, Check, RunInfo } from './observer.ts'
 export { MAX_COMMAND_TEXT } from './parse.ts'
 export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'
 export { splitText, truncate } from './text.ts'
 export {
+  type BranchState,
   type Command,
   type CommandOption,
   type CommandRun,

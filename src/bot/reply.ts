@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { FlowEvent, RunResult } from '../engine/index.ts'
 import type { EditBudget, EditPriority, Turn } from './budget.ts'
 import { describeFailure, failedStepOf } from './errors.ts'
-import { isTerminal, type ReplySink, type ReplyView } from './types.ts'
+import { type BranchState, isTerminal, type ReplySink, type ReplyView } from './types.ts'
 
 /**
  * Delivers views to a sink: never two `show` calls at once; progress views at least `minIntervalMs`
@@ -169,6 +169,7 @@ export class ReplyPump {
 export class ViewBuilder {
   readonly #view: ReplyView
   readonly #starts: Set<string>
+  readonly #branches = new Map<string, BranchState>()
   readonly #firstLabel: string
   readonly #offsetMs: number
 
@@ -195,6 +196,7 @@ export class ViewBuilder {
       user: init.user,
       status: 'working',
       progress: { done: 0, failed: 0, total: 0, noun: init.noun },
+      branches: [],
       failures: [],
       elapsedMs: this.#offsetMs,
       demo: init.demo,
@@ -208,20 +210,38 @@ export class ViewBuilder {
     v.elapsedMs = Math.round(event.at + this.#offsetMs)
     switch (event.type) {
       case 'run.started':
-        for (const s of event.steps) if (s.kind === 'start') this.#starts.add(s.name)
+        for (const s of event.steps) {
+          if (s.kind !== 'start') continue
+          this.#starts.add(s.name)
+          this.#branches.set(s.name, { name: s.name, state: 'running' })
+        }
         v.progress.total = this.#starts.size
         return this.snapshot()
       case 'step.completed':
         if (!this.#starts.has(event.step)) return undefined
         v.progress.done++
+        this.#branches.set(event.step, { name: event.step, state: 'done', ms: Math.round(event.durationMs) })
         return this.snapshot()
-      case 'step.failed':
+      case 'step.failed': {
         if (!this.#starts.has(event.step)) return undefined
+        const message = describeFailure(event.error)
         v.progress.failed++
-        v.failures.push({ step: event.step, message: describeFailure(event.error) })
+        v.failures.push({ step: event.step, message })
+        this.#branches.set(event.step, {
+          name: event.step,
+          state: 'failed',
+          ms: Math.round(event.durationMs),
+          reason: message,
+        })
         return this.snapshot()
+      }
       // Cancelled tasks are not failures: either the run was stopped (the terminal view says so)
-      // or the flow no longer needed them (a quorum was reached).
+      // or the flow no longer needed them (a quorum was reached). Their line says so.
+      case 'step.cancelled':
+        if (!this.#starts.has(event.step) || this.#branches.get(event.step)?.state !== 'running')
+          return undefined
+        this.#branches.set(event.step, { name: event.step, state: 'cancelled' })
+        return this.snapshot()
       case 'run.first':
         v.status = 'first'
         v.first = { label: this.#firstLabel, markdown: asMarkdown(event.value) }
@@ -278,6 +298,7 @@ export class ViewBuilder {
     return {
       ...v,
       progress: { ...v.progress },
+      branches: [...this.#branches.values()].map((b) => ({ ...b })),
       failures: v.failures.map((f) => ({ ...f })),
       ...(v.first === undefined ? {} : { first: { ...v.first } }),
       ...(v.final === undefined ? {} : { final: { ...v.final } }),
@@ -298,7 +319,8 @@ function failureText(result: RunResult, view: ReplyView): string {
   return `Chorus could not finish: ${why}${where}. Please try again in a moment.`
 }
 
-function asMarkdown(value: unknown): string {
+/** A step's output as markdown: text as is, anything else as a JSON code block. */
+export function asMarkdown(value: unknown): string {
   if (typeof value === 'string') return value
   return `\`\`\`\n${JSON.stringify(value, null, 2)}\n\`\`\``
 }

@@ -32,6 +32,16 @@ export interface Command {
 
 export type ParseResult = { ok: true; input: Record<string, unknown> } | { ok: false; message: string }
 
+/** One start step (a branch of the fan-out) as the progress view shows it. */
+export interface BranchState {
+  name: string
+  state: 'running' | 'done' | 'failed' | 'cancelled'
+  /** How long it took, once done or failed. */
+  ms?: number
+  /** Short user-safe reason, when failed. */
+  reason?: string
+}
+
 /** What a reply shows at one moment of a run; adapters render it, the core decides when. */
 export interface ReplyView {
   runId: string
@@ -42,6 +52,8 @@ export interface ReplyView {
   user: string
   status: 'working' | 'first' | 'final' | 'failed' | 'stopped'
   progress: { done: number; failed: number; total: number; noun: string }
+  /** Every start step in declared order, with its state; empty when the reply was closed from the journal. */
+  branches: BranchState[]
   /** The first successful result, markdown, with the task that produced it. */
   first?: { label: string; markdown: string }
   /** The combined result, markdown. */

@@ -81,7 +81,10 @@ describe('the bot and its journal', () => {
     expect(record?.delivered).toEqual(expect.arrayContaining(['placeholder', 'first', 'final']))
     expect(record?.target).toMatchObject({ ts: 'm1' })
     const steps = (await store.completedSteps(run.runId)).map((s) => s.step).sort()
-    expect(steps).toEqual(['angle-contrarian', 'angle-user-pain', 'first', 'synthesis'])
+    // `chorus:final` keeps the final output for Refine; the engine ignores it on resume.
+    expect(steps).toEqual(['angle-contrarian', 'angle-user-pain', 'chorus:final', 'first', 'synthesis'])
+    const final = (await store.completedSteps(run.runId)).find((s) => s.step === 'chorus:final')
+    expect(final?.value).toEqual(expect.stringContaining('merged'))
   })
 
   it('resumes from the journal without showing the user an earlier state again', async () => {

@@ -28,13 +28,17 @@ export interface RestCall {
 
 interface Interaction {
   id: string
+  /** The interaction type as dispatched: 2 command, 3 component, 4 autocomplete, 5 modal submit. */
+  type: number
   token: string
+  /** The modal it was answered with (callback type 9), until submitted. */
+  modal?: Record<string, unknown> | undefined
+  /** For a click: the clicked message, which a modal submit from it carries too. */
+  messageOf?: Record<string, unknown>
   dispatchedAt: number
   /** Date.now() when created; moved back to simulate the 15-minute token expiring. */
   createdAt: number
   ack: { type: number; at: number } | undefined
-  /** The interaction type (2 command, 3 component, 4 autocomplete), as dispatched. */
-  type: number
   messages: Array<{ id: string; body: Record<string, unknown> }>
 }
 
@@ -64,6 +68,15 @@ export interface FakeDiscord {
   ): { id: string; token: string }
   /** Dispatches a click on a button of a message. */
   click(customId: string, messageId: string, user?: string): { id: string; token: string }
+  /**
+   * Submits the modal the interaction `clickToken` answered with (type 9), as a MODAL_SUBMIT from the
+   * clicked message; `values` maps each text input's custom_id to the typed text.
+   */
+  submitModal(
+    clickToken: string,
+    values: Record<string, string>,
+    user?: string,
+  ): { id: string; token: string }
   /** Every call for one interaction (callback and webhook), in order. */
   callsFor(token: string): RestCall[]
   /** The id of the interaction's original message. */
@@ -166,6 +179,13 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         const choices = (cb.data as { choices?: unknown[] } | undefined)?.choices
         if (!Array.isArray(choices) || choices.length > 25)
           return error(400, 50035, 'data.choices: must be a list of at most 25 choices')
+      }
+      if (cb.type === 9) {
+        // Discord: a modal answers a command or a component, never a modal submit, and must be well formed.
+        const invalid =
+          interaction.type === 5 ? 'Interaction callback type invalid' : invalidModal(cb.data ?? {})
+        if (invalid !== undefined) return error(400, 50035, invalid)
+        interaction.modal = cb.data
       }
       interaction.ack = { type: cb.type, at: performance.now() - t0 }
       if (cb.type === 4 || cb.type === 7) {
@@ -282,11 +302,11 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     const token = randomBytes(24).toString('base64url')
     const interaction: Interaction = {
       id,
+      type,
       token,
       dispatchedAt: performance.now(),
       createdAt: Date.now(),
       ack: undefined,
-      type,
       messages: [],
     }
     interactions.set(id, interaction)
@@ -383,13 +403,27 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         mutate,
       )
     },
+    submitModal(clickToken, values, who = 'bob') {
+      const clicked = byToken.get(clickToken)
+      const modal = clicked?.modal as { custom_id: string } | undefined
+      if (clicked === undefined || modal === undefined)
+        throw new Error('no modal was opened for that interaction')
+      clicked.modal = undefined
+      const components = Object.entries(values).map(([custom_id, value]) => ({
+        type: 1,
+        components: [{ type: 4, custom_id, value }],
+      }))
+      return create(5, { custom_id: modal.custom_id, components }, who, clicked.messageOf)
+    },
     click(customId, messageId, who = 'bob') {
       const original = [...interactions.values()]
         .flatMap((i) => i.messages)
         .find((msg) => msg.id === messageId)
-      return create(3, { custom_id: customId, component_type: 2 }, who, {
-        message: message(messageId, original?.body ?? {}),
-      })
+      const extra = { message: message(messageId, original?.body ?? {}) }
+      const made = create(3, { custom_id: customId, component_type: 2 }, who, extra)
+      const clicked = byToken.get(made.token)
+      if (clicked !== undefined) clicked.messageOf = extra
+      return made
     },
     callsFor(token) {
       return calls.filter((c) => c.path.includes(token))
@@ -414,7 +448,33 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   }
 }
 
-/** Discord's message limits: content 2,000; 10 embeds; description 4,096; 6,000 in all; not empty. */
+/**
+ * Discord's modal rules: custom_id 1–100, title 1–45, 1–5 action rows of one text input each
+ * (custom_id, label ≤ 45, style 1 or 2).
+ */
+function invalidModal(data: Record<string, unknown>): string | undefined {
+  const id = String(data.custom_id ?? '')
+  const title = String(data.title ?? '')
+  if (id.length === 0 || id.length > 100) return 'Invalid Form Body: data.custom_id'
+  if (title.length === 0 || title.length > 45) return 'Invalid Form Body: data.title'
+  const rows = (data.components as Array<{ type?: number; components?: unknown[] }> | undefined) ?? []
+  if (rows.length === 0 || rows.length > 5) return 'Invalid Form Body: data.components'
+  for (const row of rows) {
+    const inputs = (row.components ?? []) as Array<Record<string, unknown>>
+    if (row.type !== 1 || inputs.length !== 1) return 'Invalid Form Body: data.components.components'
+    const input = inputs[0] as Record<string, unknown>
+    if (input.type !== 4 || typeof input.custom_id !== 'string' || ![1, 2].includes(input.style as number))
+      return 'Invalid Form Body: text input'
+    if (String(input.label ?? '').length === 0 || String(input.label).length > 45)
+      return 'Invalid Form Body: text input label'
+  }
+  return undefined
+}
+
+/**
+ * Discord's message limits: content 2,000; 10 embeds; title 256; description 4,096; ≤ 25 fields of
+ * name 256 and value 1,024; footer 2,048; 6,000 in all (title, description, fields, footer); not empty.
+ */
 function validate(data: Record<string, unknown>): string | undefined {
   const content = typeof data.content === 'string' ? data.content : ''
   const embeds = (data.embeds as Array<Record<string, unknown>> | undefined) ?? []
@@ -424,6 +484,19 @@ function validate(data: Record<string, unknown>): string | undefined {
   for (const e of embeds) {
     const description = typeof e.description === 'string' ? e.description : ''
     if (description.length > 4_096) return 'Invalid Form Body: embeds.description BASE_TYPE_MAX_LENGTH'
+    if (typeof e.title === 'string' && e.title.length > 256)
+      return 'Invalid Form Body: embeds.title BASE_TYPE_MAX_LENGTH'
+    if (((e.footer as { text?: string })?.text?.length ?? 0) > 2_048)
+      return 'Invalid Form Body: embeds.footer.text BASE_TYPE_MAX_LENGTH'
+    const fields = (e.fields as Array<{ name?: string; value?: string }> | undefined) ?? []
+    if (fields.length > 25) return 'Invalid Form Body: embeds.fields BASE_TYPE_MAX_LENGTH'
+    for (const f of fields) {
+      if ((f.name?.length ?? 0) > 256 || (f.name?.length ?? 0) === 0)
+        return 'Invalid Form Body: embeds.fields.name BASE_TYPE_MAX_LENGTH'
+      if ((f.value?.length ?? 0) > 1_024 || (f.value?.length ?? 0) === 0)
+        return 'Invalid Form Body: embeds.fields.value BASE_TYPE_MAX_LENGTH'
+      total += (f.name?.length ?? 0) + (f.value?.length ?? 0)
+    }
     total +=
       description.length +
       (typeof e.title === 'string' ? e.title.length : 0) +

@@ -93,6 +93,15 @@ export interface FakeSlack {
    * `envelope_id` resolves with its ack (rejects after 3 s without one); others resolve at once.
    */
   sendRaw(frame: unknown): Promise<Ack | undefined>
+  /** Modals opened with `views.open`, by view id, as sent. */
+  views: Map<string, Record<string, unknown>>
+  /**
+   * Submits an open modal as its user would (a `view_submission` over Socket Mode); `values` maps
+   * block id → action id → the typed text. Resolves with the ack.
+   */
+  submitView(viewId: string, values: Record<string, Record<string, string>>, user?: string): Promise<Ack>
+  /** A fresh trigger_id, as Slack puts on each command and click; `views.open` takes it for 3 s. */
+  triggerId(): string
   /** A slash command payload with a fresh response_url and trigger_id. */
   slashPayload(command: string, text: string, overrides?: Record<string, string>): Record<string, string>
   /** Resolves once a Socket Mode client is connected, said hello to, and not told to disconnect. */
@@ -190,6 +199,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           bot_id: 'B1',
         })
       case 'chat.postMessage': {
+        const invalid = invalidBlocks(args.blocks)
+        if (invalid !== undefined)
+          return json(res, 200, { ok: false, error: 'invalid_blocks', errors: [invalid] })
         const channel = String(args.channel ?? '')
         if (channel === 'CPRIVATE') return json(res, 200, { ok: false, error: 'not_in_channel' })
         if (channel === 'CARCHIVED') return json(res, 200, { ok: false, error: 'is_archived' })
@@ -207,6 +219,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         return json(res, 200, { ok: true, channel, ts, message: { text, ts } })
       }
       case 'chat.update': {
+        const invalid = invalidBlocks(args.blocks)
+        if (invalid !== undefined)
+          return json(res, 200, { ok: false, error: 'invalid_blocks', errors: [invalid] })
         const message = messages.get(String(args.ts))
         if (message === undefined || message.channel !== args.channel)
           return json(res, 200, { ok: false, error: 'message_not_found' })
@@ -214,6 +229,42 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         message.blocks = (args.blocks as unknown[] | undefined) ?? []
         message.history.push({ text: message.text, blocks: message.blocks, at: call.at })
         return json(res, 200, { ok: true, channel: message.channel, ts: message.ts })
+      }
+      case 'conversations.replies': {
+        // The thread's parent, then its replies, oldest first, as Slack lists them.
+        const ts = String(args.ts ?? '')
+        const thread = [...messages.values()]
+          .filter((m) => m.channel === args.channel && (m.ts === ts || m.threadTs === ts))
+          .sort((a, b) => a.ts.localeCompare(b.ts))
+          .map((m) => ({
+            type: 'message',
+            ts: m.ts,
+            thread_ts: m.threadTs ?? ts,
+            text: m.text,
+            blocks: m.blocks,
+            bot_id: 'B1',
+          }))
+        if (thread.length === 0) return json(res, 200, { ok: false, error: 'thread_not_found' })
+        return json(res, 200, { ok: true, messages: thread, has_more: false })
+      }
+      case 'views.open': {
+        // Slack: a trigger_id is good for one views.open within 3 s of the interaction that carried it.
+        const trigger = String(args.trigger_id ?? '')
+        const issued = triggers.get(trigger)
+        if (issued === undefined) return json(res, 200, { ok: false, error: 'invalid_trigger_id' })
+        triggers.delete(trigger)
+        if (performance.now() - issued > 3_000)
+          return json(res, 200, { ok: false, error: 'expired_trigger_id' })
+        const view = (typeof args.view === 'string' ? JSON.parse(args.view) : args.view) as Record<
+          string,
+          unknown
+        >
+        const invalid = invalidModal(view)
+        if (invalid !== undefined)
+          return json(res, 200, { ok: false, error: 'invalid_arguments', errors: [invalid] })
+        const id = `V${String(++tsCounter).padStart(8, '0')}`
+        views.set(id, view)
+        return json(res, 200, { ok: true, view: { id, ...view } })
       }
       case 'chat.postEphemeral':
         ephemeral.push(call)
@@ -308,6 +359,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     })
   }
 
+  /** trigger_id → when it was issued; Slack lets `views.open` use one within 3 s, once. */
+  const triggers = new Map<string, number>()
+  function newTrigger(): string {
+    const id = `${Date.now()}.${randomUUID()}`
+    triggers.set(id, performance.now())
+    return id
+  }
+
+  /** Modals opened with views.open, by view id. */
+  const views = new Map<string, Record<string, unknown>>()
+
   const { port, close: closeServer } = await listen(server)
   const baseUrl = `http://127.0.0.1:${port}`
 
@@ -333,6 +395,44 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       }) as Promise<Ack>
     },
     sendRaw: deliver,
+    views,
+    submitView(viewId, values, who = 'grace') {
+      const view = views.get(viewId)
+      if (view === undefined) return Promise.reject(new Error(`no open view ${viewId}`))
+      views.delete(viewId)
+      const state = Object.fromEntries(
+        Object.entries(values).map(([block, fields]) => [
+          block,
+          Object.fromEntries(
+            Object.entries(fields).map(([action, value]) => [action, { type: 'plain_text_input', value }]),
+          ),
+        ]),
+      )
+      return deliver({
+        envelope_id: randomUUID(),
+        type: 'interactive',
+        accepts_response_payload: true,
+        payload: {
+          type: 'view_submission',
+          team: { id: 'T1', domain: 'fake' },
+          user: { id: 'U2', username: who, name: who, team_id: 'T1' },
+          api_app_id: 'A1',
+          token: 'legacy',
+          trigger_id: newTrigger(),
+          view: {
+            id: viewId,
+            team_id: 'T1',
+            app_id: 'A1',
+            bot_id: 'B1',
+            hash: 'h',
+            ...view,
+            state: { values: state },
+          },
+          response_urls: [],
+        },
+      }) as Promise<Ack>
+    },
+    triggerId: newTrigger,
     slashPayload(command, text, overrides = {}) {
       const id = randomUUID()
       responseUrls.set(id, { uses: 0, createdAt: Date.now() })
@@ -349,7 +449,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         api_app_id: 'A1',
         is_enterprise_install: 'false',
         response_url: `${baseUrl}/commands/${id}`,
-        trigger_id: `${Date.now()}.${randomUUID()}`,
+        trigger_id: newTrigger(),
         ...overrides,
       }
     },
@@ -419,6 +519,56 @@ function parseBody(contentType: string | undefined, raw: string): Record<string,
     out[k] = k === 'blocks' || k === 'attachments' || k === 'metadata' ? JSON.parse(v) : v
   }
   return out
+}
+
+/**
+ * Block Kit limits Slack enforces with `invalid_blocks`: ≤ 50 blocks; a header is plain_text of
+ * ≤ 150 characters; section text ≤ 3,000; a context ≤ 10 elements; an actions block ≤ 25 elements.
+ */
+function invalidBlocks(blocks: unknown): string | undefined {
+  if (blocks === undefined) return undefined
+  if (!Array.isArray(blocks)) return 'blocks must be an array'
+  if (blocks.length > 50) return `${blocks.length} blocks; the most is 50`
+  for (const [i, block] of (blocks as Array<Record<string, unknown>>).entries()) {
+    const text = block.text as { type?: string; text?: string } | undefined
+    if (block.type === 'header' && (text?.type !== 'plain_text' || (text.text?.length ?? 0) > 150))
+      return `blocks[${i}]: a header needs plain_text of at most 150 characters`
+    if (block.type === 'section' && (text?.text?.length ?? 0) > 3_000)
+      return `blocks[${i}]: section text over 3000 characters`
+    if (block.type === 'context' && ((block.elements as unknown[] | undefined)?.length ?? 0) > 10)
+      return `blocks[${i}]: a context has at most 10 elements`
+    if (block.type === 'actions' && ((block.elements as unknown[] | undefined)?.length ?? 0) > 25)
+      return `blocks[${i}]: an actions block has at most 25 elements`
+  }
+  return undefined
+}
+
+/**
+ * What Slack checks on a modal: type modal; title, submit and close plain_text of ≤ 24 characters;
+ * callback_id ≤ 255; private_metadata ≤ 3,000; 1–100 blocks; an input block needs a label (≤ 2,000)
+ * and an element.
+ */
+function invalidModal(view: Record<string, unknown>): string | undefined {
+  if (view.type !== 'modal') return 'view.type must be modal'
+  for (const key of ['title', 'submit', 'close']) {
+    const t = view[key] as { type?: string; text?: string } | undefined
+    if (t === undefined && key !== 'title') continue
+    if (t?.type !== 'plain_text' || (t.text?.length ?? 0) === 0 || (t.text?.length ?? 0) > 24)
+      return `view.${key} must be plain_text of 1-24 characters`
+  }
+  if (String(view.callback_id ?? '').length > 255) return 'view.callback_id over 255 characters'
+  if (String(view.private_metadata ?? '').length > 3_000) return 'view.private_metadata over 3000 characters'
+  const blocks = view.blocks as Array<Record<string, unknown>> | undefined
+  if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > 100)
+    return 'view.blocks must hold 1-100 blocks'
+  for (const b of blocks) {
+    if (b.type !== 'input') continue
+    const label = b.label as { type?: string; text?: string } | undefined
+    if (label?.type !== 'plain_text' || (label.text?.length ?? 0) > 2_000)
+      return 'input block needs a plain_text label'
+    if (b.element === undefined) return 'input block needs an element'
+  }
+  return undefined
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

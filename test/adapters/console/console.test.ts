@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { dispatch, runOnce } from '../../../adapters/console/index.ts'
+import { styleMarkdown } from '../../../adapters/console/markdown.ts'
 import { Bot, loadConfig } from '../../../src/bot/index.ts'
 import { ScriptedModel } from '../../fakes/model.ts'
 
@@ -12,9 +13,9 @@ const model = new ScriptedModel((prompt) => {
     : { text: `- **${m[1]}** idea`, latencyMs: m[1] === 'User pain' ? 5 : 60 }
 })
 
-function output() {
+function output(isTTY = false) {
   let text = ''
-  return { write: (s: string) => (text += s), text: () => text }
+  return { write: (s: string) => (text += s), text: () => text, isTTY, columns: 100 }
 }
 
 describe('console adapter', () => {
@@ -24,7 +25,7 @@ describe('console adapter', () => {
     expect(await runOnce(bot, 'brainstorm cats --angles 3', out)).toBe(0)
     const text = out.text()
     const first = text.indexOf('⚡ First idea after')
-    const final = text.indexOf('✔ Brainstorm: cats')
+    const final = text.indexOf(`✔ Brainstorm: cats · asked by ${process.env.USER || 'console'}`)
     expect(first).toBeGreaterThan(-1)
     expect(final).toBeGreaterThan(first)
     expect(text).toContain('**User pain** idea')
@@ -45,5 +46,39 @@ describe('console adapter', () => {
     expect(dispatch(bot, '/nope x', out)).toBeUndefined()
     expect(out.text()).toContain('Unknown command /nope.')
     expect(model.calls.length).toBe(calls)
+  })
+  it('on a terminal, redraws a line per branch in place; piped, prints results only', async () => {
+    // Slow enough branches that a progress redraw falls between the first result and the end.
+    const slow = new ScriptedModel((prompt) => {
+      const m = /Angle: (.+?)\./.exec(prompt)
+      return m === null
+        ? { text: 'best' }
+        : { text: `**${m[1]}** idea`, latencyMs: m[1] === 'User pain' ? 5 : 400 }
+    })
+    const bot = await Bot.create({ config: loadConfig({}), model: slow, logger })
+    const tty = output(true)
+    expect(await runOnce(bot, 'brainstorm cats --angles 3', tty)).toBe(0)
+    expect(tty.text()).toMatch(/ {2}… angle-constraint · running/)
+    expect(tty.text()).toMatch(/ {2}✓ angle-user-pain · \d+\.\d s/)
+    // Each redraw moves back over the block it drew (title line plus 3 branch lines).
+    expect(tty.text()).toContain('\r\x1b[3A\x1b[J')
+    expect(tty.text()).toContain('\x1b[1mUser pain\x1b[22m idea')
+    const pipe = output(false)
+    expect(await runOnce(bot, 'brainstorm cats --angles 3', pipe)).toBe(0)
+    expect(pipe.text()).not.toContain('\x1b')
+    expect(pipe.text()).not.toContain('· running')
+    expect(pipe.text()).toContain('✔ Brainstorm: cats')
+    expect(pipe.text()).toContain('**User pain** idea')
+  })
+})
+
+describe('console markdown', () => {
+  it('styles markdown on a terminal and drops the control characters the model wrote', () => {
+    const styled = styleMarkdown(
+      '# Head\n- **bold** and *it* and _it_ and `code`\n> quote\nbad \x1b[2J\rclear',
+    )
+    expect(styled).toBe(
+      '\x1b[1mHead\x1b[22m\n• \x1b[1mbold\x1b[22m and \x1b[3mit\x1b[23m and \x1b[3mit\x1b[23m and \x1b[36mcode\x1b[39m\n\x1b[2m│ quote\x1b[22m\nbad [2Jclear',
+    )
   })
 })

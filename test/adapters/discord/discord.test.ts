@@ -1,4 +1,4 @@
-import { pino } from 'pino'
+import { type Logger, pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { commandJson, discordSettings, startDiscord } from '../../../adapters/discord/index.ts'
 import { Bot, loadConfig } from '../../../src/bot/index.ts'
@@ -14,7 +14,7 @@ afterEach(async () => {
 
 async function setup(
   handler: Handler,
-  options: { runBudgetMs?: number } = {},
+  options: { runBudgetMs?: number; logger?: Logger } = {},
 ): Promise<{ discord: FakeDiscord; openai: FakeOpenAI; bot: Bot }> {
   const discord = await startFakeDiscord()
   cleanup.push(() => discord.close())
@@ -22,7 +22,7 @@ async function setup(
   cleanup.push(() => openai.close())
   const config = loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APP_ID: APP_ID, DISCORD_API_URL: discord.api })
   const model = new OpenAIModel({ apiKey: 'sk-test', baseURL: openai.url, model: 'fake', timeoutMs: 10_000 })
-  const bot = await Bot.create({ config, model, logger: silent })
+  const bot = await Bot.create({ config, model, logger: options.logger ?? silent })
   const handle = await startDiscord(bot, config, options)
   cleanup.push(() => handle.stop())
   await discord.ready()
@@ -146,6 +146,93 @@ describe('Discord, with the real discord.js', () => {
     expect(embedText(discord.original(token))).toContain('Stopped by bob')
   })
 
+  it('shows a line per branch for 8 branches within embed limits: ✓ with time, ✗ with reason, … running, ⏹ after Stop', async () => {
+    const { discord } = await setup((body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      if (angle === 'Moonshot') return { hang: true }
+      if (angle === 'Contrarian') return { status: 400 }
+      return { text: `- **${angle} idea**`, latencyMs: 10 }
+    })
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(8)])
+    const field = () =>
+      (
+        (discord.original(token) as { embeds?: Array<{ fields?: Array<{ name: string; value: string }> }> })
+          ?.embeds?.[0]?.fields ?? []
+      ).find((f) => f.name === 'Branches')?.value ?? ''
+    await expect
+      .poll(
+        () =>
+          field()
+            .split('\n')
+            .filter((l) => l.startsWith('✓')).length,
+        { timeout: 5_000 },
+      )
+      .toBe(6)
+    const lines = field().split('\n')
+    expect(lines).toHaveLength(8)
+    expect(lines).toContain('✗ angle-contrarian · the model provider rejected the request')
+    expect(lines).toContain('… angle-moonshot · running')
+    expect(lines.find((l) => l.includes('user-pain'))).toMatch(/^✓ angle-user-pain · \d+\.\d s$/)
+    const stopId = /"custom_id":"(chorus:stop:[^"]+)"/.exec(
+      JSON.stringify(discord.original(token)),
+    )?.[1] as string
+    discord.click(stopId, discord.originalId(token) as string, 'bob')
+    await expect
+      .poll(() => embedText(discord.original(token)), { timeout: 3_000 })
+      .toContain('Stopped by bob')
+    expect(field()).toContain('⏹ angle-moonshot · cancelled')
+    // The fake answers 400 to an edit past Discord's embed limits; every edit was accepted.
+    const edits = discord.callsFor(token).filter((c) => c.method === 'PATCH')
+    expect(edits.length).toBeGreaterThan(1)
+    expect(edits.every((c) => c.status === 200)).toBe(true)
+  })
+
+  it('a final reply carries on: 👍 is logged with the run id, Again runs it anew, Refine opens a modal and answers under it', async () => {
+    const logged: Array<Record<string, unknown>> = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) })
+    const { discord, openai } = await setup(
+      (body) => ({
+        text: body.messages.at(-1)?.content.includes('Earlier answer') ? 'Shorter line' : 'Long line',
+      }),
+      { logger },
+    )
+    const { token } = discord.command('brand', [{ name: 'brand', type: 3, value: 'Acme' }])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    const json = JSON.stringify(discord.original(token))
+    const runId = /"custom_id":"chorus:retry:([^"]+)"/.exec(json)?.[1] as string
+    expect(json).toContain(`chorus:refine:${runId}`)
+    expect(json).toContain(`chorus:feedback:up:${runId}`)
+    expect(json).toContain('"label":"Again"')
+    const original = discord.originalId(token) as string
+
+    const up = discord.click(`chorus:feedback:up:${runId}`, original, 'bob')
+    await expect
+      .poll(() => discord.callsFor(up.token)[0]?.body)
+      .toMatchObject({ type: 4, data: { flags: 64 } })
+    expect(logged.find((l) => l.event === 'reply.feedback')).toMatchObject({ runId, rating: 'up', by: 'bob' })
+
+    const again = discord.click(`chorus:retry:${runId}`, original, 'carol')
+    await expect.poll(() => isFinal(discord, again.token), { timeout: 5_000 }).toBe(true)
+    expect(embedText(discord.original(again.token))).toContain('Asked by carol')
+
+    const calls = openai.requests.length
+    const refine = discord.click(`chorus:refine:${runId}`, original, 'dan')
+    await expect.poll(() => discord.callsFor(refine.token)[0]?.body).toMatchObject({ type: 9 })
+    expect(discord.callsFor(refine.token)[0]?.status).toBe(204)
+    expect(JSON.stringify(discord.callsFor(refine.token)[0]?.body)).toContain('What should change?')
+    const submit = discord.submitModal(refine.token, { request: 'make it shorter' }, 'dan')
+    await expect.poll(() => discord.callsFor(submit.token)[0]?.body).toMatchObject({ type: 5 })
+    await expect.poll(() => isFinal(discord, submit.token), { timeout: 5_000 }).toBe(true)
+    const refined = discord.original(submit.token) as { embeds: Array<{ title?: string }> }
+    expect(refined.embeds[0]?.title).toBe('Brand: Acme · refined: make it shorter')
+    expect(embedText(refined)).toContain('Shorter line')
+    expect(embedText(refined)).toContain('Asked by dan')
+    const prompts = openai.requests.slice(calls).map((r) => r.body.messages.at(-1)?.content ?? '')
+    expect(prompts.length).toBe(2)
+    for (const prompt of prompts) expect(prompt).toContain('What the user wants changed: make it shorter')
+    expect(() => discord.submitModal(refine.token, { request: 'again' })).toThrow(/no modal/)
+  })
+
   it('sends hostile output with mentions disabled on every message', async () => {
     const { discord } = await setup(() => ({
       text: '@everyone @here <@123456789012345678> <@&987654321098765432> **bold** _it_',
@@ -162,6 +249,29 @@ describe('Discord, with the real discord.js', () => {
       expect(text).not.toMatch(/@everyone|@here|<@\d|<@&\d/)
     }
     expect(embedText(discord.original(token))).toContain('**bold**')
+  })
+
+  it('shows the real target of a model masked link whose text names another site', async () => {
+    const { discord } = await setup(() => ({
+      text: 'Log in at [https://bank.example/login](https://evil.test/x) or [bank.example](<https://evil.test/y>) — [the docs](https://docs.example/a)',
+    }))
+    const { token } = discord.command('brand', [{ name: 'brand', type: 3, value: 'Acme' }])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    for (const call of discord.callsFor(token)) {
+      expect(JSON.stringify(call.body)).not.toMatch(/\[(https:\/\/)?bank\.example[^\]]*\]\(/)
+    }
+    const final = embedText(discord.original(token))
+    expect(final).toContain('Log in at https://evil.test/x or https://evil.test/y')
+    expect(final).toContain('[the docs](https://docs.example/a)')
+  })
+
+  it("shows the user's topic as typed in the title, its markdown inert", async () => {
+    const { discord, openai } = await setup(() => ({ text: '- **idea**' }))
+    const { token } = discord.command('brainstorm', [topic('R&D <b> *x*'), angles(2)])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    expect(openai.requests.some((r) => JSON.stringify(r.body).includes('R&D <b> *x*'))).toBe(true)
+    const embeds = (discord.original(token) as { embeds: Array<{ title?: string }> }).embeds
+    expect(embeds[0]?.title).toBe('Brainstorm: R&D <b> \\*x\\*')
   })
 
   it('answers bad input with an ephemeral message and runs nothing', async () => {

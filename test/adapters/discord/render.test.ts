@@ -5,6 +5,7 @@ import {
   MESSAGE_LIMIT,
   neutralise,
   renderView,
+  unmaskLinks,
 } from '../../../adapters/discord/render.ts'
 import type { ReplyView } from '../../../src/bot/index.ts'
 
@@ -16,6 +17,7 @@ const view = (markdown: string): ReplyView => ({
   status: 'final',
   progress: { done: 5, failed: 1, total: 5, noun: 'ideas' },
   final: { markdown },
+  branches: [],
   failures: [{ step: 'angle-moonshot', message: 'the model took too long' }],
   elapsedMs: 2_300,
   firstMs: 800,
@@ -46,5 +48,17 @@ describe('Discord rendering', () => {
     expect(neutralise('@everyone @here <@123> <@!456> <@&789>')).toBe(
       '@\u200beveryone @\u200bhere <@\u200b123> <@\u200b!456> <@\u200b&789>',
     )
+  })
+  it('shows the real target of a masked link whose text names another site', () => {
+    expect(unmaskLinks('[https://bank.example/login](https://evil.test/x)')).toBe('https://evil.test/x')
+    expect(unmaskLinks('[bank.example](<https://evil.test/x> "Bank")')).toBe('https://evil.test/x')
+    expect(unmaskLinks('[[bank.example]](https://evil.test/x)')).toBe('https://evil.test/x')
+    expect(unmaskLinks('[the docs](https://example.com/docs)')).toBe('[the docs](https://example.com/docs)')
+    expect(unmaskLinks('`[bank.example](https://evil.test/x)`')).toBe('`[bank.example](https://evil.test/x)`')
+  })
+
+  it("shows the user's topic as typed in the title", () => {
+    const { main } = renderView({ ...view('x'), title: 'Brainstorm: R&D <b> *x* _y_' })
+    expect(main.embeds[0]?.title).toBe('Brainstorm: R&D <b> \\*x\\* \\_y\\_')
   })
 })

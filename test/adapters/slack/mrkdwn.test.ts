@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { toMrkdwn } from '../../../adapters/slack/mrkdwn.ts'
+import { fromSlackText, toMrkdwn } from '../../../adapters/slack/mrkdwn.ts'
 
 describe('toMrkdwn', () => {
   it('turns markdown into Slack mrkdwn', () => {
@@ -26,5 +26,25 @@ describe('toMrkdwn', () => {
   it('does not build links from non-http URLs or let labels break out', () => {
     expect(toMrkdwn('[x](javascript:alert(1))')).toBe('[x](javascript:alert(1))')
     expect(toMrkdwn('[a|<!channel>](https://ok.test)')).toBe('<https://ok.test|a/&lt;!channel&gt;>')
+  })
+  it('shows the real target of a link whose text names another site', () => {
+    expect(toMrkdwn('[https://bank.example/login](https://evil.test/x)')).toBe('<https://evil.test/x>')
+    expect(toMrkdwn('Sign in: [bank.example](https://bank.example.evil.test/)')).toBe(
+      'Sign in: <https://bank.example.evil.test/>',
+    )
+    expect(toMrkdwn('[example.com](https://www.example.com/a)')).toBe(
+      '<https://www.example.com/a|example.com>',
+    )
+  })
+})
+
+describe('fromSlackText', () => {
+  it('decodes what Slack encoded, once', () => {
+    expect(fromSlackText('R&amp;D &lt;b&gt; *x*')).toBe('R&D <b> *x*')
+    expect(fromSlackText('a &amp;lt; b')).toBe('a &lt; b')
+    expect(fromSlackText('see <https://x.test|x.test> and <https://y.test>')).toBe(
+      'see x.test and https://y.test',
+    )
+    expect(fromSlackText('<@U1> in <#C1|general> <!here>')).toBe('@U1 in #general @here')
   })
 })

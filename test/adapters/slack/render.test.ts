@@ -10,6 +10,7 @@ const view = (markdown: string): ReplyView => ({
   status: 'final',
   progress: { done: 5, failed: 0, total: 5, noun: 'ideas' },
   final: { markdown },
+  branches: [],
   failures: [],
   elapsedMs: 2_300,
   firstMs: 800,
@@ -38,9 +39,14 @@ describe('Slack rendering', () => {
     expect(all.join(' ').match(/word &amp;/g)?.length).toBe(300 * 80)
   })
 
-  it('escapes the title and shows the summary', () => {
+  it('shows the title as plain text, escapes it in the fallback, and shows the summary', () => {
     const { main } = renderView(view('done'))
-    expect(JSON.stringify(main)).toContain('Brainstorm: &lt;!channel&gt; &amp; friends')
+    expect(main.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Brainstorm: <!channel> & friends' },
+    })
+    expect(main.text).toBe('Brainstorm: &lt;!channel&gt; &amp; friends: done')
+    for (const block of main.blocks.slice(1)) expect(JSON.stringify(block)).not.toContain('<!')
     expect(JSON.stringify(main)).toContain('5/5 ideas · first after 0.8 s · all after 2.3 s')
   })
 })

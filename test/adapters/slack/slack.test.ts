@@ -1,5 +1,6 @@
 import { LogLevel, SocketModeReceiver, verifySlackRequest } from '@slack/bolt'
-import { pino } from 'pino'
+import { WebClient } from '@slack/web-api'
+import { type Logger, pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { slackManifest, slackMode, startSlack } from '../../../adapters/slack/index.ts'
 import { Bot, type Config, loadConfig } from '../../../src/bot/index.ts'
@@ -28,7 +29,11 @@ interface Setup {
   url?: string
 }
 
-async function setup(handler: Handler, mode: 'socket' | 'http' = 'socket'): Promise<Setup> {
+async function setup(
+  handler: Handler,
+  mode: 'socket' | 'http' = 'socket',
+  logger: Logger = silent,
+): Promise<Setup> {
   const slack = await startFakeSlack()
   cleanup.push(() => slack.close())
   const openai = await startFakeOpenAI({ handler })
@@ -38,7 +43,7 @@ async function setup(handler: Handler, mode: 'socket' | 'http' = 'socket'): Prom
   else env.SLACK_SIGNING_SECRET = SIGNING_SECRET
   const config: Config = loadConfig(env)
   const model = new OpenAIModel({ apiKey: 'sk-test', baseURL: openai.url, model: 'fake', timeoutMs: 10_000 })
-  const bot = await Bot.create({ config, model, logger: silent })
+  const bot = await Bot.create({ config, model, logger })
   const clientOptions = { retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 50 } }
   if (mode === 'socket') {
     const receiver = new SocketModeReceiver({
@@ -80,6 +85,43 @@ function staggered() {
 }
 
 const text = (blocks: unknown[]): string => JSON.stringify(blocks)
+
+/** A button click on `message`, as Slack delivers it over Socket Mode. */
+function click(
+  slack: FakeSlack,
+  message: { ts: string; text: string },
+  actionId: string,
+  value: string,
+  responseUrl: string,
+  user = 'grace',
+) {
+  return slack.send('interactive', {
+    type: 'block_actions',
+    user: { id: 'U2', name: user, username: user, team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    trigger_id: slack.triggerId(),
+    team: { id: 'T1', domain: 'fake' },
+    channel: { id: 'C1', name: 'general' },
+    container: { type: 'message', message_ts: message.ts, channel_id: 'C1', is_ephemeral: false },
+    message: { ts: message.ts, text: message.text, type: 'message' },
+    response_url: responseUrl,
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'b',
+        type: 'button',
+        value,
+        action_ts: '1700000001.000001',
+        text: { type: 'plain_text', text: actionId },
+      },
+    ],
+  })
+}
+
+/** The value of the button `actionId` in a message's blocks. */
+const buttonValue = (blocks: unknown[], actionId: string): string | undefined =>
+  new RegExp(`"action_id":"${actionId}","value":"([^"]+)"`).exec(text(blocks))?.[1]
 const only = (slack: FakeSlack) => {
   const posted = slack.posted()
   expect(posted).toHaveLength(1)
@@ -142,31 +184,162 @@ describe('Slack over Socket Mode, with the real @slack/bolt', () => {
     const message = only(slack)
     const runId = /"action_id":"chorus_stop","value":"([^"]+)"/.exec(text(message.blocks))?.[1]
     expect(runId).toBeDefined()
-    await slack.send('interactive', {
-      type: 'block_actions',
-      user: { id: 'U2', name: 'grace', username: 'grace', team_id: 'T1' },
-      api_app_id: 'A1',
-      token: 'legacy',
-      trigger_id: '1.2.3',
-      team: { id: 'T1', domain: 'fake' },
-      channel: { id: 'C1', name: 'general' },
-      container: { type: 'message', message_ts: message.ts, channel_id: 'C1', is_ephemeral: false },
-      message: { ts: message.ts, text: message.text, type: 'message' },
-      response_url: payload.response_url,
-      actions: [
-        {
-          action_id: 'chorus_stop',
-          block_id: 'b',
-          type: 'button',
-          value: runId,
-          action_ts: '1700000001.000001',
-          text: { type: 'plain_text', text: 'Stop' },
-        },
-      ],
-    })
+    await click(slack, message, 'chorus_stop', runId as string, payload.response_url as string)
     await expect.poll(() => openai.requests.every((r) => r.aborted), { timeout: 3_000 }).toBe(true)
     await expect.poll(() => only(slack).text).toContain('stopped')
     expect(text(only(slack).blocks)).toContain('Stopped by grace')
+  })
+
+  it('shows a line per branch for 8 branches within Block Kit limits: ✓ with time, ✗ with reason, … running, ⏹ after Stop', async () => {
+    const { slack } = await setup((body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      if (angle === 'Moonshot') return { hang: true }
+      if (angle === 'Contrarian') return { status: 400 }
+      return { text: `- **${angle} idea**`, latencyMs: 10 }
+    })
+    const payload = slack.slashPayload('/brainstorm', 'lunch --angles 8')
+    await slack.send('slash_commands', payload)
+    const branchText = () => {
+      const blocks = slack.posted()[0]?.blocks ?? []
+      const lines = blocks.find((b) => text([b]).includes('angle-moonshot')) as
+        | { elements: Array<{ text: string }> }
+        | undefined
+      return lines?.elements[0]?.text ?? ''
+    }
+    await expect
+      .poll(
+        () =>
+          branchText()
+            .split('\n')
+            .filter((l) => l.startsWith('✓')).length,
+        { timeout: 5_000 },
+      )
+      .toBe(6)
+    const lines = branchText().split('\n')
+    expect(lines).toHaveLength(8)
+    expect(lines).toContain('✗ angle-contrarian · the model provider rejected the request')
+    expect(lines).toContain('… angle-moonshot · running')
+    expect(lines.find((l) => l.includes('angle-user-pain'))).toMatch(/^✓ angle-user-pain · \d+\.\d s$/)
+    const message = only(slack)
+    expect(message.blocks.length).toBeLessThanOrEqual(50)
+    await click(
+      slack,
+      message,
+      'chorus_stop',
+      buttonValue(message.blocks, 'chorus_stop') as string,
+      payload.response_url as string,
+    )
+    await expect.poll(() => only(slack).text, { timeout: 3_000 }).toContain('stopped')
+    expect(branchText()).toContain('⏹ angle-moonshot · cancelled')
+    expect(branchText()).toContain('✗ angle-contrarian')
+    // Every version reached the fake, which rejects blocks past Block Kit's limits.
+    expect(slack.calls.filter((c) => c.method.startsWith('chat.')).length).toBe(only(slack).history.length)
+  })
+
+  it('a final reply carries on: 👍 is logged with the run id, Again runs it anew, Refine opens a modal and answers in the thread', async () => {
+    const logged: Array<Record<string, unknown>> = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) })
+    const { slack, openai } = await setup(
+      (body) => ({
+        text: body.messages.at(-1)?.content.includes('Earlier answer') ? 'Shorter line' : 'Long line',
+      }),
+      'socket',
+      logger,
+    )
+    const payload = slack.slashPayload('/brand', 'Acme')
+    await slack.send('slash_commands', payload)
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    const reply = only(slack)
+    const runId = buttonValue(reply.blocks, 'chorus_retry') as string
+    for (const id of ['chorus_refine', 'chorus_feedback_up', 'chorus_feedback_down'])
+      expect(buttonValue(reply.blocks, id)).toBe(runId)
+    expect(text(reply.blocks)).toContain('"text":"Again"')
+    const responseUrl = payload.response_url as string
+
+    await click(slack, reply, 'chorus_feedback_up', runId, responseUrl)
+    await expect
+      .poll(() => logged.find((l) => l.event === 'reply.feedback'))
+      .toMatchObject({ runId, rating: 'up', by: 'grace' })
+    await expect.poll(() => slack.responses.at(-1)?.body.text).toBe('Thanks, noted.')
+
+    await click(slack, reply, 'chorus_retry', runId, responseUrl, 'carol')
+    await expect.poll(() => slack.posted()[1]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    expect(text(slack.posted()[1]?.blocks ?? [])).toContain('Asked by carol')
+
+    const calls = openai.requests.length
+    await click(slack, reply, 'chorus_refine', runId, responseUrl, 'dan')
+    await expect.poll(() => slack.views.size).toBe(1)
+    const [viewId, view] = [...slack.views.entries()][0] as [string, Record<string, unknown>]
+    expect(JSON.stringify(view)).toContain('What should change?')
+    const submitted = await slack.submitView(viewId, { request: { request: 'make it shorter' } }, 'dan')
+    expect(submitted.ms).toBeLessThan(3_000)
+    await expect.poll(() => slack.posted()[2]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    const refined = slack.posted()[2] as NonNullable<ReturnType<FakeSlack['posted']>[number]>
+    expect(refined.threadTs).toBe(reply.ts)
+    expect(refined.blocks[0]).toMatchObject({ text: { text: 'Brand: Acme · refined: make it shorter' } })
+    expect(text(refined.blocks)).toContain('Shorter line')
+    expect(text(refined.blocks)).toContain('Asked by dan')
+    const prompts = openai.requests.slice(calls).map((r) => r.body.messages.at(-1)?.content ?? '')
+    expect(prompts.length).toBe(2)
+    for (const prompt of prompts) {
+      expect(prompt).toContain('*Slogan:* Long line')
+      expect(prompt).toContain('What the user wants changed: make it shorter')
+    }
+  })
+
+  it("an app mention in a Chorus reply's thread refines that reply there; elsewhere it explains", async () => {
+    const { slack, openai } = await setup((body) => ({
+      text: body.messages.at(-1)?.content.includes('Earlier answer') ? 'Shorter line' : 'Long line',
+    }))
+    await slack.send('slash_commands', slack.slashPayload('/brand', 'Acme'))
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    const reply = only(slack)
+    const mention = (text: string, threadTs: string, id: string) =>
+      slack.send('events_api', {
+        type: 'event_callback',
+        team_id: 'T1',
+        api_app_id: 'A1',
+        event: {
+          type: 'app_mention',
+          user: 'U9',
+          text,
+          ts: `1700000099.00000${id}`,
+          thread_ts: threadTs,
+          channel: 'C1',
+          event_ts: '1',
+        },
+        event_id: `Ev${id}`,
+        event_time: 1700000000,
+        authorizations: [{ team_id: 'T1', user_id: 'UBOT', is_bot: true }],
+      })
+    const calls = openai.requests.length
+    await mention('<@UBOT> make it &lt;shorter&gt;', reply.ts, '1')
+    await expect.poll(() => slack.posted()[1]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    const refined = slack.posted()[1] as NonNullable<ReturnType<FakeSlack['posted']>[number]>
+    expect(refined.threadTs).toBe(reply.ts)
+    expect(refined.blocks[0]).toMatchObject({ text: { text: 'Brand: Acme · refined: make it <shorter>' } })
+    expect(text(refined.blocks)).toContain('Shorter line')
+    expect(openai.requests.slice(calls).every((r) => JSON.stringify(r.body).includes('Long line'))).toBe(true)
+    expect(slack.calls.some((c) => c.method === 'conversations.replies')).toBe(true)
+    // A thread with no Chorus reply in it: the usage hint, nothing run.
+    await mention('<@UBOT> make it shorter', '1600000000.000001', '2')
+    await expect.poll(() => slack.ephemeral.length).toBe(1)
+    expect(String(slack.ephemeral[0]?.args.text)).toContain('Try `@Chorus')
+    expect(slack.posted()).toHaveLength(2)
+  })
+
+  it('the fake Slack takes a trigger_id for one views.open only', async () => {
+    const { slack } = await setup(() => ({ text: 'x' }))
+    const client = new WebClient(BOT_TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } })
+    const view = {
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'T' },
+      blocks: [{ type: 'divider' as const }],
+    }
+    await expect(client.views.open({ trigger_id: 'made.up', view })).rejects.toThrow(/invalid_trigger_id/)
+    const trigger = slack.triggerId()
+    await expect(client.views.open({ trigger_id: trigger, view })).resolves.toMatchObject({ ok: true })
+    await expect(client.views.open({ trigger_id: trigger, view })).rejects.toThrow(/invalid_trigger_id/)
   })
 
   it('runs a redelivered command once', async () => {
@@ -192,6 +365,37 @@ describe('Slack over Socket Mode, with the real @slack/bolt', () => {
     }
     expect(text(only(slack).blocks)).toContain('&lt;!channel&gt;')
     expect(text(only(slack).blocks)).toContain('&amp;')
+  })
+
+  it('shows the real target of a model link whose text names another site', async () => {
+    const { slack } = await setup(() => ({
+      text: 'Log in at [https://bank.example/login](https://evil.test/x) or [bank.example](https://bank.example.evil.test/) — [the docs](https://docs.example/a)',
+    }))
+    await slack.send('slash_commands', slack.slashPayload('/brand', 'Acme'))
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    const updates = slack.calls.filter((c) => c.method.startsWith('chat.')).map((c) => JSON.stringify(c.args))
+    for (const body of updates) {
+      expect(body).not.toMatch(/\|https:\/\/bank\.example|\|bank\.example/)
+    }
+    const final = text(only(slack).blocks)
+    expect(final).toContain('<https://evil.test/x>')
+    expect(final).toContain('<https://bank.example.evil.test/>')
+    expect(final).toContain('<https://docs.example/a|the docs>')
+  })
+
+  it("shows the user's topic as typed: Slack's &amp; &lt; &gt; decoded once, *x* kept", async () => {
+    const { slack, openai } = await setup(() => ({ text: '- **idea**' }))
+    // Slack sends `R&D <b> *x*` typed by the user like this.
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'R&amp;D &lt;b&gt; *x* --angles 2'))
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 5_000 }).toContain('done')
+    expect(openai.requests.some((r) => JSON.stringify(r.body).includes('R&D <b> *x*'))).toBe(true)
+    const message = only(slack)
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Brainstorm: R&D <b> *x*' },
+    })
+    expect(message.text).toBe('Brainstorm: R&amp;D &lt;b&gt; *x*: done')
+    expect(JSON.stringify(slack.calls.map((c) => c.args))).not.toContain('&amp;amp;')
   })
 
   it('answers bad input with an ephemeral usage message and runs nothing', async () => {

@@ -16,6 +16,8 @@ import { postToResponseUrl } from './respond.ts'
 
 /** Calls one workspace may make of a method back to back, within its per-minute pace. */
 const SLACK_BURST = 3
+/** Slack: chat.postMessage, about one message a second per channel. */
+const POST_INTERVAL_MS = 1_000
 
 /**
  * One Slack message per run, rebuilt from plain data (channel, message ts, thread ts, response_url):
@@ -55,7 +57,10 @@ export class SlackSink implements ReplySink {
     this.#onLimited = opts.onLimited ?? (() => {})
   }
 
-  /** Slack's rate tiers are per workspace and method: the placeholder posts, later views update. */
+  /**
+   * Slack's limits: chat.update is Tier 3, per workspace; chat.postMessage allows about one message
+   * a second per channel. The placeholder posts, later views update.
+   */
   route(view: ReplyView): Route | undefined {
     void view
     if (this.#target.viaResponseUrl === true) return undefined
@@ -63,13 +68,18 @@ export class SlackSink implements ReplySink {
   }
 
   #route(method: string): Route {
-    // The workspace's pace, with room for a short burst (Slack's tiers allow occasional bursts):
-    // a lone run's first result and final, ready a moment apart, both go out at once.
-    return {
-      key: `slack:${this.#target.teamId ?? '-'}:${method}`,
-      limit: SLACK_BURST,
-      windowMs: SLACK_BURST * this.#intervalMs,
+    const team = this.#target.teamId ?? '-'
+    // The pace, with room for a short burst (Slack tolerates short bursts): a lone run's first
+    // result and final, ready a moment apart, both go out at once.
+    if (method === 'chat.postMessage') {
+      const ms = Math.min(POST_INTERVAL_MS, this.#intervalMs)
+      return {
+        key: `slack:${team}:${this.#target.channel}:${method}`,
+        limit: SLACK_BURST,
+        windowMs: SLACK_BURST * ms,
+      }
     }
+    return { key: `slack:${team}:${method}`, limit: SLACK_BURST, windowMs: SLACK_BURST * this.#intervalMs }
   }
 
   /**

@@ -16,6 +16,9 @@ export const TOKEN = 'fake-bot-token.abc.def'
 export const APP_ID = '111111111111111111'
 export const GUILD_ID = '222222222222222222'
 export const CHANNEL_ID = '333333333333333333'
+/** Discord's bucket for one interaction webhook: 5 requests per 2 s. */
+const WEBHOOK_LIMIT = 5
+const WEBHOOK_WINDOW_MS = 2_000
 
 export interface RestCall {
   method: string
@@ -87,6 +90,8 @@ export interface FakeDiscord {
   rateLimitEdits(retryAfterSec: number, count?: number): void
   /** Ages every interaction token by `ms` (to reach the 15-minute limit without waiting). */
   age(ms: number): void
+  /** Webhook requests answered 429 because their route bucket was spent (not the injected ones). */
+  routeLimited(): number
   close(): Promise<void>
 }
 
@@ -100,6 +105,9 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const readyWaiters: Array<() => void> = []
   let isReady = false
   let limited = { retryAfter: 0, count: 0 }
+  /** Interaction token → times of its webhook's recent requests (its route bucket). */
+  const buckets = new Map<string, number[]>()
+  let routeLimited = 0
   // Real snowflakes carry their creation time (ms since 2015-01-01 in the top bits); discord.js reads it.
   let increment = 0n
   const nextId = () => String(((BigInt(Date.now()) - 1_420_070_400_000n) << 22n) | (increment++ & 4095n))
@@ -201,12 +209,34 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       if (interaction === undefined || m[1] !== APP_ID) return error(404, 10015, 'Unknown Webhook')
       if (Date.now() - interaction.createdAt > 15 * 60_000) return error(401, 50027, 'Invalid Webhook Token')
       if (interaction.ack === undefined) return error(404, 10015, 'Unknown Webhook')
+      // Discord: each interaction webhook is its own route bucket, 5 requests per 2 s (GETs aside);
+      // interaction webhooks are not under the bot's global limit.
+      const now = performance.now()
+      const bucket = (buckets.get(m[2] as string) ?? []).filter((t) => t > now - WEBHOOK_WINDOW_MS)
+      buckets.set(m[2] as string, bucket)
+      const resetAfter =
+        bucket.length === 0 ? WEBHOOK_WINDOW_MS : (bucket[0] as number) + WEBHOOK_WINDOW_MS - now
       const headers = {
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '4',
-        'x-ratelimit-reset-after': '0.4',
-        'x-ratelimit-bucket': 'webhook',
+        'x-ratelimit-limit': String(WEBHOOK_LIMIT),
+        'x-ratelimit-remaining': String(Math.max(0, WEBHOOK_LIMIT - bucket.length - 1)),
+        'x-ratelimit-reset-after': (resetAfter / 1000).toFixed(3),
+        'x-ratelimit-bucket': `webhook-${(m[2] as string).slice(0, 8)}`,
       }
+      if (req.method !== 'GET' && bucket.length >= WEBHOOK_LIMIT) {
+        routeLimited++
+        const retryAfter = resetAfter / 1000
+        return reply(
+          429,
+          { message: 'You are being rate limited.', retry_after: retryAfter, global: false },
+          {
+            ...headers,
+            'x-ratelimit-remaining': '0',
+            'retry-after': String(Math.ceil(retryAfter)),
+            'x-ratelimit-scope': 'user',
+          },
+        )
+      }
+      if (req.method !== 'GET') bucket.push(now)
       if (limited.count > 0 && req.method !== 'GET') {
         limited.count--
         return reply(
@@ -437,6 +467,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     rateLimitEdits(retryAfterSec, count = 1) {
       limited = { retryAfter: retryAfterSec, count }
     },
+    routeLimited: () => routeLimited,
     age(ms) {
       for (const i of interactions.values()) i.createdAt -= ms
     },

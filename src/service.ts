@@ -29,7 +29,7 @@ export async function serve(opts: {
   /** The metrics the bot was created with (its observer); served on CHORUS_HTTP_PORT. */
   metrics: ChorusMetrics
 }): Promise<void> {
-  const { bot, backends, config, logger, role, metrics } = opts
+  const { bot, backends, config, logger, role } = opts
   keepServing(logger)
   const ops = await startOps(opts)
   if (config.CHORUS_WORKER_RUNS > 0) await bot.startWorking(config.CHORUS_WORKER_RUNS)

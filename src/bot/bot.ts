@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { z } from 'zod'
 import { type AnyFlow, FairLimiter, type FlowEvent, type RunResult, runFlow } from '../engine/index.ts'
 import { createModel, DEFAULT_PRICES, type LanguageModel } from '../llm/index.ts'
 import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
@@ -17,81 +16,19 @@ import { stepModel } from './model.ts'
 import { judgeStepOf, ModelChoice, modelName } from './models.ts'
 import type { BotObserver, RunInfo } from './observer.ts'
 import { parseOptions, parseText } from './parse.ts'
+import { FINAL_STEP, REFINE_KEY, type Refine, refineSchema, refining, titleOf } from './refine.ts'
 import { loadFlows, type Registered } from './registry.ts'
 import { asMarkdown, ReplyPump, ViewBuilder } from './reply.ts'
-import { truncate } from './text.ts'
+import type {
+  AcceptRequest,
+  Platform,
+  PlatformName,
+  RetryOutcome,
+  StartRequest,
+  StopOutcome,
+} from './requests.ts'
+import { logEvent } from './run-log.ts'
 import type { Command, CommandRun, ParseResult, ReplySink, ReplyView } from './types.ts'
-
-export type PlatformName = 'slack' | 'discord' | 'console'
-
-/** How a platform answers runs: everything it needs comes from a run's plain-data reply target. */
-export interface Platform {
-  name: 'slack' | 'discord'
-  /** Rebuilds a reply sink from a target in whatever process finishes the run. */
-  sink(
-    target: ReplyTarget,
-    ctx: {
-      runId: string
-      log: Logger
-      save(target: ReplyTarget): void
-      budget: EditBudget
-      observer: BotObserver
-    },
-  ): ReplySink
-  /** Least time between progress edits; the platform's edit rate. */
-  minIntervalMs: number
-  /** How long a reply to this target can still be made (Discord tokens live 15 minutes); undefined = no limit. */
-  remainingMs(target: ReplyTarget, now: number): number | undefined
-}
-
-/** A run started from the console or a test: not journaled, its sink given. */
-export interface StartRequest {
-  command: Command
-  input: Record<string, unknown>
-  /** Platform user id or display name: logged, and shown as who asked. */
-  user: string
-  platform: PlatformName
-  sink: ReplySink
-  /** Least time between progress updates; the platform's edit rate. */
-  minIntervalMs?: number
-  /** Cut the run off after this long. */
-  deadlineMs?: number
-}
-
-/** A run accepted from Slack or Discord: journaled first, answerable from any process. */
-export interface AcceptRequest {
-  command: Command
-  input: Record<string, unknown>
-  user: string
-  target: ReplyTarget
-  /**
-   * The platform's own placeholder (Discord's deferred reply), sent after the journal write: the run
-   * starts once it settles, and is abandoned if it fails.
-   */
-  placeholder?: Promise<unknown>
-}
-
-export type StopOutcome =
-  /** Live in this process: cancelling; its reply will say who stopped it. */
-  | 'stopping'
-  /** Not live anywhere here but unfinished in the journal: marked stopped and its reply closed. */
-  | 'stopped'
-  | 'finished'
-  | 'unknown'
-
-export type RetryOutcome = { ok: true; runId: string } | { ok: false; message: string }
-
-/**
- * Where a refined run keeps what it refines, inside its journaled input: no flow option can be
- * named so (options are words), and the bot takes it out before the flow sees the input.
- */
-const REFINE_KEY = 'chorus:refine'
-const refineSchema = z.object({ previous: z.string(), request: z.string().trim().min(1).max(2_000) })
-type Refine = z.infer<typeof refineSchema>
-/** The journal entry that keeps a completed run's final output, for Refine (the engine ignores the name on resume). */
-const FINAL_STEP = 'chorus:final'
-/** A refine request is cut to this in titles. */
-const REFINE_TITLE_MAX = 80
 
 /**
  * Per-step defaults: a step call gets 90 s in all (every try and the waits between them, not time
@@ -744,37 +681,6 @@ export class Bot {
   }
 }
 
-/** `Brainstorm: a name for our analytics product`, and `· refined: shorter` for a refined run. */
-function titleOf(command: Command, input: Record<string, unknown>, refine?: Refine): string {
-  const primary = command.options.find((o) => o.primary)
-  const subject = primary === undefined ? '' : String(input[primary.name] ?? '')
-  const title = `${capitalise(command.name)}: ${truncate(subject.replace(/\s+/g, ' '), 150)}`
-  return refine === undefined
-    ? title
-    : `${title} · refined: ${truncate(refine.request.replace(/\s+/g, ' '), REFINE_TITLE_MAX)}`
-}
-
-/**
- * The model for a refined run: every prompt starts with the earlier result and what should change,
- * so any flow refines without knowing it is refining.
- */
-function refining(model: LanguageModel, refine: Refine): LanguageModel {
-  const prefix = [
-    'You are revising an earlier answer to this same task.',
-    `Earlier answer:\n<<<\n${refine.previous}\n>>>`,
-    `What the user wants changed: ${refine.request}`,
-    'Apply that change in your answer to the task below.',
-    '',
-    '',
-  ].join('\n')
-  return {
-    id: model.id,
-    demo: model.demo,
-    text: (prompt, options) => model.text(prefix + prompt, options),
-    samples: (prompt, k, options) => model.samples(prefix + prompt, k, options),
-  }
-}
-
 /** The workspace (Slack team, Discord guild) whose daily token budget a run spends. */
 function workspaceOf(target: ReplyTarget): string | undefined {
   return target.platform === 'slack' ? target.teamId : target.guildId
@@ -799,58 +705,4 @@ function journalStep(
   if (event.type === 'step.started') calls.set(event.step, event.call)
 }
 
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1)
-}
-
-function logEvent(log: Logger, event: FlowEvent): void {
-  switch (event.type) {
-    case 'run.started':
-      log.info({ event: event.type, steps: event.steps.length }, 'run.started')
-      break
-    case 'step.failed':
-      log.warn(
-        { event: event.type, step: event.step, err: event.error, ms: Math.round(event.durationMs) },
-        'step.failed',
-      )
-      break
-    case 'step.retrying':
-      log.warn(
-        {
-          event: event.type,
-          step: event.step,
-          attempt: event.attempt,
-          delayMs: event.delayMs,
-          err: event.error,
-        },
-        'step.retrying',
-      )
-      break
-    case 'step.cancelled':
-      log.info({ event: event.type, step: event.step, reason: event.reason }, 'step.cancelled')
-      break
-    case 'run.first':
-      log.info({ event: event.type, step: event.step, ms: Math.round(event.at) }, 'run.first')
-      break
-    case 'run.completed': {
-      const r = event.result
-      log.info(
-        {
-          event: event.type,
-          status: r.status,
-          ms: Math.round(r.durationMs),
-          usage: r.usage,
-          reason: r.reason,
-          err: r.error,
-          failures: r.failures.map((f) => f.step),
-        },
-        'run.completed',
-      )
-      break
-    }
-    default:
-      log.debug({ event: event.type, step: 'step' in event ? event.step : undefined }, event.type)
-  }
-}
-
-export type { ReplyView }
+export type { AcceptRequest, Platform, PlatformName, ReplyView, RetryOutcome, StartRequest, StopOutcome }

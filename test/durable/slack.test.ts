@@ -6,7 +6,6 @@ import {
   BOT_TOKEN,
   FAST_TIER,
   FAST_WRITES_PER_MIN,
-  type FakeSlack,
   type Message,
   startFakeSlack,
 } from '../fakes/slack.ts'

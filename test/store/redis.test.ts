@@ -2,120 +2,130 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../../src/store/index.ts'
 import { ENDED_RUN_TTL_MS } from '../../src/store/redis.ts'
-import { deleteKeysUnder, keysUnder, TEST_REDIS_URL, testPrefix, testRedis } from '../support/redis.ts'
+import {
+  deleteKeysUnder,
+  keysUnder,
+  redisTestsEnabled,
+  TEST_REDIS_URL,
+  testPrefix,
+  testRedis,
+  whenRedis,
+} from '../support/redis.ts'
 import { runStoreContract } from './contract.ts'
 
-const admin = testRedis()
-afterAll(async () => {
-  await admin.quit()
-})
-
-const prefixes = new Map<RedisStore, string>()
-
-runStoreContract('redis', {
-  async create() {
-    const prefix = testPrefix()
-    const store = new RedisStore({ redis: TEST_REDIS_URL, prefix })
-    prefixes.set(store, prefix)
-    return store
-  },
-  async destroy(store) {
-    await store.close()
-    const prefix = prefixes.get(store as RedisStore) as string
-    expect(await deleteKeysUnder(admin, prefix)).toBeGreaterThan(0)
-    expect(await keysUnder(admin, prefix)).toEqual([])
-  },
-})
-
-describe('RedisStore', () => {
-  const prefix = testPrefix()
-  let store: RedisStore
-  beforeAll(() => {
-    store = new RedisStore({ redis: admin, prefix })
-  })
+whenRedis(await redisTestsEnabled(), () => {
+  const admin = testRedis()
   afterAll(async () => {
-    await store.close()
-    await deleteKeysUnder(admin, prefix)
-    expect(await keysUnder(admin, prefix)).toEqual([])
+    await admin.quit()
   })
 
-  function newRun(id = randomUUID()) {
-    return {
-      id,
-      command: 'vote',
-      input: { question: 'why?' },
-      user: 'ada',
-      target: { platform: 'slack', channel: 'C1' } as const,
-      createdAt: Date.now(),
+  const prefixes = new Map<RedisStore, string>()
+
+  runStoreContract('redis', {
+    async create() {
+      const prefix = testPrefix()
+      const store = new RedisStore({ redis: TEST_REDIS_URL, prefix })
+      prefixes.set(store, prefix)
+      return store
+    },
+    async destroy(store) {
+      await store.close()
+      const prefix = prefixes.get(store as RedisStore) as string
+      expect(await deleteKeysUnder(admin, prefix)).toBeGreaterThan(0)
+      expect(await keysUnder(admin, prefix)).toEqual([])
+    },
+  })
+
+  describe('RedisStore', () => {
+    const prefix = testPrefix()
+    let store: RedisStore
+    beforeAll(() => {
+      store = new RedisStore({ redis: admin, prefix })
+    })
+    afterAll(async () => {
+      await store.close()
+      await deleteKeysUnder(admin, prefix)
+      expect(await keysUnder(admin, prefix)).toEqual([])
+    })
+
+    function newRun(id = randomUUID()) {
+      return {
+        id,
+        command: 'vote',
+        input: { question: 'why?' },
+        user: 'ada',
+        target: { platform: 'slack', channel: 'C1' } as const,
+        createdAt: Date.now(),
+      }
     }
-  }
 
-  it('keeps every key under its prefix and says so in describe', async () => {
-    const run = newRun()
-    await store.create(run)
-    await store.recordStep(run.id, { step: 'voter-1', call: 1, ok: true, value: 'yes' })
-    await store.claim('command:x', 60_000)
-    expect(store.describe).toBe(`redis:${prefix}`)
-    const keys = await keysUnder(admin, prefix)
-    expect(keys.length).toBeGreaterThanOrEqual(4)
-    expect(keys.every((k) => k.startsWith(`${prefix}:`))).toBe(true)
-  })
+    it('keeps every key under its prefix and says so in describe', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.recordStep(run.id, { step: 'voter-1', call: 1, ok: true, value: 'yes' })
+      await store.claim('command:x', 60_000)
+      expect(store.describe).toBe(`redis:${prefix}`)
+      const keys = await keysUnder(admin, prefix)
+      expect(keys.length).toBeGreaterThanOrEqual(4)
+      expect(keys.every((k) => k.startsWith(`${prefix}:`))).toBe(true)
+    })
 
-  it('gives an ended run and its steps a safety TTL, and none while running', async () => {
-    const run = newRun()
-    await store.create(run)
-    await store.recordStep(run.id, { step: 'a', call: 1, ok: true, value: 1 })
-    expect(await admin.pttl(`${prefix}:run:${run.id}`)).toBe(-1)
-    await store.finish(run.id, 'completed')
-    for (const key of [`${prefix}:run:${run.id}`, `${prefix}:run:${run.id}:steps`]) {
-      const ttl = await admin.pttl(key)
-      expect(ttl).toBeGreaterThan(ENDED_RUN_TTL_MS - 60_000)
-      expect(ttl).toBeLessThanOrEqual(ENDED_RUN_TTL_MS)
-    }
-  })
+    it('gives an ended run and its steps a safety TTL, and none while running', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.recordStep(run.id, { step: 'a', call: 1, ok: true, value: 1 })
+      expect(await admin.pttl(`${prefix}:run:${run.id}`)).toBe(-1)
+      await store.finish(run.id, 'completed')
+      for (const key of [`${prefix}:run:${run.id}`, `${prefix}:run:${run.id}:steps`]) {
+        const ttl = await admin.pttl(key)
+        expect(ttl).toBeGreaterThan(ENDED_RUN_TTL_MS - 60_000)
+        expect(ttl).toBeLessThanOrEqual(ENDED_RUN_TTL_MS)
+      }
+    })
 
-  it('prunes by last update: a run touched after the cut survives', async () => {
-    const own = testPrefix()
-    const alone = new RedisStore({ redis: admin, prefix: own })
-    try {
-      const old = newRun()
-      const touched = newRun()
-      await alone.create(old)
-      await alone.create(touched)
-      await alone.finish(old.id, 'failed', { note: 'model down' })
-      await alone.finish(touched.id, 'completed')
-      await new Promise((r) => setTimeout(r, 20))
-      const cut = Date.now()
-      await new Promise((r) => setTimeout(r, 5))
-      await alone.markDelivered(touched.id, 'final')
-      expect(await alone.prune(cut)).toBe(1)
-      expect(await alone.get(old.id)).toBeUndefined()
-      expect(await alone.get(touched.id)).toMatchObject({ status: 'completed', delivered: ['final'] })
-    } finally {
-      await deleteKeysUnder(admin, own)
-    }
-  })
+    it('prunes by last update: a run touched after the cut survives', async () => {
+      const own = testPrefix()
+      const alone = new RedisStore({ redis: admin, prefix: own })
+      try {
+        const old = newRun()
+        const touched = newRun()
+        await alone.create(old)
+        await alone.create(touched)
+        await alone.finish(old.id, 'failed', { note: 'model down' })
+        await alone.finish(touched.id, 'completed')
+        await new Promise((r) => setTimeout(r, 20))
+        const cut = Date.now()
+        await new Promise((r) => setTimeout(r, 5))
+        await alone.markDelivered(touched.id, 'final')
+        expect(await alone.prune(cut)).toBe(1)
+        expect(await alone.get(old.id)).toBeUndefined()
+        expect(await alone.get(touched.id)).toMatchObject({ status: 'completed', delivered: ['final'] })
+      } finally {
+        await deleteKeysUnder(admin, own)
+      }
+    })
 
-  it('prunes more ended runs than one script handles', async () => {
-    const ids = Array.from({ length: 1_100 }, () => randomUUID())
-    await Promise.all(ids.map((id) => store.create(newRun(id))))
-    await Promise.all(ids.map((id) => store.finish(id, 'completed')))
-    expect(await store.prune(Date.now() + 1_000)).toBeGreaterThanOrEqual(ids.length)
-    expect(await admin.exists(`${prefix}:runs:ended`)).toBe(0)
-  })
+    it('prunes more ended runs than one script handles', async () => {
+      const ids = Array.from({ length: 1_100 }, () => randomUUID())
+      await Promise.all(ids.map((id) => store.create(newRun(id))))
+      await Promise.all(ids.map((id) => store.finish(id, 'completed')))
+      expect(await store.prune(Date.now() + 1_000)).toBeGreaterThanOrEqual(ids.length)
+      expect(await admin.exists(`${prefix}:runs:ended`)).toBe(0)
+    })
 
-  it('writes nothing for a target or a delivery of an unknown run', async () => {
-    const id = randomUUID()
-    await store.setTarget(id, { platform: 'slack', channel: 'C2' })
-    await store.markDelivered(id, 'first')
-    expect(await admin.exists(`${prefix}:run:${id}`)).toBe(0)
-  })
+    it('writes nothing for a target or a delivery of an unknown run', async () => {
+      const id = randomUUID()
+      await store.setTarget(id, { platform: 'slack', channel: 'C2' })
+      await store.markDelivered(id, 'first')
+      expect(await admin.exists(`${prefix}:run:${id}`)).toBe(0)
+    })
 
-  it('leaves a client it was given open, and quits one it opened', async () => {
-    const own = new RedisStore({ redis: TEST_REDIS_URL, prefix })
-    await own.get(randomUUID())
-    await own.close()
-    await store.close()
-    expect(await admin.ping()).toBe('PONG')
+    it('leaves a client it was given open, and quits one it opened', async () => {
+      const own = new RedisStore({ redis: TEST_REDIS_URL, prefix })
+      await own.get(randomUUID())
+      await own.close()
+      await store.close()
+      expect(await admin.ping()).toBe('PONG')
+    })
   })
 })

@@ -7,7 +7,7 @@ export { createSlackApp, type SlackOptions } from './app.ts'
 export { slackMode } from './config.ts'
 export { slackManifest } from './manifest.ts'
 export { toMrkdwn } from './mrkdwn.ts'
-export { MIN_UPDATE_MS, slackPlatform, slackWebClient } from './platform.ts'
+export { slackPlatform, slackWebClient } from './platform.ts'
 export { renderView } from './render.ts'
 export { guardSocketMode, SocketModeGuardError } from './socket.ts'
 

@@ -409,21 +409,8 @@ export class Bot {
     if (platform === undefined) throw new Error(`no platform '${record.target.platform}' attached`)
     const command = this.command(record.command)
     if (command === undefined) throw new Error(`no flow for command '${record.command}'`)
-    const log = this.#log(record)
-    let target = record.target
-    const sink = platform.sink(target, {
-      runId: record.id,
-      log,
-      budget: this.budget,
-      observer: this.observer,
-      save: (next) => {
-        target = next
-        this.store
-          .setTarget(record.id, next)
-          .catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
-      },
-    })
-    const remaining = platform.remainingMs(target, Date.now())
+    const sink = this.#sinkFor(record, platform, this.#log(record))
+    const remaining = platform.remainingMs(record.target, Date.now())
     const { [REFINE_KEY]: refineValue, ...input } = record.input
     const refine = refineSchema.safeParse(refineValue)
     return this.#execute({
@@ -633,7 +620,16 @@ export class Bot {
       retryable: true,
       offsetMs: Date.now() - record.createdAt,
     })
-    const sink = platform.sink(record.target, {
+    try {
+      await this.#sinkFor(record, platform, log).show(views.close(how))
+    } catch (err) {
+      log.error({ err }, 'reply.show_failed')
+    }
+  }
+
+  /** The run's reply sink, rebuilt from its target; a changed target (the message id) is journaled. */
+  #sinkFor(record: RunRecord, platform: Platform, log: Logger): ReplySink {
+    return platform.sink(record.target, {
       runId: record.id,
       log,
       budget: this.budget,
@@ -644,11 +640,6 @@ export class Bot {
           .catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
       },
     })
-    try {
-      await sink.show(views.close(how))
-    } catch (err) {
-      log.error({ err }, 'reply.show_failed')
-    }
   }
 
   /** The model a step uses, wrapped once by the observer (calls, tokens and errors by model). */

@@ -89,29 +89,7 @@ export function click(
     message,
     actionId === 'chorus_stop' && !everHad(message, actionId) ? 'chorus_retry' : actionId,
   )
-  const responseUrl = slack.slashPayload('/x', '').response_url as string
-  return slack.send('interactive', {
-    type: 'block_actions',
-    user: { id: 'U2', name: who, username: who, team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'legacy',
-    trigger_id: `${Date.now()}.1`,
-    team: { id: 'T1', domain: 'fake' },
-    channel: { id: message.channel, name: 'general' },
-    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
-    message: { ts: message.ts, text: message.text, type: 'message' },
-    response_url: responseUrl,
-    actions: [
-      {
-        action_id: actionId,
-        block_id: 'b',
-        type: 'button',
-        value,
-        action_ts: '1700000001.000001',
-        text: { type: 'plain_text', text: actionId },
-      },
-    ],
-  })
+  return slack.send('interactive', slack.blockAction(message, { actionId, value }, { user: who }))
 }
 
 /** The run id behind a button of the message (or of its last version that had one). */

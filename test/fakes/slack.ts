@@ -104,6 +104,15 @@ export interface FakeSlack {
   triggerId(): string
   /** A slash command payload with a fresh response_url and trigger_id. */
   slashPayload(command: string, text: string, overrides?: Record<string, string>): Record<string, string>
+  /**
+   * A `block_actions` payload for a click on a button of `message`, with a fresh trigger_id and
+   * (unless given) a fresh response_url, as Slack sends it.
+   */
+  blockAction(
+    message: { ts: string; text: string; channel?: string },
+    action: { actionId: string; value: string },
+    options?: { user?: string; responseUrl?: string },
+  ): Record<string, unknown>
   /** Resolves once a Socket Mode client is connected, said hello to, and not told to disconnect. */
   connected(): Promise<void>
   /**
@@ -361,6 +370,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   /** trigger_id → when it was issued; Slack lets `views.open` use one within 3 s, once. */
   const triggers = new Map<string, number>()
+  /** A response_url Slack would hand out with a command or a click: 5 uses within 30 minutes. */
+  function newResponseUrl(): string {
+    const id = randomUUID()
+    responseUrls.set(id, { uses: 0, createdAt: Date.now() })
+    return `${baseUrl}/commands/${id}`
+  }
+
   function newTrigger(): string {
     const id = `${Date.now()}.${randomUUID()}`
     triggers.set(id, performance.now())
@@ -433,9 +449,33 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       }) as Promise<Ack>
     },
     triggerId: newTrigger,
+    blockAction(message, action, options = {}) {
+      const user = options.user ?? 'grace'
+      const channel = message.channel ?? 'C1'
+      return {
+        type: 'block_actions',
+        user: { id: 'U2', name: user, username: user, team_id: 'T1' },
+        api_app_id: 'A1',
+        token: 'legacy',
+        trigger_id: newTrigger(),
+        team: { id: 'T1', domain: 'fake' },
+        channel: { id: channel, name: 'general' },
+        container: { type: 'message', message_ts: message.ts, channel_id: channel, is_ephemeral: false },
+        message: { ts: message.ts, text: message.text, type: 'message' },
+        response_url: options.responseUrl ?? newResponseUrl(),
+        actions: [
+          {
+            action_id: action.actionId,
+            block_id: 'b',
+            type: 'button',
+            value: action.value,
+            action_ts: '1700000001.000001',
+            text: { type: 'plain_text', text: action.actionId },
+          },
+        ],
+      }
+    },
     slashPayload(command, text, overrides = {}) {
-      const id = randomUUID()
-      responseUrls.set(id, { uses: 0, createdAt: Date.now() })
       return {
         token: 'legacy',
         team_id: 'T1',
@@ -448,7 +488,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         text,
         api_app_id: 'A1',
         is_enterprise_install: 'false',
-        response_url: `${baseUrl}/commands/${id}`,
+        response_url: newResponseUrl(),
         trigger_id: newTrigger(),
         ...overrides,
       }

@@ -14,6 +14,13 @@ import {
 } from '../support/redis.ts'
 import { deferred, limiterContract, until } from './limiter.contract.ts'
 
+limiterContract('FairLimiter (in-process)', {
+  async create(concurrency) {
+    return new FairLimiter(concurrency)
+  },
+  async destroy() {},
+})
+
 whenRedis(await redisTestsEnabled(), () => {
   const redis = testRedis()
   afterAll(async () => {
@@ -26,13 +33,6 @@ whenRedis(await redisTestsEnabled(), () => {
     await deleteKeysUnder(redis, prefix)
     expect(left).toEqual([])
   }
-
-  limiterContract('FairLimiter (in-process)', {
-    async create(concurrency) {
-      return new FairLimiter(concurrency)
-    },
-    async destroy() {},
-  })
 
   const prefixes = new Map<RedisFairLimiter, string>()
   limiterContract('RedisFairLimiter', {

@@ -95,28 +95,7 @@ function click(
   responseUrl: string,
   user = 'grace',
 ) {
-  return slack.send('interactive', {
-    type: 'block_actions',
-    user: { id: 'U2', name: user, username: user, team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'legacy',
-    trigger_id: slack.triggerId(),
-    team: { id: 'T1', domain: 'fake' },
-    channel: { id: 'C1', name: 'general' },
-    container: { type: 'message', message_ts: message.ts, channel_id: 'C1', is_ephemeral: false },
-    message: { ts: message.ts, text: message.text, type: 'message' },
-    response_url: responseUrl,
-    actions: [
-      {
-        action_id: actionId,
-        block_id: 'b',
-        type: 'button',
-        value,
-        action_ts: '1700000001.000001',
-        text: { type: 'plain_text', text: actionId },
-      },
-    ],
-  })
+  return slack.send('interactive', slack.blockAction(message, { actionId, value }, { user, responseUrl }))
 }
 
 /** The value of the button `actionId` in a message's blocks. */

@@ -19,6 +19,7 @@ export function renderView(view: ReplyView, styled = false): string {
       return [
         `… ${view.title}: ${progressText(view)} (${seconds(view.elapsedMs)})`,
         ...view.branches.map((b) => `  ${branchLine(b)}`),
+        ...(view.streaming === undefined ? [] : streamedLines(view.streaming.markdown)),
       ].join('\n')
     case 'first':
       return `\n⚡ ${view.first?.label ?? 'First result'} after ${seconds(view.firstMs ?? view.elapsedMs)} · asked by ${view.user}${demo}\n${md(view.first?.markdown ?? '')}\n`
@@ -29,6 +30,16 @@ export function renderView(view: ReplyView, styled = false): string {
     case 'stopped':
       return `\n■ ${view.title}: stopped by ${view.stoppedBy ?? 'someone'} after ${seconds(view.elapsedMs)}\n${usage}`
   }
+}
+
+/** Lines of a streamed text shown under the branches: the newest few, as they are written. */
+const STREAMED_LINES = 6
+
+function streamedLines(markdown: string): string[] {
+  const lines = markdown.trimEnd().split('\n')
+  const shown = lines.slice(-STREAMED_LINES)
+  shown[shown.length - 1] = `${shown.at(-1) ?? ''} ▍`
+  return ['', ...(lines.length > shown.length ? ['    …'] : []), ...shown.map((l) => `    ${l}`)]
 }
 
 function indent(text: string): string {

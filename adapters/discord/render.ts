@@ -12,6 +12,7 @@ import {
   type ReplyView,
   seconds,
   splitText,
+  streamedText,
   summaryText,
   truncate,
   usageText,
@@ -87,6 +88,10 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
   switch (view.status) {
     case 'working':
       status = `⏳ ${progressText(view)}`
+      if (view.streaming !== undefined) {
+        status += ` · ✍️ ${view.streaming.step} is writing…`
+        body = streamedText(view.streaming.markdown)
+      }
       components.push(stopRow(view.runId))
       break
     case 'first':

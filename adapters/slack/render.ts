@@ -6,6 +6,7 @@ import {
   type ReplyView,
   seconds,
   splitText,
+  streamedText,
   summaryText,
   truncate,
   usageText,
@@ -45,6 +46,10 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
     case 'working':
       head.push(section(`:hourglass_flowing_sand: ${escapeMrkdwn(progressText(view))}`))
       head.push(...branchBlock(view))
+      if (view.streaming !== undefined) {
+        head.push(context(`:writing_hand: ${escapeMrkdwn(view.streaming.step)} is writing…`))
+        body = streamedText(view.streaming.markdown)
+      }
       tail.push(stopButton(view.runId))
       fallback = `${view.title}: working`
       break

@@ -516,9 +516,25 @@ export class Bot {
       if (event.type === 'usage') meter.add(event.step, event.usage)
       if (journal !== undefined) journalStep(journal, runId, event, calls, record)
     }
+    // A branch's text as it is written: at most one view per turn of the event loop however many
+    // pieces arrive in it; the pump keeps only the newest and paces them.
+    let streamQueued = false
+    const onText = (step: string, text: string): void => {
+      if (!views.stream(step, text) || streamQueued) return
+      streamQueued = true
+      setImmediate(() => {
+        streamQueued = false
+        const view = views.streamingView()
+        if (view !== undefined) pump.push(view)
+      })
+    }
     const handle = runFlow(flow, req.input, {
       runId,
-      services: (step) => ({ llm: stepModel(wrapModel(this.#observed(modelOf(step.step))), step) }),
+      services: (step) => ({
+        llm: stepModel(wrapModel(this.#observed(modelOf(step.step))), step, (text) =>
+          onText(step.step, text),
+        ),
+      }),
       limiter: this.limiter,
       defaults: STEP_DEFAULTS,
       graceMs: STRAGGLER_GRACE_MS,

@@ -16,11 +16,11 @@ export function progressText(view: ReplyView): string {
 /** A branch's reason is cut to this, so 8 branches fit a Discord embed field (1,024) and a Slack block. */
 const BRANCH_REASON_MAX = 60
 
-/** `✓ slogan · 1.2 s`, `… tagline · running`, `✗ moonshot · the model took too long`, `⏹ risk · cancelled`. */
+/** `✓ slogan · 1.2 s`, `… tagline · running`, `✎ pitch · writing` (the text the reply shows), `✗ moonshot · the model took too long`, `⏹ risk · cancelled`. */
 export function branchLine(branch: BranchState): string {
   switch (branch.state) {
     case 'running':
-      return `… ${branch.name} · running`
+      return branch.writing === true ? `✎ ${branch.name} · writing` : `… ${branch.name} · running`
     case 'done':
       return `✓ ${branch.name} · ${seconds(branch.ms)}`
     case 'failed':
@@ -28,6 +28,26 @@ export function branchLine(branch: BranchState): string {
     case 'cancelled':
       return `⏹ ${branch.name} · cancelled`
   }
+}
+
+/** A streamed text is shown from its start, at most this long: enough to read on while the rest comes. */
+export const STREAMED_MAX = 2_800
+
+/**
+ * The start of an unfinished text, with a cursor where the model is writing. Markup the model has
+ * opened but not yet closed (a code block, inline code, bold) is closed, so a half-written `**name`
+ * shows bold rather than as asterisks, and a code block does not swallow the cursor.
+ */
+export function streamedText(markdown: string): string {
+  let text = markdown.length > STREAMED_MAX ? `${markdown.slice(0, STREAMED_MAX)}…` : markdown
+  const fences = text.match(/```/g)?.length ?? 0
+  if (fences % 2 === 1) return `${text}\n\`\`\`\n▍`
+  // Outside code blocks: inline code, then bold (`**` inside inline code does not count).
+  const outside = text.split(/```[\s\S]*?```/).join('')
+  if ((outside.match(/`/g)?.length ?? 0) % 2 === 1) text += '`'
+  const plain = outside.split(/`[^`]*`?/).join('')
+  if ((plain.match(/\*\*/g)?.length ?? 0) % 2 === 1) text = `${text.trimEnd()}**`
+  return `${text} ▍`
 }
 
 /** The line under a finished reply: `5/5 ideas · first after 0.8 s · all after 2.3 s · failed: …`. */

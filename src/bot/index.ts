@@ -26,6 +26,7 @@ export {
   DEMO_NOTE,
   progressText,
   seconds,
+  streamedText,
   summaryText,
   usageText,
   type VoteSummary,

@@ -4,14 +4,24 @@ import type { LanguageModel, TextOptions } from '../llm/index.ts'
 /**
  * A model for one step: every call waits for a slot of the run's limiter (fair by run, the step's
  * timeout standing still meanwhile), gets the step's time left as its request timeout, and reports
- * its usage.
+ * its usage and, as it is written, its text.
  */
 export function stepModel(
   model: LanguageModel,
   { slot, reportUsage }: Pick<StepServiceArgs, 'slot' | 'reportUsage'>,
+  /** The step's answer as it is written (the reply streams the leading branch's text). */
+  onText?: (textSoFar: string) => void,
 ): LanguageModel {
   const wrap = (options: TextOptions | undefined, timeoutMs: number | undefined): TextOptions => ({
     ...options,
+    ...(onText === undefined
+      ? {}
+      : {
+          onText: (t: string) => {
+            onText(t)
+            options?.onText?.(t)
+          },
+        }),
     ...(timeoutMs === undefined ? {} : { timeoutMs: Math.min(timeoutMs, options?.timeoutMs ?? timeoutMs) }),
     onUsage: (u) => {
       reportUsage(u)

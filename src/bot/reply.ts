@@ -5,9 +5,9 @@ import { describeFailure, failedStepOf } from './errors.ts'
 import { type BranchState, isTerminal, type ReplySink, type ReplyView } from './types.ts'
 
 /**
- * Delivers views to a sink: never two `show` calls at once; progress views at least `minIntervalMs`
- * apart with only the newest kept; a first result is never dropped for the final that follows it;
- * the first result and the terminal view go out as soon as the previous call returns and the
+ * Delivers views to a sink: never two `show` calls at once; progress views (and more of a streamed
+ * text) at least `minIntervalMs` apart with only the newest kept; a first result is never dropped for the final that follows it;
+ * the first streamed text, the first result and the terminal view go out as soon as the previous call returns and the
  * platform budget grants a turn (final before first before progress, across every run on the
  * route); the terminal view (or the view given to `end`) is always the last one shown.
  */
@@ -27,7 +27,7 @@ export class ReplyPump {
   #timer: ReturnType<typeof setTimeout> | undefined
   #closed = false
   #last = false
-  #lastStatus: ReplyView['status'] | undefined
+  #lastPhase: Phase | undefined
   #drained: Promise<void>
   #resolveDrained!: () => void
 
@@ -50,7 +50,7 @@ export class ReplyPump {
     this.#minIntervalMs = minIntervalMs
     this.#log = log
     this.#onShown = options.onShown
-    this.#lastStatus = options.shownStatus
+    this.#lastPhase = options.shownStatus
     this.#budget = options.budget
     this.#onWaited = options.onWaited
     this.#drained = new Promise((resolve) => {
@@ -100,15 +100,16 @@ export class ReplyPump {
 
   #priority(): EditPriority {
     if (this.#closed) return 'final'
-    if (this.#queue.some((v) => v.status !== this.#lastStatus)) return 'first'
+    if (this.#queue.some((v) => phaseOf(v) !== this.#lastPhase)) return 'first'
     return 'progress'
   }
 
   #pump(): void {
     const head = this.#queue[0]
     if (this.#busy || this.#held || head === undefined) return
-    // A change of status (the first result, the end) goes out at once; progress waits its turn.
-    const urgent = head.status !== this.#lastStatus || this.#closed
+    // A change of phase (the first streamed text, the first result, the end) goes out at once;
+    // progress, and more of the streamed text, waits its turn.
+    const urgent = phaseOf(head) !== this.#lastPhase || this.#closed
     const wait = urgent ? 0 : this.#lastAt + this.#minIntervalMs - performance.now()
     if (wait > 0) {
       this.#timer ??= setTimeout(() => {
@@ -148,7 +149,7 @@ export class ReplyPump {
   /** Shows the newest head of the queue (it may have changed while waiting for the turn). */
   #show(): void {
     const view = this.#queue.shift() as ReplyView
-    this.#lastStatus = view.status
+    this.#lastPhase = phaseOf(view)
     const last = this.#closed && this.#queue.length === 0 && (this.#last || isTerminal(view.status))
     this.#sink
       .show(view)
@@ -165,6 +166,13 @@ export class ReplyPump {
   }
 }
 
+/** What a view shows: its status, or `streaming` for a working view that shows a branch's text. */
+type Phase = ReplyView['status'] | 'streaming'
+
+function phaseOf(view: ReplyView): Phase {
+  return view.status === 'working' && view.streaming !== undefined ? 'streaming' : view.status
+}
+
 /** Builds reply views from engine events. */
 export class ViewBuilder {
   readonly #view: ReplyView
@@ -172,6 +180,10 @@ export class ViewBuilder {
   readonly #branches = new Map<string, BranchState>()
   readonly #firstLabel: string
   readonly #offsetMs: number
+  /** Each running branch's text so far, as its model writes it. */
+  readonly #texts = new Map<string, string>()
+  /** The branch whose text the reply shows: the first to write, until it stops running. */
+  #leader: string | undefined
 
   constructor(init: {
     runId: string
@@ -217,8 +229,15 @@ export class ViewBuilder {
         }
         v.progress.total = this.#starts.size
         return this.snapshot()
+      case 'step.retrying':
+        // The next try writes its answer from the start.
+        if (!this.#texts.delete(event.step) || this.#leader !== event.step) return undefined
+        this.#lead()
+        return this.snapshot()
       case 'step.completed':
         if (!this.#starts.has(event.step)) return undefined
+        if (typeof event.value === 'string' && this.#leader === event.step)
+          this.#texts.set(event.step, event.value)
         v.progress.done++
         this.#branches.set(event.step, { name: event.step, state: 'done', ms: Math.round(event.durationMs) })
         return this.snapshot()
@@ -233,6 +252,8 @@ export class ViewBuilder {
           ms: Math.round(event.durationMs),
           reason: message,
         })
+        this.#texts.delete(event.step)
+        if (this.#leader === event.step) this.#lead()
         return this.snapshot()
       }
       // Cancelled tasks are not failures: either the run was stopped (the terminal view says so)
@@ -241,15 +262,48 @@ export class ViewBuilder {
         if (!this.#starts.has(event.step) || this.#branches.get(event.step)?.state !== 'running')
           return undefined
         this.#branches.set(event.step, { name: event.step, state: 'cancelled' })
+        this.#texts.delete(event.step)
+        if (this.#leader === event.step) this.#lead()
         return this.snapshot()
       case 'run.first':
         v.status = 'first'
+        // The first result replaces the streamed text; branches stop being shown as writing.
+        this.#texts.clear()
+        this.#leader = undefined
         v.first = { label: this.#firstLabel, markdown: asMarkdown(event.value) }
         v.firstMs = v.elapsedMs
         return this.snapshot()
       default:
         return undefined
     }
+  }
+
+  /**
+   * A branch's text so far, as its model writes it. Returns true when the text the reply shows
+   * changed: it is the leading branch's (the first branch to write leads while it runs; when it
+   * fails, the running branch with the most text takes over) and no first result is shown yet.
+   */
+  stream(step: string, text: string): boolean {
+    if (this.#view.status !== 'working' || this.#branches.get(step)?.state !== 'running') return false
+    this.#texts.set(step, text)
+    this.#leader ??= step
+    return this.#leader === step
+  }
+
+  /** The view with the leading branch's text, while it is still the one to show. */
+  streamingView(): ReplyView | undefined {
+    if (this.#view.status !== 'working' || this.#leader === undefined) return undefined
+    return this.snapshot()
+  }
+
+  /** The running branch that has written the most leads now (none: the next to write will). */
+  #lead(): void {
+    let best: string | undefined
+    for (const [step, text] of this.#texts) {
+      if (this.#branches.get(step)?.state !== 'running') continue
+      if (best === undefined || text.length > (this.#texts.get(best) as string).length) best = step
+    }
+    this.#leader = best
   }
 
   /** The terminal view for a finished run. */
@@ -295,10 +349,19 @@ export class ViewBuilder {
 
   snapshot(): ReplyView {
     const v = this.#view
+    const leader = v.status === 'working' ? this.#leader : undefined
+    const streamed = leader === undefined ? undefined : this.#texts.get(leader)
     return {
       ...v,
       progress: { ...v.progress },
-      branches: [...this.#branches.values()].map((b) => ({ ...b })),
+      branches: [...this.#branches.values()].map((b) =>
+        b.name === leader && b.state === 'running' && streamed !== undefined
+          ? { ...b, writing: true }
+          : { ...b },
+      ),
+      ...(leader === undefined || streamed === undefined
+        ? {}
+        : { streaming: { step: leader, markdown: streamed } }),
       failures: v.failures.map((f) => ({ ...f })),
       ...(v.first === undefined ? {} : { first: { ...v.first } }),
       ...(v.final === undefined ? {} : { final: { ...v.final } }),

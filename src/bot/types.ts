@@ -40,6 +40,8 @@ export interface BranchState {
   ms?: number
   /** Short user-safe reason, when failed. */
   reason?: string
+  /** The running branch whose text the reply shows as it is written. */
+  writing?: boolean
 }
 
 /** What a reply shows at one moment of a run; adapters render it, the core decides when. */
@@ -54,6 +56,11 @@ export interface ReplyView {
   progress: { done: number; failed: number; total: number; noun: string }
   /** Every start step in declared order, with its state; empty when the reply was closed from the journal. */
   branches: BranchState[]
+  /**
+   * While working: the text of the leading branch as its model writes it (markdown, unfinished), and
+   * that branch's step name. Gone once a first result is shown.
+   */
+  streaming?: { step: string; markdown: string }
   /** The first successful result, markdown, with the task that produced it. */
   first?: { label: string; markdown: string }
   /** The combined result, markdown. */

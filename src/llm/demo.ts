@@ -39,8 +39,10 @@ export class DemoModel implements LanguageModel {
     const call = this.#calls.get(key) ?? 0
     this.#calls.set(key, call + 1)
     const rand = mulberry32(hash(key) ^ Math.imul(this.#seed, 0x9e3779b1) ^ Math.imul(call + 1, 0x85ebca6b))
-    await wait(this.#delay(rand), options.signal)
+    const delay = this.#delay(rand)
     const text = `${MARK}${answer(prompt, options.system ?? '', rand)}`
+    if (options.onText === undefined || options.json !== undefined) await wait(delay, options.signal)
+    else await write(text, delay, options.onText, options.signal)
     options.onUsage?.({
       promptTokens: Math.ceil(key.length / 4),
       completionTokens: Math.ceil(text.length / 4),
@@ -154,6 +156,27 @@ function capitalise(s: string): string {
 
 function ordinal(n: number): string {
   return ['first', 'second', 'third', 'fourth', 'fifth', 'sixth'][n - 1] ?? `#${n}`
+}
+
+/**
+ * Writes `text` to `onText` as a real model streams: the first words after about a third of `ms`
+ * (time to first token), the rest in even steps until `ms`.
+ */
+async function write(
+  text: string,
+  ms: number,
+  onText: (textSoFar: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const ends = [...text.matchAll(/\S+\s*/g)].map((m) => m.index + m[0].length)
+  const steps = Math.min(12, ends.length)
+  const first = Math.round(ms / 3)
+  await wait(first, signal)
+  for (let i = 1; i <= steps; i++) {
+    if (i > 1) await wait((ms - first) / steps, signal)
+    onText(text.slice(0, ends[Math.ceil((i * ends.length) / steps) - 1]))
+  }
+  if (steps === 0) await wait(ms - first, signal)
 }
 
 function wait(ms: number, signal?: AbortSignal): Promise<void> {

@@ -51,9 +51,28 @@ export class OpenAIModel implements LanguageModel {
     return name === this.#model ? this : new OpenAIModel({ ...this.#options, model: name })
   }
 
+  /**
+   * One completion, streamed (`stream: true`) so `onText` sees the answer as it is written; a JSON
+   * call asks for the whole answer at once (a partial JSON document is of no use to anyone).
+   */
   async text(prompt: string, options: TextOptions = {}): Promise<string> {
-    const [first] = await this.#complete(prompt, options)
-    return first as string
+    if (options.json !== undefined) {
+      const [first] = await this.#complete(prompt, options)
+      return first as string
+    }
+    const signal = options.signal ?? new AbortController().signal
+    let answer = ''
+    const finished = await this.#stream(prompt, 1, options, signal, (text) => {
+      answer = text
+    })
+    if (signal.aborted) throw classify(signal.reason, signal)
+    if (finished === 0) throw this.#incomplete()
+    if (answer.trim().length === 0) {
+      throw new ModelError('model_bad_response', 'The model server answered without any text', {
+        transient: true,
+      })
+    }
+    return answer
   }
 
   /**
@@ -61,7 +80,9 @@ export class OpenAIModel implements LanguageModel {
    * server honours `n` (notes/llm-aggregation.md §3: the prompt is billed once); a server that answers
    * with one choice, or refuses `n`, is remembered and gets k parallel requests from then on.
    */
-  async samples(prompt: string, k: number, options: SampleOptions = {}): Promise<Samples> {
+  async samples(prompt: string, k: number, all: SampleOptions = {}): Promise<Samples> {
+    // Samples are reported whole, by `onSample`; k answers written at once are not one text.
+    const { onText: _, ...options } = all
     const result: Samples = { texts: [], failed: 0, notNeeded: 0 }
     if (k < 1) return result
     const stop = new AbortController()
@@ -137,7 +158,11 @@ export class OpenAIModel implements LanguageModel {
         for (const choice of chunk.choices ?? []) {
           const index = choice.index ?? 0
           const piece = choice.delta?.content
-          if (typeof piece === 'string') parts.set(index, (parts.get(index) ?? '') + piece)
+          if (typeof piece === 'string' && piece.length > 0) {
+            const text = (parts.get(index) ?? '') + piece
+            parts.set(index, text)
+            if (n === 1) options.onText?.(text)
+          }
           if (choice.finish_reason != null) {
             finished++
             take(parts.get(index) ?? '')

@@ -14,7 +14,8 @@ export async function parallelSamples(
   const stop = new AbortController()
   const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal])
   const schedule = options.schedule ?? (<T>(call: () => Promise<T>) => call())
-  const { onSample, schedule: _, ...rest } = options
+  // Each sample is reported whole by `onSample`: k answers written at once are not one text.
+  const { onSample, schedule: _, onText: __, ...rest } = options
   await Promise.all(
     Array.from({ length: k }, () =>
       schedule(() => one({ ...rest, signal })).then(

@@ -16,6 +16,11 @@ export interface TextOptions {
   timeoutMs?: number
   /** Called once per finished call with the tokens it spent. */
   onUsage?: (usage: Usage) => void
+  /**
+   * Called as the answer is written, with all of its text so far (a retried call starts again from
+   * nothing). JSON calls are not streamed and do not call it.
+   */
+  onText?: (textSoFar: string) => void
   /** The reply must be JSON of this schema: structured output where the server supports `response_format`. */
   json?: { name: string; schema: Record<string, unknown> }
 }

@@ -90,6 +90,8 @@ export interface FakeDiscord {
   rateLimitEdits(retryAfterSec: number, count?: number): void
   /** Ages every interaction token by `ms` (to reach the 15-minute limit without waiting). */
   age(ms: number): void
+  /** Milliseconds since the fake started: the clock of every call's `at`. */
+  now(): number
   /** Webhook requests answered 429 because their route bucket was spent (not the injected ones). */
   routeLimited(): number
   close(): Promise<void>
@@ -411,6 +413,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   return {
     api: `http://127.0.0.1:${port}/api`,
     calls,
+    now: () => performance.now() - t0,
     registrations,
     ready: () => (isReady ? Promise.resolve() : new Promise((resolve) => readyWaiters.push(resolve))),
     command(name, options, who = 'alice') {

@@ -34,6 +34,11 @@ export interface FakeReply {
   ignoreN?: boolean
   /** When streaming, how long after the headers each choice finishes (by choice index); choices stream in that order. */
   choiceLatencyMs?: number[]
+  /**
+   * When streaming, the pause between two pieces of a choice (a piece is up to 8 characters, about two
+   * tokens), as a real server writes tokens; 0 sends a choice's pieces back to back.
+   */
+  pieceIntervalMs?: number
 }
 
 export interface RecordedRequest {
@@ -53,6 +58,9 @@ export interface RecordedRequest {
   completionTokens: number
   /** Choices sent in full. */
   choicesSent: number
+  /** `performance.now()` when the first piece of text was written, and when the answer ended. */
+  firstTextAt: number | undefined
+  finishedAt: number | undefined
 }
 
 export interface FakeOpenAI {
@@ -94,6 +102,8 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
       promptTokens: Math.ceil(JSON.stringify(body.messages).length / 4),
       completionTokens: 0,
       choicesSent: 0,
+      firstTextAt: undefined,
+      finishedAt: undefined,
     }
     requests.push(record)
     for (const w of waiters.filter((w) => requests.length >= w.count)) {
@@ -152,19 +162,28 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
         const wait = at - (performance.now() - t0)
         if (wait > 0) await new Promise((r) => setTimeout(r, wait))
         if (record.aborted || res.destroyed) return
-        for (const piece of text.match(/.{1,8}/gs) ?? [''])
+        const pieces = text.match(/.{1,8}/gs) ?? ['']
+        for (const [i, piece] of pieces.entries()) {
+          if (i > 0 && (reply.pieceIntervalMs ?? 0) > 0) {
+            await new Promise((r) => setTimeout(r, reply.pieceIntervalMs))
+            if (record.aborted || res.destroyed) return
+          }
           send({ choices: [{ index, delta: { content: piece }, finish_reason: null }] })
+          record.firstTextAt ??= performance.now()
+        }
         send({ choices: [{ index, delta: {}, finish_reason: 'stop' }] })
         record.choicesSent++
         record.completionTokens += Math.ceil(text.length / 4)
       }
       streaming = false
+      record.finishedAt = performance.now()
       if (body.stream_options?.include_usage) send({ choices: [], usage })
       res.end('data: [DONE]\n\n')
       return
     }
     record.choicesSent = texts.length
     record.completionTokens = usage.completion_tokens
+    record.firstTextAt = record.finishedAt = performance.now()
     json(
       res,
       200,

@@ -17,6 +17,21 @@ describe('DemoModel', () => {
     expect(differs.some((t) => t !== ra[0])).toBe(true)
   })
 
+  it('writes its answer a few words at a time, the first well before the end, the last the whole answer', async () => {
+    const m = new DemoModel({ latency: { minMs: 300, maxMs: 300 } })
+    const seen: Array<{ text: string; at: number }> = []
+    const t0 = performance.now()
+    const text = await m.text('Topic: lunch\nAngle: Contrarian. Take the opposite.', {
+      onText: (t) => void seen.push({ text: t, at: performance.now() - t0 }),
+    })
+    expect(seen.length).toBeGreaterThan(3)
+    expect(seen.at(-1)?.text).toBe(text)
+    expect(seen[0]?.at).toBeLessThan(200)
+    expect(seen[0]?.text.length).toBeLessThan(text.length)
+    for (let i = 1; i < seen.length; i++)
+      expect(seen[i]?.text.startsWith(seen[i - 1]?.text as string)).toBe(true)
+  })
+
   it('answers a repeated question mostly the same way', async () => {
     const m = new DemoModel({ seed: 3, ...fast })
     const answers = await m.samples('Tea or coffee?', 20, { system: 'Answer with the answer only.' })

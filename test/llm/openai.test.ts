@@ -39,6 +39,37 @@ describe('OpenAIModel against an OpenAI-compatible server', () => {
     expect(req?.headers.authorization).toBe('Bearer sk-test')
   })
 
+  it('streams a completion: onText sees the answer grow as the server writes it', async () => {
+    const text = 'Three ideas, written a few tokens at a time.'
+    const m = await model(() => ({ text, pieceIntervalMs: 20 }))
+    const seen: Array<{ text: string; at: number }> = []
+    const got = await m.text('write', { onText: (t) => void seen.push({ text: t, at: performance.now() }) })
+    expect(got).toBe(text)
+    const req = fake?.requests[0]
+    expect(req?.body.stream).toBe(true)
+    expect(seen.length).toBeGreaterThanOrEqual(5)
+    expect(seen.at(-1)?.text).toBe(text)
+    for (let i = 1; i < seen.length; i++)
+      expect(seen[i]?.text.startsWith(seen[i - 1]?.text as string)).toBe(true)
+    // The first piece reached us well before the server finished writing.
+    expect((req?.finishedAt as number) - (seen[0]?.at as number)).toBeGreaterThan(60)
+  })
+
+  it('a stream that ends before its answer is finished is a transient failure', async () => {
+    const m = await model(() => ({ text: '' }))
+    expect(await failure(m.text('x'))).toMatchObject({ code: 'model_bad_response', transient: true })
+  })
+
+  it('a JSON call is not streamed (a partial document is of no use)', async () => {
+    const m = await model(() => ({ text: '{"response": 1}' }))
+    const seen: string[] = []
+    await m.text('judge', {
+      json: { name: 'pick', schema: { type: 'object' } },
+      onText: (t) => void seen.push(t),
+    })
+    expect(fake?.requests[0]?.body.stream).toBeUndefined()
+  })
+
   it('reports the usage of every call', async () => {
     const m = await model(() => ({ text: 'twelve chars' }))
     const seen: Usage[] = []

@@ -68,6 +68,41 @@ describe('Discord, with the real discord.js', () => {
     expect(JSON.stringify(edits.at(-1)?.body)).not.toContain('chorus:stop')
   })
 
+  it('streams the leading branch as it is written, before any branch finished; then the first result, then the final', async () => {
+    const words = Array.from({ length: 24 }, (_, i) => `word${i}`).join(' ')
+    const { discord, openai } = await setup((body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      if (angle === undefined) return { text: '1. **Merged idea** ranked first' }
+      return {
+        text: `- **${angle} idea** ${words}`,
+        latencyMs: angle === 'User pain' ? 20 : 600,
+        pieceIntervalMs: 100,
+      }
+    })
+    const { token } = discord.command('brainstorm', [topic('lunch')])
+    await expect.poll(() => isFinal(discord, token), { timeout: 10_000 }).toBe(true)
+    const edits = discord.callsFor(token).filter((c) => c.method === 'PATCH' && c.status === 200)
+    const streamed = edits.filter((c) => embedText(c.body).includes('is writing'))
+    expect(streamed.length).toBeGreaterThanOrEqual(2)
+    const toFake = performance.now() - discord.now()
+    const fastest = Math.min(
+      ...openai.requests.filter((r) => r.prompt.includes('Angle')).map((r) => r.finishedAt as number),
+    )
+    expect((streamed[0]?.at as number) + toFake).toBeLessThan(fastest)
+    expect(embedText(streamed[0]?.body)).toMatch(/- \*+User/)
+    expect(embedText(streamed.at(-1)?.body)).toContain('User pain idea')
+    expect(embedText(streamed[0]?.body)).not.toContain('word23')
+    expect(embedText(streamed[0]?.body)).toContain('✎ angle-user-pain · writing')
+    const lengths = streamed.map((c) => embedText(c.body).length)
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b))
+    for (let i = 1; i < streamed.length; i++)
+      expect((streamed[i]?.at as number) - (streamed[i - 1]?.at as number)).toBeGreaterThan(900)
+    const firstIdx = edits.findIndex((c) => embedText(c.body).includes('⚡'))
+    expect(firstIdx).toBeGreaterThan(edits.indexOf(streamed.at(-1) as (typeof edits)[number]))
+    expect(embedText(edits[firstIdx]?.body)).not.toContain('is writing')
+    expect(discord.routeLimited()).toBe(0)
+  })
+
   it('defers well inside 3 s even when the model takes 2 s', async () => {
     const { discord } = await setup((body) => ({
       text: '- **slow**',

@@ -130,6 +130,47 @@ describe('Slack over Socket Mode, with the real @slack/bolt', () => {
     expect(history.map((h) => h.at)).toEqual([...history.map((h) => h.at)].sort((a, b) => a - b))
   })
 
+  it('streams the leading branch as it is written, before any branch finished; then the first result, then the final', async () => {
+    // Every angle writes for about 2 s, a piece every 100 ms; User pain starts writing first.
+    const words = Array.from({ length: 24 }, (_, i) => `word${i}`).join(' ')
+    const { slack, openai } = await setup((body) => {
+      const prompt = body.messages.at(-1)?.content ?? ''
+      const angle = /Angle: (.+?)\./.exec(prompt)?.[1]
+      if (angle === undefined) return { text: '1. **Merged idea** ranked first' }
+      return {
+        text: `- **${angle} idea** ${words}`,
+        latencyMs: angle === 'User pain' ? 20 : 600,
+        pieceIntervalMs: 100,
+      }
+    })
+    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'lunch ideas'))
+    await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 10_000 }).toContain('done')
+    const history = only(slack).history
+    const streamed = history.filter((h) => text(h.blocks).includes('is writing'))
+    expect(streamed.length).toBeGreaterThanOrEqual(2)
+    // The first streamed text reached Slack before the fastest branch had finished writing.
+    const toFake = performance.now() - slack.now()
+    const fastest = Math.min(
+      ...openai.requests.filter((r) => r.prompt.includes('Angle')).map((r) => r.finishedAt as number),
+    )
+    expect((streamed[0]?.at as number) + toFake).toBeLessThan(fastest)
+    // Unfinished markdown is closed, so the half-written bold shows as bold, not as asterisks.
+    expect(text(streamed[0]?.blocks ?? [])).toMatch(/• \*User[^*"]*\* ▍/)
+    expect(text(streamed.at(-1)?.blocks ?? [])).toContain('User pain idea')
+    expect(text(streamed[0]?.blocks ?? [])).not.toContain('word23')
+    expect(text(streamed[0]?.blocks ?? [])).toMatch(/✎ angle-user-pain · writing/)
+    // It grows, at most one edit a second; then the first result and the final replace it.
+    const lengths = streamed.map((h) => text(h.blocks).length)
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b))
+    for (let i = 1; i < streamed.length; i++)
+      expect((streamed[i]?.at as number) - (streamed[i - 1]?.at as number)).toBeGreaterThan(900)
+    const firstAt = history.findIndex((h) => h.text.includes('first result'))
+    expect(firstAt).toBeGreaterThan(history.indexOf(streamed.at(-1) as (typeof history)[number]))
+    expect(text(history[firstAt]?.blocks ?? [])).not.toContain('is writing')
+    expect(history.at(-1)?.text).toContain('done')
+    expect(slack.calls.filter((c) => c.rateLimited)).toHaveLength(0)
+  })
+
   it('acks well inside 3 s even when the model takes 2 s', async () => {
     const { slack } = await setup((body) => ({
       text: '- **slow idea**',

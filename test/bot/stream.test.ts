@@ -1,0 +1,127 @@
+import { pino } from 'pino'
+import { describe, expect, it } from 'vitest'
+import { type ReplyView, streamedText } from '../../src/bot/index.ts'
+import { ReplyPump, ViewBuilder } from '../../src/bot/reply.ts'
+import type { FlowEvent } from '../../src/engine/index.ts'
+
+const silent = pino({ level: 'silent' })
+
+function builder(branches: string[]) {
+  const views = new ViewBuilder({
+    runId: 'r1',
+    command: 'brainstorm',
+    title: 'Brainstorm: lunch',
+    user: 'ada',
+    noun: 'ideas',
+    demo: false,
+    firstLabel: 'First idea',
+    retryable: true,
+  })
+  let id = 0
+  const apply = (body: Record<string, unknown>) =>
+    views.apply({ id: ++id, causeId: undefined, runId: 'r1', at: 10, ...body } as FlowEvent)
+  apply({
+    type: 'run.started',
+    flow: 'brainstorm',
+    input: {},
+    steps: branches.map((name) => ({ name, kind: 'start' })),
+  })
+  return { views, apply }
+}
+
+describe('streamed text in the reply', () => {
+  it('shows the first branch to write while it runs; when it fails, the running branch with the most text', () => {
+    const { views, apply } = builder(['a', 'b', 'c'])
+    expect(views.stream('b', '- **B')).toBe(true)
+    expect(views.stream('a', '- **A idea** and')).toBe(false)
+    expect(views.stream('c', '- **C')).toBe(false)
+    expect(views.streamingView()?.streaming).toEqual({ step: 'b', markdown: '- **B' })
+    expect(views.streamingView()?.branches.find((x) => x.name === 'b')?.writing).toBe(true)
+    expect(views.stream('b', '- **B idea**')).toBe(true)
+    apply({ type: 'step.failed', step: 'b', error: new Error('boom'), durationMs: 5, queuedMs: 0 })
+    expect(views.streamingView()?.streaming).toEqual({ step: 'a', markdown: '- **A idea** and' })
+    expect(views.stream('c', '- **C idea**')).toBe(false)
+    expect(views.stream('a', '- **A idea** and more')).toBe(true)
+  })
+
+  it("a retried leader's text starts again; a cancelled one hands over; the first result ends the streaming", () => {
+    const { views, apply } = builder(['a', 'b'])
+    views.stream('a', 'first try')
+    views.stream('b', 'other')
+    apply({ type: 'step.retrying', step: 'a', attempt: 1, delayMs: 10, error: new Error('429') })
+    expect(views.streamingView()?.streaming?.step).toBe('b')
+    apply({ type: 'step.cancelled', step: 'b', reason: 'not needed', queuedMs: 0 })
+    expect(views.streamingView()).toBeUndefined()
+    expect(views.stream('a', 'second')).toBe(true)
+    apply({
+      type: 'step.completed',
+      step: 'a',
+      call: 1,
+      resumed: false,
+      value: 'second try',
+      durationMs: 9,
+      queuedMs: 0,
+    })
+    expect(views.streamingView()?.streaming).toEqual({ step: 'a', markdown: 'second try' })
+    const first = apply({ type: 'run.first', step: 'a', value: 'second try' })
+    expect(first?.status).toBe('first')
+    expect(first?.streaming).toBeUndefined()
+    expect(first?.branches.some((b) => b.writing)).toBe(false)
+    expect(views.stream('a', 'late')).toBe(false)
+    expect(views.streamingView()).toBeUndefined()
+  })
+
+  it('closes markup the model has opened but not finished, and adds a cursor', () => {
+    expect(streamedText('- **Pul')).toBe('- **Pul** ▍')
+    expect(streamedText('- **Pulse**: a live')).toBe('- **Pulse**: a live ▍')
+    expect(streamedText('run `npm t')).toBe('run `npm t` ▍')
+    expect(streamedText('```ts\nconst a = "**"')).toBe('```ts\nconst a = "**"\n```\n▍')
+    expect(streamedText('```\nx\n``` and **bo')).toBe('```\nx\n``` and **bo** ▍')
+    expect(streamedText('x'.repeat(5_000)).length).toBeLessThan(2_900)
+  })
+
+  it('the first streamed text goes out at once, more of it at most once per interval, the first result at once', async () => {
+    const shown: Array<{ view: ReplyView; at: number }> = []
+    const t0 = performance.now()
+    const pump = new ReplyPump(
+      {
+        show: async (view) => {
+          shown.push({ view, at: performance.now() - t0 })
+        },
+      },
+      300,
+      silent,
+    )
+    const { views, apply } = builder(['a', 'b'])
+    pump.push(views.snapshot())
+    await new Promise((r) => setTimeout(r, 20))
+    // Pieces every 10 ms for 500 ms.
+    for (let i = 1; i <= 50; i++) {
+      views.stream('a', 'word '.repeat(i))
+      pump.push(views.streamingView() as ReplyView)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    apply({
+      type: 'step.completed',
+      step: 'a',
+      call: 1,
+      resumed: false,
+      value: 'done',
+      durationMs: 9,
+      queuedMs: 0,
+    })
+    pump.push(apply({ type: 'run.first', step: 'a', value: 'done' }) as ReplyView)
+    await new Promise((r) => setTimeout(r, 20))
+    const streamed = shown.filter((s) => s.view.streaming !== undefined)
+    // The first piece arrived ~20 ms after the placeholder and was not held for the 300 ms interval.
+    expect(streamed[0]?.at).toBeLessThan(80)
+    expect(streamed.length).toBeGreaterThanOrEqual(2)
+    expect(streamed.length).toBeLessThanOrEqual(3)
+    for (let i = 1; i < streamed.length; i++)
+      expect((streamed[i]?.at as number) - (streamed[i - 1]?.at as number)).toBeGreaterThanOrEqual(295)
+    const first = shown.at(-1)
+    expect(first?.view.status).toBe('first')
+    // Not held for the interval either.
+    expect((first?.at as number) - (streamed.at(-1)?.at as number)).toBeLessThan(300)
+  })
+})

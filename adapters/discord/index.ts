@@ -127,10 +127,11 @@ function handle(bot: Bot, log: Logger, interaction: Interaction): void {
     refine(bot, log, interaction)
   else if (interaction.isButton() && interaction.customId.startsWith(FEEDBACK_PREFIX)) {
     const [rating, runId = ''] = interaction.customId.slice(FEEDBACK_PREFIX.length).split(':')
-    bot.feedback(
+    void bot.feedback(
       runId,
       rating === 'up' ? 'up' : 'down',
       interaction.user.globalName ?? interaction.user.username,
+      'discord',
     )
     void ephemeral(log, interaction, 'Thanks, noted.')
   } else if (interaction.isAutocomplete()) autocomplete(bot, log, interaction)

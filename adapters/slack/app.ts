@@ -278,10 +278,11 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
 
   app.action<BlockButtonAction>(FEEDBACK_ACTION, async ({ ack, body, action, respond }) => {
     await ack()
-    bot.feedback(
+    void bot.feedback(
       action.value ?? '',
       action.action_id.endsWith('_up') ? 'up' : 'down',
       body.user.name ?? body.user.id,
+      'slack',
     )
     await respond({ response_type: 'ephemeral', replace_original: false, text: 'Thanks, noted.' })
   })

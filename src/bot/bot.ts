@@ -46,6 +46,8 @@ const FRESH_MS = 10_000
 const RESUME_MIN_REMAINING_MS = 30_000
 /** Ended runs stay in the journal this long, so Retry and Stop can still find them. */
 const KEEP_ENDED_MS = 7 * 24 * 60 * 60_000
+/** A rating is counted once per person, run and rating for as long as the run is kept. */
+const FEEDBACK_TTL_MS = KEEP_ENDED_MS
 
 export const RESTART_NOTICE = 'Chorus is restarting; this run will continue in a moment.'
 export const DRAINING_MESSAGE = 'Chorus is restarting; try again in a few seconds.'
@@ -370,9 +372,21 @@ export class Bot {
     return { ok: true, runId: id }
   }
 
-  /** 👍/👎 on a reply: logged with the run id (and whoever rated it). */
-  feedback(runId: string, rating: 'up' | 'down', by: string): void {
-    this.logger.info({ event: 'reply.feedback', runId, rating, by }, 'reply.feedback')
+  /**
+   * 👍/👎 on a reply: logged with the run id, its flow and whoever rated it, and counted in the
+   * metrics once per person, run and rating (a second click on the same button is logged, not counted).
+   */
+  async feedback(runId: string, rating: 'up' | 'down', by: string, platform: PlatformName): Promise<void> {
+    const log = this.logger
+    const [record, first] = await Promise.all([
+      this.store.get(runId).catch((err: unknown) => void log.error({ err }, 'journal.read_failed')),
+      this.store
+        .claim(`feedback:${runId}:${rating}:${by}`, FEEDBACK_TTL_MS)
+        .catch((err: unknown) => (log.error({ err }, 'journal.write_failed'), true)),
+    ])
+    const flow = record?.command ?? 'unknown'
+    log.info({ event: 'reply.feedback', runId, flow, platform, rating, by, counted: first }, 'reply.feedback')
+    if (first) this.observer.feedback?.({ flow, platform }, rating)
   }
 
   /**

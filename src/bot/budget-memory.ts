@@ -18,7 +18,8 @@ interface Lane {
 
 /**
  * The edit budget of one process: a lane per route, at most `limit` turns in any `windowMs`
- * (a sliding window, so no burst at a window's edge), best priority first, arrival order within one.
+ * (a sliding window, so no burst at a window's edge), best priority first, arrival order within one;
+ * progress turns leave the window's last turn to first results and finals.
  */
 export class MemoryEditBudget implements EditBudget {
   readonly #lanes = new Map<string, Lane>()
@@ -41,7 +42,10 @@ export class MemoryEditBudget implements EditBudget {
     return {
       granted,
       raise: (p) => {
-        waiter.rank = Math.min(waiter.rank, PRIORITY_RANK[p])
+        if (PRIORITY_RANK[p] >= waiter.rank) return
+        waiter.rank = PRIORITY_RANK[p]
+        // A raised turn may use the turn progress leaves free.
+        if (lane.waiters.includes(waiter)) this.#drain(route, lane)
       },
       cancel: () => {
         const i = lane.waiters.indexOf(waiter)
@@ -67,10 +71,11 @@ export class MemoryEditBudget implements EditBudget {
     return lane
   }
 
-  /** When the next turn may be granted on this lane. */
-  #nextAt(route: Route, lane: Lane, now: number): number {
+  /** When the next turn of at most `cap` grants in the window may be granted on this lane. */
+  #nextAt(route: Route, lane: Lane, now: number, cap = route.limit): number {
     while (lane.grants.length > 0 && (lane.grants[0] as number) <= now - route.windowMs) lane.grants.shift()
-    const windowFree = lane.grants.length < route.limit ? now : (lane.grants[0] as number) + route.windowMs
+    const n = lane.grants.length
+    const windowFree = n < cap ? now : (lane.grants[n - cap] as number) + route.windowMs
     return Math.max(windowFree, lane.pausedUntil)
   }
 
@@ -81,8 +86,8 @@ export class MemoryEditBudget implements EditBudget {
     }
     for (;;) {
       const now = performance.now()
-      const nextAt = this.#nextAt(route, lane, now)
       if (lane.waiters.length === 0) {
+        const nextAt = this.#nextAt(route, lane, now)
         // An idle lane is forgotten once it holds nothing back (Discord has one per interaction).
         if (lane.grants.length === 0 && nextAt <= now) {
           if (this.#lanes.get(route.key) === lane) this.#lanes.delete(route.key)
@@ -93,15 +98,19 @@ export class MemoryEditBudget implements EditBudget {
         }
         return
       }
-      if (nextAt > now) {
-        lane.timer = setTimeout(() => this.#drain(route, lane), nextAt - now)
-        return
-      }
       let best = 0
       for (let i = 1; i < lane.waiters.length; i++) {
         const w = lane.waiters[i] as Waiter
         const b = lane.waiters[best] as Waiter
         if (w.rank < b.rank || (w.rank === b.rank && w.seq < b.seq)) best = i
+      }
+      // Progress (and streamed text) never takes a window's last turn: a first result or a final
+      // that comes next goes out at once instead of waiting for the window to move.
+      const progress = (lane.waiters[best] as Waiter).rank === PRIORITY_RANK.progress
+      const nextAt = this.#nextAt(route, lane, now, progress ? Math.max(1, route.limit - 1) : route.limit)
+      if (nextAt > now) {
+        lane.timer = setTimeout(() => this.#drain(route, lane), nextAt - now)
+        return
       }
       const [waiter] = lane.waiters.splice(best, 1)
       lane.grants.push(now)

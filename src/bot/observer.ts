@@ -28,6 +28,8 @@ export interface BotObserver {
   rateLimited?(platform: 'slack' | 'discord', route: string, retryAfterMs: number): void
   /** A reply edit waited `ms` for the platform budget. */
   budgetWaited?(platform: string, priority: string, ms: number): void
+  /** 👍 or 👎 on a reply of `flow` (once per person, run and rating). */
+  feedback?(run: { flow: string; platform: 'slack' | 'discord' | 'console' }, rating: 'up' | 'down'): void
   /** Wraps the model every step uses (counting calls, tokens and errors). */
   model?(model: LanguageModel): LanguageModel
 }

@@ -32,6 +32,7 @@ export class ChorusMetrics {
   readonly #limiterWait: Histogram<never>
   readonly #rateLimited: Counter<'platform' | 'route'>
   readonly #budgetWait: Histogram<'platform' | 'priority'>
+  readonly #feedback: Counter<'flow' | 'platform' | 'rating'>
   #sources: MetricSources | undefined
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -63,6 +64,12 @@ export class ChorusMetrics {
       help: 'Time from accepting a command to its final reply (combined, failed or stopped) reaching the platform',
       labelNames: ['flow', 'platform'],
       buckets: REPLY_BUCKETS,
+      registers,
+    })
+    this.#feedback = new Counter({
+      name: 'chorus_feedback_total',
+      help: '👍 (up) and 👎 (down) on replies, by flow and platform; once per person, run and rating',
+      labelNames: ['flow', 'platform', 'rating'],
       registers,
     })
     this.#modelCalls = new Counter({
@@ -162,6 +169,7 @@ export class ChorusMetrics {
       acked: (platform, ms) => this.#ack.observe({ platform }, ms / 1000),
       rateLimited: (platform, route) => this.#rateLimited.inc({ platform, route }),
       budgetWaited: (platform, priority, ms) => this.#budgetWait.observe({ platform, priority }, ms / 1000),
+      feedback: ({ flow, platform }, rating) => this.#feedback.inc({ flow, platform, rating }),
       model: (model) => this.#model(model),
     }
   }

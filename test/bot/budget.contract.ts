@@ -57,6 +57,37 @@ export function budgetContract(name: string, create: () => EditBudget): void {
       expect(order).toEqual(['b', 'a'])
     })
 
+    it("progress leaves a window's last turn to a first result or final, which then goes at once", async () => {
+      const budget = create()
+      const r = route(3, 400)
+      await budget.acquire(r, 'progress').granted
+      await budget.acquire(r, 'progress').granted
+      let progressAt: number | undefined
+      const t0 = performance.now()
+      const progress = budget.acquire(r, 'progress').granted.then(() => {
+        progressAt = performance.now() - t0
+      })
+      await sleep(30)
+      expect(progressAt).toBeUndefined()
+      await budget.acquire(r, 'final').granted
+      expect(performance.now() - t0).toBeLessThan(100)
+      await progress
+      expect(progressAt).toBeGreaterThanOrEqual(350)
+    })
+
+    it('a waiting progress turn raised to first takes the turn progress left free, at once', async () => {
+      const budget = create()
+      const r = route(3, 1_000)
+      await budget.acquire(r, 'progress').granted
+      await budget.acquire(r, 'progress').granted
+      const waiting = budget.acquire(r, 'progress')
+      await sleep(20)
+      const t0 = performance.now()
+      waiting.raise('first')
+      await waiting.granted
+      expect(performance.now() - t0).toBeLessThan(50)
+    })
+
     it('routes are independent', async () => {
       const budget = create()
       const slow = route(1, 10_000)

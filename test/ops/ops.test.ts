@@ -67,7 +67,8 @@ describe('health and metrics of a real `npm start` process (Slack Socket Mode, S
     expect(before.get('chorus_first_result_seconds')?.type).toBe('histogram')
     expect(sampleValue(before, 'chorus_queue_jobs', { state: 'waiting' })).toBe(0)
 
-    await slack.send('slash_commands', slack.slashPayload('/brainstorm', 'lunch --angles 2'))
+    const command = slack.slashPayload('/brainstorm', 'lunch --angles 2')
+    await slack.send('slash_commands', command)
     await expect.poll(() => slack.posted()[0]?.text ?? '', { timeout: 8_000 }).toContain('done')
     const labels = { flow: 'brainstorm', platform: 'slack' }
     await expect
@@ -104,6 +105,33 @@ describe('health and metrics of a real `npm start` process (Slack Socket Mode, S
     const buckets = after.get('chorus_final_seconds')?.samples.filter((s) => s.name.endsWith('_bucket')) ?? []
     expect(buckets.at(-1)?.labels.le).toBe('+Inf')
     expect(buckets.at(-1)?.value).toBe(1)
+
+    // 👍 and 👎 on the reply are counted by flow, platform and rating; a repeated click once.
+    const reply = slack.posted()[0] as NonNullable<ReturnType<typeof slack.posted>[number]>
+    const runId = /"action_id":"chorus_feedback_up","value":"([^"]+)"/.exec(JSON.stringify(reply.blocks))?.[1]
+    expect(runId).toBeDefined()
+    const rate = (actionId: string, user: string) =>
+      slack.send(
+        'interactive',
+        slack.blockAction(
+          reply,
+          { actionId, value: runId as string },
+          { user, responseUrl: command.response_url as string },
+        ),
+      )
+    await rate('chorus_feedback_up', 'grace')
+    await rate('chorus_feedback_up', 'grace')
+    await rate('chorus_feedback_up', 'heidi')
+    await rate('chorus_feedback_down', 'ivan')
+    await expect
+      .poll(
+        async () => sampleValue(await scrape(base), 'chorus_feedback_total', { ...labels, rating: 'down' }),
+        {
+          timeout: 3_000,
+        },
+      )
+      .toBe(1)
+    expect(sampleValue(await scrape(base), 'chorus_feedback_total', { ...labels, rating: 'up' })).toBe(2)
 
     // Slack goes away: the socket closes, reconnecting fails, and the process is not ready.
     await slack.close()

@@ -380,9 +380,10 @@ export class Bot {
     const log = this.logger
     const [record, first] = await Promise.all([
       this.store.get(runId).catch((err: unknown) => void log.error({ err }, 'journal.read_failed')),
-      this.store
-        .claim(`feedback:${runId}:${rating}:${by}`, FEEDBACK_TTL_MS)
-        .catch((err: unknown) => (log.error({ err }, 'journal.write_failed'), true)),
+      this.store.claim(`feedback:${runId}:${rating}:${by}`, FEEDBACK_TTL_MS).catch((err: unknown) => {
+        log.error({ err }, 'journal.write_failed')
+        return true
+      }),
     ])
     const flow = record?.command ?? 'unknown'
     log.info({ event: 'reply.feedback', runId, flow, platform, rating, by, counted: first }, 'reply.feedback')

@@ -5,6 +5,8 @@ import type { LanguageModel, ModelError, SampleOptions, Samples, TextOptions } f
 export interface Scripted {
   text: string
   latencyMs?: number
+  /** After `latencyMs`, how long the answer takes to write, a word at a time, to `onText`. */
+  writeMs?: number
   error?: ModelError
 }
 
@@ -28,6 +30,11 @@ export class ScriptedModel implements LanguageModel {
     const answer = this.#script(prompt, this.calls.length - 1)
     try {
       await sleep(answer.latencyMs ?? 0, options.signal)
+      const words = answer.text.split(/(?<=\s)/)
+      for (let i = 1; answer.writeMs !== undefined && i <= words.length; i++) {
+        options.onText?.(words.slice(0, i).join(''))
+        if (i < words.length) await sleep(answer.writeMs / words.length, options.signal)
+      }
     } catch (error) {
       record.aborted = true
       throw error

@@ -72,6 +72,32 @@ describe('console adapter', () => {
   })
 })
 
+describe('console streaming', () => {
+  it('on a terminal, shows the leading branch as it is written under the branch lines; piped, only results', async () => {
+    const writing = new ScriptedModel((prompt) => {
+      const m = /Angle: (.+?)\./.exec(prompt)
+      if (m === null) return { text: 'best' }
+      return m[1] === 'User pain'
+        ? { text: 'one two three four five six seven eight', latencyMs: 5, writeMs: 800 }
+        : { text: `**${m[1]}** idea`, latencyMs: 1_500 }
+    })
+    const bot = await Bot.create({ config: loadConfig({}), model: writing, logger })
+    const tty = output(true)
+    expect(await runOnce(bot, 'brainstorm cats --angles 2', tty)).toBe(0)
+    const text = tty.text()
+    const partial = text.search(
+      /✎ angle-user-pain · writing\n {2}… angle-contrarian · running\n\n {4}one two( \w+)* ▍/,
+    )
+    expect(partial).toBeGreaterThan(-1)
+    expect(text.indexOf('⚡ First idea')).toBeGreaterThan(partial)
+    expect(text.slice(partial, text.indexOf('⚡ First idea'))).not.toContain('eight ▍')
+    const pipe = output(false)
+    expect(await runOnce(bot, 'brainstorm cats --angles 2', pipe)).toBe(0)
+    expect(pipe.text()).not.toContain('▍')
+    expect(pipe.text()).not.toContain('writing')
+  })
+})
+
 describe('console markdown', () => {
   it('styles markdown on a terminal and drops the control characters the model wrote', () => {
     const styled = styleMarkdown(

@@ -16,7 +16,10 @@ export function progressText(view: ReplyView): string {
 /** A branch's reason is cut to this, so 8 branches fit a Discord embed field (1,024) and a Slack block. */
 const BRANCH_REASON_MAX = 60
 
-/** `✓ slogan · 1.2 s`, `… tagline · running`, `✎ pitch · writing` (the text the reply shows), `✗ moonshot · the model took too long`, `⏹ risk · cancelled`. */
+/**
+ * `✓ slogan · 1.2 s`, `… tagline · running`, `✎ pitch · writing` (the branch whose text the reply
+ * shows), `✗ moonshot · the model took too long`, `⏹ risk · cancelled`.
+ */
 export function branchLine(branch: BranchState): string {
   switch (branch.state) {
     case 'running':

@@ -6,10 +6,11 @@ import { type BranchState, isTerminal, type ReplySink, type ReplyView } from './
 
 /**
  * Delivers views to a sink: never two `show` calls at once; progress views (and more of a streamed
- * text) at least `minIntervalMs` apart with only the newest kept; a first result is never dropped for the final that follows it;
- * the first streamed text, the first result and the terminal view go out as soon as the previous call returns and the
- * platform budget grants a turn (final before first before progress, across every run on the
- * route); the terminal view (or the view given to `end`) is always the last one shown.
+ * text) at least `minIntervalMs` apart with only the newest kept; a first result is never dropped
+ * for the final that follows it; the first streamed text, the first result and the terminal view go
+ * out as soon as the previous call returns and the platform budget grants a turn (final before
+ * first before progress, across every run on the route); the terminal view (or the view given to
+ * `end`) is always the last one shown.
  */
 export class ReplyPump {
   readonly #sink: ReplySink

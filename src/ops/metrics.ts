@@ -25,6 +25,7 @@ export class ChorusMetrics {
   readonly #commands: Counter<'flow' | 'platform' | 'outcome'>
   readonly #ack: Histogram<'platform'>
   readonly #first: Histogram<'flow' | 'platform'>
+  readonly #firstText: Histogram<'flow' | 'platform'>
   readonly #final: Histogram<'flow' | 'platform'>
   readonly #modelCalls: Counter<'model' | 'outcome'>
   readonly #tokens: Counter<'model' | 'kind'>
@@ -55,6 +56,13 @@ export class ChorusMetrics {
     this.#first = new Histogram({
       name: 'chorus_first_result_seconds',
       help: 'Time from accepting a command to its first result reaching the platform',
+      labelNames: ['flow', 'platform'],
+      buckets: REPLY_BUCKETS,
+      registers,
+    })
+    this.#firstText = new Histogram({
+      name: 'chorus_first_text_seconds',
+      help: 'Time from accepting a command to the first model text (streamed, or the first result) reaching the platform',
       labelNames: ['flow', 'platform'],
       buckets: REPLY_BUCKETS,
       registers,
@@ -162,6 +170,8 @@ export class ChorusMetrics {
         if (run.resumed || view.notice !== undefined) return
         const s = (Date.now() - run.acceptedAt) / 1000
         const labels = { flow: run.flow, platform: run.platform }
+        if (view.streaming !== undefined || view.status === 'first' || view.status === 'final')
+          this.#once(run.runId, 'text', () => this.#firstText.observe(labels, s))
         if (view.status === 'first') this.#once(run.runId, 'first', () => this.#first.observe(labels, s))
         else if (view.status !== 'working')
           this.#once(run.runId, 'final', () => this.#final.observe(labels, s))

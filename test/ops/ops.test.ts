@@ -85,6 +85,10 @@ describe('health and metrics of a real `npm start` process (Slack Socket Mode, S
       writeFileSync(process.env.CHORUS_SAMPLE_SCRAPE, await (await fetch(`${base}/metrics`)).text())
     expect(sampleValue(after, 'chorus_ack_seconds_count', { platform: 'slack' })).toBe(1)
     expect(sampleValue(after, 'chorus_first_result_seconds_count', labels)).toBe(1)
+    expect(sampleValue(after, 'chorus_first_text_seconds_count', labels)).toBe(1)
+    expect(sampleValue(after, 'chorus_first_text_seconds_sum', labels)).toBeLessThanOrEqual(
+      sampleValue(after, 'chorus_first_result_seconds_sum', labels),
+    )
     expect(sampleValue(after, 'chorus_final_seconds_count', labels)).toBe(1)
     expect(sampleValue(after, 'chorus_final_seconds_sum', labels)).toBeGreaterThan(
       sampleValue(after, 'chorus_first_result_seconds_sum', labels),

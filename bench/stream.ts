@@ -14,6 +14,8 @@ import { scratchDir, startChorus } from '../test/support/chorus.ts'
 /** Sequential commands measured at concurrency 1. */
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 10)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 50)
+/** Between two of the sequential commands (0: back to back, the workspace never idle). */
+const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 5_000)
 /** Slack channels the concurrent commands are spread over (a busy workspace, not one channel). */
 const CHANNELS = 10
 const WORDS = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ')
@@ -111,8 +113,12 @@ async function slackRound(concurrency: number, commands: number): Promise<string
       watch(topics)
     }
     const rounds = concurrency === 1 ? commands : 1
-    for (let r = 0; r < rounds; r++)
+    for (let r = 0; r < rounds; r++) {
+      // One command at a time, as a user reads the answer before asking again: the workspace's
+      // chat.update budget has refilled (a burst of 3 in 4 s at 45 a minute).
+      if (r > 0) await new Promise((resolve) => setTimeout(resolve, PAUSE_MS))
       await batch(Array.from({ length: concurrency }, (_, i) => `slack-${concurrency}-${r}-${i}`))
+    }
     return report('Slack', concurrency, firstTokens(openai), seen)
   } finally {
     chorus.kill('SIGKILL')
@@ -163,8 +169,10 @@ async function discordRound(concurrency: number, commands: number): Promise<stri
       }
     }
     const rounds = concurrency === 1 ? commands : 1
-    for (let r = 0; r < rounds; r++)
+    for (let r = 0; r < rounds; r++) {
+      if (r > 0) await new Promise((resolve) => setTimeout(resolve, PAUSE_MS))
       await batch(Array.from({ length: concurrency }, (_, i) => `discord-${concurrency}-${r}-${i}`))
+    }
     return report('Discord', concurrency, firstTokens(openai), seen)
   } finally {
     chorus.kill('SIGKILL')
@@ -177,7 +185,7 @@ async function discordRound(concurrency: number, commands: number): Promise<stri
 
 console.log(
   `Node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}; /brainstorm (5 angles + synthesis); ` +
-    `concurrency 1: ${SINGLE} commands one after another; ${CONCURRENT} at once (Slack: over ${CHANNELS} channels of one workspace)\n`,
+    `concurrency 1: ${SINGLE} commands one after another, ${PAUSE_MS} ms apart; ${CONCURRENT} at once (Slack: over ${CHANNELS} channels of one workspace)\n`,
 )
 console.log(
   '| platform | concurrent | runs | first text p50 | first text p99 | runs that showed streamed text |',

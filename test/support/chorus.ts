@@ -104,11 +104,17 @@ export async function startChorus(
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     },
   }
-  await Promise.race([
-    proc.waitForLog((l) => l.msg === 'journal.resumed', 20_000),
-    exited.then(({ code }) => {
-      throw new Error(`Chorus exited with ${code} before it was ready: ${stderr.join('')}`)
-    }),
-  ])
+  try {
+    await Promise.race([
+      proc.waitForLog((l) => l.msg === 'journal.resumed', 20_000),
+      exited.then(({ code }) => {
+        throw new Error(`Chorus exited with ${code} before it was ready: ${stderr.join('')}`)
+      }),
+    ])
+  } catch (error) {
+    // A process that never got ready is nobody's to stop later.
+    proc.kill('SIGKILL')
+    throw error
+  }
   return proc
 }

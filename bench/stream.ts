@@ -193,7 +193,7 @@ console.log(
 console.log('|---|---|---|---|---|---|')
 const only = process.env.BENCH_PLATFORMS?.split(',') ?? ['discord', 'slack']
 for (const platform of only) {
-  for (const concurrency of [1, CONCURRENT]) {
+  for (const concurrency of (process.env.BENCH_LEVELS ?? `1,${CONCURRENT}`).split(',').map(Number)) {
     const row =
       platform === 'slack' ? await slackRound(concurrency, SINGLE) : await discordRound(concurrency, SINGLE)
     console.log(row)

@@ -32,6 +32,8 @@ export class OpenAIModel implements LanguageModel {
   #n: boolean | undefined
   /** Whether the server accepts `response_format` (undefined until the first JSON call tells). */
   #structured: boolean | undefined
+  /** Whether the server streams (undefined until the first call tells; one that refuses gets whole answers). */
+  #streams: boolean | undefined
 
   constructor(options: OpenAIModelOptions) {
     this.#options = options
@@ -56,15 +58,26 @@ export class OpenAIModel implements LanguageModel {
    * call asks for the whole answer at once (a partial JSON document is of no use to anyone).
    */
   async text(prompt: string, options: TextOptions = {}): Promise<string> {
-    if (options.json !== undefined) {
-      const [first] = await this.#complete(prompt, options)
-      return first as string
-    }
+    if (options.json !== undefined || this.#streams === false) return this.#whole(prompt, options)
     const signal = options.signal ?? new AbortController().signal
     let answer = ''
-    const finished = await this.#stream(prompt, 1, options, signal, (text) => {
-      answer = text
-    })
+    let finished: number
+    try {
+      finished = await this.#stream(prompt, 1, options, signal, (text) => {
+        answer = text
+      })
+    } catch (error) {
+      // Perhaps the server refuses `stream` (some OpenAI-compatible ones do): a whole answer tells.
+      if ((error as ModelError).code !== 'model_bad_request' || this.#streams !== undefined) throw error
+      this.#streams = false
+      try {
+        return await this.#whole(prompt, options)
+      } catch (again) {
+        if ((again as ModelError).code === 'model_bad_request') this.#streams = undefined
+        throw again
+      }
+    }
+    this.#streams = true
     if (signal.aborted) throw classify(signal.reason, signal)
     if (finished === 0) throw this.#incomplete()
     if (answer.trim().length === 0) {
@@ -133,6 +146,12 @@ export class OpenAIModel implements LanguageModel {
     if (options.signal?.aborted) throw classify(options.signal.reason, options.signal)
     result.notNeeded = k - result.texts.length - result.failed
     return result
+  }
+
+  /** One answer, not streamed (JSON calls, servers that do not stream). */
+  async #whole(prompt: string, options: TextOptions): Promise<string> {
+    const [first] = await this.#complete(prompt, options)
+    return first as string
   }
 
   /** One streamed request; each finished choice goes to `take`. Returns how many choices finished. */

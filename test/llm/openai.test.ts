@@ -60,6 +60,22 @@ describe('OpenAIModel against an OpenAI-compatible server', () => {
     expect(await failure(m.text('x'))).toMatchObject({ code: 'model_bad_response', transient: true })
   })
 
+  it('a server that refuses to stream gets whole answers, remembered', async () => {
+    const m = await model((body) => (body.stream ? { status: 400 } : { text: 'whole answer' }))
+    expect(await m.text('one')).toBe('whole answer')
+    expect(await m.text('two')).toBe('whole answer')
+    expect(fake?.requests.map((r) => r.body.stream === true)).toEqual([true, false, false])
+  })
+
+  it('a request the server refuses either way stays refused, and streaming is tried again next time', async () => {
+    let refuse = true
+    const m = await model(() => (refuse ? { status: 400 } : { text: 'fine' }))
+    expect(await failure(m.text('bad'))).toMatchObject({ code: 'model_bad_request' })
+    refuse = false
+    expect(await m.text('good')).toBe('fine')
+    expect(fake?.requests.map((r) => r.body.stream === true)).toEqual([true, false, true])
+  })
+
   it('a JSON call is not streamed (a partial document is of no use)', async () => {
     const m = await model(() => ({ text: '{"response": 1}' }))
     const seen: string[] = []

@@ -88,10 +88,12 @@ export class ReplyPump {
   }
 
   #enqueue(view: ReplyView): void {
-    // A newer view replaces older ones of its status and any progress placeholder; a first result stays.
+    // A newer view replaces older ones of its status, any working view and any mere progress (a view
+    // of the phase already on screen); a first result not yet shown stays, ahead of the final.
     while (this.#queue.length > 0) {
       const tail = this.#queue.at(-1) as ReplyView
-      if (tail.status !== view.status && tail.status !== 'working') break
+      const progress = tail.status === 'working' || phaseOf(tail) === this.#lastPhase
+      if (tail.status !== view.status && !progress) break
       this.#queue.pop()
     }
     this.#queue.push(view)

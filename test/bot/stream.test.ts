@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
-import { type ReplyView, streamedText } from '../../src/bot/index.ts'
+import { type EditBudget, type ReplyView, streamedText } from '../../src/bot/index.ts'
 import { ReplyPump, ViewBuilder } from '../../src/bot/reply.ts'
 import type { FlowEvent } from '../../src/engine/index.ts'
 
@@ -123,5 +123,83 @@ describe('streamed text in the reply', () => {
     expect(first?.view.status).toBe('first')
     // Not held for the interval either.
     expect((first?.at as number) - (streamed.at(-1)?.at as number)).toBeLessThan(300)
+  })
+})
+
+describe('reply pump and the platform budget', () => {
+  it('a final replaces progress still waiting for its turn; a first result not yet shown stays ahead of it', async () => {
+    const grants: Array<() => void> = []
+    const budget: EditBudget = {
+      acquire: () => {
+        let grant!: () => void
+        const granted = new Promise<void>((r) => {
+          grant = r
+        })
+        grants.push(grant)
+        return { granted, raise: () => {}, cancel: () => {} }
+      },
+      pause: () => {},
+      waiting: 0,
+    }
+    const shown: string[] = []
+    const sink = {
+      show: async (view: ReplyView) => void shown.push(`${view.status}:${view.progress.done}`),
+      route: () => ({ key: 'k', limit: 1, windowMs: 1_000 }),
+    }
+    const next = async () => {
+      await new Promise((r) => setTimeout(r, 5))
+      grants.shift()?.()
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    const { views, apply } = builder(['a', 'b', 'c'])
+    const pump = new ReplyPump(sink, 0, silent, { budget })
+    pump.push(views.snapshot())
+    await next()
+    apply({
+      type: 'step.completed',
+      step: 'a',
+      call: 1,
+      resumed: false,
+      value: 'A',
+      durationMs: 1,
+      queuedMs: 0,
+    })
+    pump.push(apply({ type: 'run.first', step: 'a', value: 'A' }) as ReplyView)
+    await next()
+    // Progress after the first result waits for a turn; then the run ends.
+    pump.push(
+      apply({
+        type: 'step.completed',
+        step: 'b',
+        call: 1,
+        resumed: false,
+        value: 'B',
+        durationMs: 1,
+        queuedMs: 0,
+      }) as ReplyView,
+    )
+    pump.push(views.finish({ status: 'cancelled', durationMs: 9, failures: [] } as never, 'bob'))
+    await next()
+    await next()
+    expect(shown).toEqual(['working:0', 'first:1', 'stopped:2'])
+
+    // A first result queued behind a slow turn is still shown before the final.
+    const second = builder(['a', 'b'])
+    const pump2 = new ReplyPump(sink, 0, silent, { budget })
+    shown.length = 0
+    pump2.push(second.views.snapshot())
+    second.apply({
+      type: 'step.completed',
+      step: 'a',
+      call: 1,
+      resumed: false,
+      value: 'A',
+      durationMs: 1,
+      queuedMs: 0,
+    })
+    pump2.push(second.apply({ type: 'run.first', step: 'a', value: 'A' }) as ReplyView)
+    pump2.push(second.views.finish({ status: 'cancelled', durationMs: 9, failures: [] } as never, 'bob'))
+    for (let i = 0; i < 4; i++) await next()
+    expect(shown).toEqual(['first:1', 'stopped:1'])
   })
 })

@@ -59,7 +59,7 @@ function spans(line: string): string {
 }
 
 /** Text without C0/C1 control characters other than newline and tab. */
-function printable(text: string): string {
+export function printable(text: string): string {
   let out = ''
   for (const c of text) {
     const n = c.codePointAt(0) ?? 0

@@ -6,7 +6,7 @@ import {
   summaryText,
   usageText,
 } from '../../src/bot/index.ts'
-import { styleMarkdown } from './markdown.ts'
+import { printable, styleMarkdown } from './markdown.ts'
 
 /** Terminal text for one reply view; `styled` (a terminal) renders the markdown, otherwise it stays as written. */
 export function renderView(view: ReplyView, styled = false): string {
@@ -36,7 +36,8 @@ export function renderView(view: ReplyView, styled = false): string {
 const STREAMED_LINES = 6
 
 function streamedLines(markdown: string): string[] {
-  const lines = markdown.trimEnd().split('\n')
+  // Raw model text on a terminal: no escape sequences of the model's own, tabs as spaces.
+  const lines = printable(markdown).replaceAll('\t', '  ').trimEnd().split('\n')
   const shown = lines.slice(-STREAMED_LINES)
   shown[shown.length - 1] = `${shown.at(-1) ?? ''} ▍`
   return ['', ...(lines.length > shown.length ? ['    …'] : []), ...shown.map((l) => `    ${l}`)]

@@ -78,7 +78,7 @@ describe('console streaming', () => {
       const m = /Angle: (.+?)\./.exec(prompt)
       if (m === null) return { text: 'best' }
       return m[1] === 'User pain'
-        ? { text: 'one two three four five six seven eight', latencyMs: 5, writeMs: 800 }
+        ? { text: 'one two three four\x1b[2J five six seven eight', latencyMs: 5, writeMs: 800 }
         : { text: `**${m[1]}** idea`, latencyMs: 1_500 }
     })
     const bot = await Bot.create({ config: loadConfig({}), model: writing, logger })
@@ -91,6 +91,8 @@ describe('console streaming', () => {
     expect(partial).toBeGreaterThan(-1)
     expect(text.indexOf('⚡ First idea')).toBeGreaterThan(partial)
     expect(text.slice(partial, text.indexOf('⚡ First idea'))).not.toContain('eight ▍')
+    // The model's own escape sequence never reaches the terminal.
+    expect(text).not.toContain('\x1b[2J')
     const pipe = output(false)
     expect(await runOnce(bot, 'brainstorm cats --angles 2', pipe)).toBe(0)
     expect(pipe.text()).not.toContain('▍')

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import type { Config } from './bot/index.ts'
+import { type Config, type EditBudget, RedisEditBudget } from './bot/index.ts'
 import { FairLimiter, type Limiter } from './engine/index.ts'
 import { BullQueue, LocalQueue, RedisFairLimiter, type RunQueue } from './queue/index.ts'
 import { JOURNAL_FILE, RedisStore, type RunStore, SqliteStore } from './store/index.ts'
@@ -11,6 +11,8 @@ export interface Backends {
   store: RunStore
   queue: RunQueue
   limiter: Limiter
+  /** Platform edit budgets shared by every process (Redis); absent, each process keeps its own. */
+  budget?: EditBudget
   /** `sqlite` (one process) or `redis` (any number of receivers and workers). */
   kind: 'sqlite' | 'redis'
   close(): Promise<void>
@@ -18,8 +20,9 @@ export interface Backends {
 
 /**
  * Without REDIS_URL: the journal in SQLite under CHORUS_DATA_DIR, runs worked in this process, the
- * limiter in memory. With it: all three on Redis under CHORUS_REDIS_PREFIX (BullMQ for the queue),
- * so limits, dedupe, Stop and resumption hold across every process.
+ * limiter and the platform edit budgets in memory. With it: all four on Redis under
+ * CHORUS_REDIS_PREFIX (BullMQ for the queue), so limits, budgets, dedupe, Stop and resumption hold
+ * across every process.
  */
 export function openBackends(config: Config, log: Logger): Backends {
   const url = config.REDIS_URL
@@ -45,14 +48,17 @@ export function openBackends(config: Config, log: Logger): Backends {
     stalledMs: config.CHORUS_WORKER_STALLED_MS,
   })
   const limiter = new RedisFairLimiter({ redis, prefix, concurrency: config.CHORUS_CONCURRENCY })
+  const budget = new RedisEditBudget({ redis, prefix })
   return {
     kind: 'redis',
     store,
     queue,
     limiter,
+    budget,
     async close() {
       await queue.close()
       await limiter.close()
+      await budget.close()
       await store.close()
       await redis.quit().catch(() => redis.disconnect())
     },

@@ -1,4 +1,13 @@
-import { type EditBudget, type EditPriority, PRIORITY_RANK, type Route, type Turn } from './budget.ts'
+import {
+  capOf,
+  type EditBudget,
+  type EditPriority,
+  PRIORITY_RANK,
+  type Route,
+  type Turn,
+  TurnCancelledError,
+  turnOrder,
+} from './budget.ts'
 
 interface Waiter {
   rank: number
@@ -51,7 +60,7 @@ export class MemoryEditBudget implements EditBudget {
         const i = lane.waiters.indexOf(waiter)
         if (i < 0) return
         lane.waiters.splice(i, 1)
-        waiter.reject(new Error('turn cancelled'))
+        waiter.reject(new TurnCancelledError())
       },
     }
   }
@@ -99,15 +108,9 @@ export class MemoryEditBudget implements EditBudget {
         return
       }
       let best = 0
-      for (let i = 1; i < lane.waiters.length; i++) {
-        const w = lane.waiters[i] as Waiter
-        const b = lane.waiters[best] as Waiter
-        if (w.rank < b.rank || (w.rank === b.rank && w.seq < b.seq)) best = i
-      }
-      // Progress (and streamed text) never takes a window's last turn: a first result or a final
-      // that comes next goes out at once instead of waiting for the window to move.
-      const progress = (lane.waiters[best] as Waiter).rank === PRIORITY_RANK.progress
-      const nextAt = this.#nextAt(route, lane, now, progress ? Math.max(1, route.limit - 1) : route.limit)
+      for (let i = 1; i < lane.waiters.length; i++)
+        if (turnOrder(lane.waiters[i] as Waiter, lane.waiters[best] as Waiter) < 0) best = i
+      const nextAt = this.#nextAt(route, lane, now, capOf(route, (lane.waiters[best] as Waiter).rank))
       if (nextAt > now) {
         lane.timer = setTimeout(() => this.#drain(route, lane), nextAt - now)
         return

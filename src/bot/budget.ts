@@ -1,12 +1,25 @@
 /**
  * Edits to a platform are spent from one budget per route (a Slack workspace's method, a Discord
  * interaction webhook) shared by every run: final views first, then first results, then progress.
- * Implementations: in this process (`budget-memory.ts`); a Redis one can follow behind the same
- * interface so every process on a prefix shares one budget.
+ * Implementations: in this process (`budget-memory.ts`) and in Redis (`budget-redis.ts`), where
+ * every process on a prefix shares one budget.
  */
 export type EditPriority = 'final' | 'first' | 'progress'
 
 export const PRIORITY_RANK: Readonly<Record<EditPriority, number>> = { final: 0, first: 1, progress: 2 }
+
+/** Turns are served best priority first, in arrival order within one. */
+export function turnOrder(a: { rank: number; seq: number }, b: { rank: number; seq: number }): number {
+  return a.rank - b.rank || a.seq - b.seq
+}
+
+/**
+ * How many grants a turn of `rank` may find in the window and still go: progress (and streamed
+ * text) never takes a window's last turn, so a first result or a final that comes next goes at once.
+ */
+export function capOf(route: Route, rank: number): number {
+  return rank === PRIORITY_RANK.progress ? Math.max(1, route.limit - 1) : route.limit
+}
 
 /** A route's budget: at most `limit` calls in any `windowMs` (the platform's rate, with headroom). */
 export interface Route {
@@ -32,6 +45,15 @@ export interface EditBudget {
   pause(route: Route, ms: number): void
   /** Turns waiting on every route (for metrics). */
   readonly waiting: number
+}
+
+/** What a cancelled turn's `granted` rejects with. */
+export class TurnCancelledError extends Error {
+  readonly code = 'TURN_CANCELLED'
+  constructor() {
+    super('This turn was cancelled before it was granted; acquire a new one to make the call')
+    this.name = 'TurnCancelledError'
+  }
 }
 
 /** A platform refused a call for its rate limit; `retryAfterMs` is what it asked for. */

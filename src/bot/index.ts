@@ -17,8 +17,15 @@ export {
   type Route,
   spend,
   type Turn,
+  TurnCancelledError,
 } from './budget.ts'
 export { MemoryEditBudget } from './budget-memory.ts'
+export {
+  BudgetClosedError,
+  BudgetUnavailableError,
+  RedisEditBudget,
+  type RedisEditBudgetOptions,
+} from './budget-redis.ts'
 export { type Config, loadConfig, type RateLimit } from './config.ts'
 export { ChorusError, ConfigError, describeFailure } from './errors.ts'
 export {

@@ -1,16 +1,32 @@
 /**
- * The contract every EditBudget keeps (in-process today; a Redis one runs the same suite). Run by
- * `budget.test.ts`; not a test file itself.
+ * The contract every EditBudget keeps: `MemoryEditBudget` (`budget.test.ts`) and `RedisEditBudget`
+ * (`budget-redis.test.ts`) run these same cases, each with a fresh budget. Not a test file itself.
  */
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { EditBudget, EditPriority, Route } from '../../src/bot/index.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let n = 0
 const route = (limit: number, windowMs: number): Route => ({ key: `test:${n++}`, limit, windowMs })
 
-export function budgetContract(name: string, create: () => EditBudget): void {
+export interface BudgetFactory {
+  create(): EditBudget
+  /** After each case: close the budget and remove whatever it keeps. */
+  destroy(budget: EditBudget): Promise<void>
+}
+
+export function budgetContract(name: string, factory: BudgetFactory): void {
   describe(`${name}: the EditBudget contract`, () => {
+    const made: EditBudget[] = []
+    const create = (): EditBudget => {
+      const budget = factory.create()
+      made.push(budget)
+      return budget
+    }
+    afterEach(async () => {
+      for (const budget of made.splice(0)) await factory.destroy(budget)
+    })
+
     it('grants at most `limit` turns in any window', async () => {
       const budget = create()
       const r = route(3, 200)

@@ -1,4 +1,4 @@
 import { MemoryEditBudget } from '../../src/bot/index.ts'
 import { budgetContract } from './budget.contract.ts'
 
-budgetContract('MemoryEditBudget', () => new MemoryEditBudget())
+budgetContract('MemoryEditBudget', { create: () => new MemoryEditBudget(), async destroy() {} })

@@ -1,0 +1,380 @@
+import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import {
+  capOf,
+  type EditBudget,
+  type EditPriority,
+  PRIORITY_RANK,
+  type Route,
+  type Turn,
+  TurnCancelledError,
+  turnOrder,
+} from './budget.ts'
+
+export interface RedisEditBudgetOptions {
+  /** A client the caller owns; closing the budget leaves it open. */
+  redis: Redis
+  /** Keys are `${prefix}:budget:*` (CHORUS_REDIS_PREFIX). */
+  prefix: string
+}
+
+/**
+ * A process asks again this soon when another process's better turn is due to take the free turn,
+ * doubling while it stays blocked (a killed process's claim lapses only after its window and the grace).
+ */
+const BLOCKED_RETRY_MS = 10
+/** A process's claim outlives its last question by this much beyond the route's window (it asks at least once a window). */
+const CLAIM_GRACE_MS = 1_000
+
+export class BudgetUnavailableError extends Error {
+  readonly code = 'BUDGET_UNAVAILABLE'
+  constructor(route: string, cause: unknown) {
+    super(
+      `The edit budget could not reach Redis for ${route}, so this turn was not granted; check REDIS_URL and that Redis is up`,
+      { cause },
+    )
+    this.name = 'BudgetUnavailableError'
+  }
+}
+
+export class BudgetClosedError extends Error {
+  readonly code = 'BUDGET_CLOSED'
+  constructor() {
+    super(
+      'The edit budget was closed while this turn waited; acquire it from a new budget (a shutdown drops waiting turns)',
+    )
+    this.name = 'BudgetClosedError'
+  }
+}
+
+// The one script that grants turns, so the window, a pause and the order between processes are
+// decided atomically, on Redis' clock.
+// KEYS: grants (turn id → time granted), paused (a 429's Retry-After, as the key's PX expiry),
+//   claims (process → order of its best refused turn), expiry (process → when its claim lapses).
+// ARGV: windowMs, owner, claimMs, blockedMs, then this process's best turns in its order, each as
+//   id, cap (grants the window may hold before it), rank, arrival (on Redis' clock, as this script
+//   returned it; -1 the first time), ageMs (how long it has waited).
+// Grants turns in order until one must wait; returns { granted, ms to wait before asking again,
+//   1 if what waits is another process's better turn, the arrival of the turn that waits }.
+// A waiting turn keeps the arrival it was first given, so its claim and its later questions compare
+// the same number with other processes' claims (no two processes can each wait for the other).
+const ATTEMPT = `
+local grants, paused, claims, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local windowMs, owner, claimMs, blockedMs = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+redis.call('ZREMRANGEBYSCORE', grants, '-inf', now - windowMs)
+for _, o in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now)) do
+  redis.call('ZREM', claims, o)
+  redis.call('ZREM', expiry, o)
+end
+local pausedMs = redis.call('PTTL', paused)
+local granted, wait, refused, blocked, since = 0, 0, nil, 0, 0
+for i = 5, #ARGV, 5 do
+  local id, cap, rank, arrival = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  if arrival < 0 then arrival = math.floor(now - tonumber(ARGV[i + 4])) end
+  -- Best priority first, then the earliest arrival, whichever process it waits in.
+  local order = rank * 2^44 + arrival
+  if pausedMs > 0 then
+    wait = pausedMs
+  else
+    local count = redis.call('ZCARD', grants)
+    if count >= cap then
+      local edge = redis.call('ZRANGE', grants, count - cap, count - cap, 'WITHSCORES')
+      wait = tonumber(edge[2]) + windowMs - now
+    else
+      local best = redis.call('ZRANGE', claims, 0, 1, 'WITHSCORES')
+      local other
+      if best[1] == owner then other = best[4] else other = best[2] end
+      if other ~= nil and tonumber(other) < order then wait, blocked = blockedMs, 1 end
+    end
+  end
+  if wait > 0 then
+    refused, since = order, arrival
+    break
+  end
+  redis.call('ZADD', grants, now, id)
+  granted = granted + 1
+end
+if granted > 0 then redis.call('PEXPIRE', grants, math.ceil(windowMs)) end
+if refused then
+  redis.call('ZADD', claims, refused, owner)
+  redis.call('ZADD', expiry, now + claimMs, owner)
+else
+  redis.call('ZREM', claims, owner)
+  redis.call('ZREM', expiry, owner)
+end
+local last = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')
+if last[2] then
+  local ttl = math.ceil(tonumber(last[2]) - now)
+  redis.call('PEXPIRE', claims, ttl)
+  redis.call('PEXPIRE', expiry, ttl)
+end
+return { granted, math.ceil(wait), blocked, since }
+`
+
+// KEYS: paused. ARGV: ms. A pause only ever lengthens.
+const PAUSE = `
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+`
+
+type Attempt = (
+  ...args: Array<string | number>
+) => Promise<[granted: number, waitMs: number, blocked: number, arrival: number]>
+type Pause = (key: string, ms: number) => Promise<unknown>
+
+interface Waiter {
+  rank: number
+  seq: number
+  /** performance.now() when it arrived; Redis gets its age, so no process's clock matters. */
+  at: number
+  /** Its arrival on Redis' clock, fixed the first time Redis made it wait. */
+  arrival: number | undefined
+  resolve(): void
+  reject(reason: Error): void
+}
+
+interface Lane {
+  route: Route
+  keys: string[]
+  waiters: Waiter[]
+  timer: ReturnType<typeof setTimeout> | undefined
+  /** The call on its way; `again` asks for another as soon as it returns. */
+  busy: Promise<void> | undefined
+  again: boolean
+  scheduled: boolean
+  /** The rank Redis refused last; until the timer, only a better turn is worth asking about. */
+  refused: number | undefined
+  /** Redis holds this process's claim on the route (a refused turn waits here). */
+  claimed: boolean
+  /** How soon to ask again while another process's better turn blocks this one. */
+  blockedMs: number
+}
+
+/**
+ * An edit budget shared by every process on the Redis prefix: together they grant at most `limit`
+ * turns in any `windowMs` on a route, on Redis' clock. Each process keeps its waiting turns and
+ * asks Redis for the best of them; a refused process claims its place (its best turn's priority and
+ * arrival), so a better turn waiting in another process is served first. A refused turn asks again
+ * when Redis says the window or a pause lets it (no polling; behind another process's better turn,
+ * soon, backing off), and at once when a better one arrives here or it is raised.
+ * Redis unreachable: the turns waiting on that route reject with `BudgetUnavailableError`.
+ */
+export class RedisEditBudget implements EditBudget {
+  readonly #base: string
+  readonly #attempt: Attempt
+  readonly #pause: Pause
+  /** Turn ids are `${owner}:${seq}`; claims are by owner. */
+  readonly #owner = randomUUID()
+  readonly #lanes = new Map<string, Lane>()
+  #seq = 0
+  #closed = false
+
+  constructor(options: RedisEditBudgetOptions) {
+    this.#base = `${options.prefix}:budget`
+    const redis = options.redis
+    redis.defineCommand('chorusBudgetAttempt', { numberOfKeys: 4, lua: ATTEMPT })
+    redis.defineCommand('chorusBudgetPause', { numberOfKeys: 1, lua: PAUSE })
+    const client = redis as unknown as { chorusBudgetAttempt: Attempt; chorusBudgetPause: Pause }
+    this.#attempt = client.chorusBudgetAttempt.bind(client)
+    this.#pause = client.chorusBudgetPause.bind(client)
+  }
+
+  get waiting(): number {
+    let n = 0
+    for (const lane of this.#lanes.values()) n += lane.waiters.length
+    return n
+  }
+
+  acquire(route: Route, priority: EditPriority): Turn {
+    if (this.#closed) {
+      const granted = Promise.reject(new BudgetClosedError())
+      return { granted, raise: () => {}, cancel: () => {} }
+    }
+    const lane = this.#lane(route)
+    let waiter!: Waiter
+    const granted = new Promise<void>((resolve, reject) => {
+      const at = performance.now()
+      waiter = { rank: PRIORITY_RANK[priority], seq: this.#seq++, at, arrival: undefined, resolve, reject }
+    })
+    lane.waiters.push(waiter)
+    this.#wake(lane, waiter.rank)
+    return {
+      granted,
+      raise: (p) => {
+        if (PRIORITY_RANK[p] >= waiter.rank) return
+        waiter.rank = PRIORITY_RANK[p]
+        if (lane.waiters.includes(waiter)) this.#wake(lane, waiter.rank)
+      },
+      cancel: () => {
+        const i = lane.waiters.indexOf(waiter)
+        if (i < 0) return
+        lane.waiters.splice(i, 1)
+        waiter.reject(new TurnCancelledError())
+        // The claim may be this turn's: ask again so Redis holds the next one's, or none.
+        if (lane.claimed) this.#wake(lane)
+        else if (lane.waiters.length === 0 && lane.busy === undefined) this.#forget(lane)
+      },
+    }
+  }
+
+  pause(route: Route, ms: number): void {
+    if (this.#closed || !(ms > 0)) return
+    // A pause Redis did not record fails the turns waiting on the route (the one `spend` takes
+    // right after the pause among them), which report the outage.
+    this.#pause(this.#keys(route)[1] as string, Math.ceil(ms)).catch((error: unknown) => {
+      const lane = this.#lanes.get(route.key)
+      if (lane !== undefined) this.#fail(lane, error)
+    })
+  }
+
+  /** Rejects every waiting turn, stops the timers and withdraws this process's claims. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const lanes = [...this.#lanes.values()]
+    for (const lane of lanes) {
+      clearTimeout(lane.timer)
+      lane.timer = undefined
+      for (const waiter of lane.waiters.splice(0)) waiter.reject(new BudgetClosedError())
+    }
+    await Promise.all(lanes.map((lane) => lane.busy))
+    this.#lanes.clear()
+    await Promise.all(lanes.filter((lane) => lane.claimed).map((lane) => this.#call(lane, [])))
+  }
+
+  #keys(route: Route): string[] {
+    const base = this.#base
+    const key = route.key
+    return [
+      `${base}:grants:${key}`,
+      `${base}:paused:${key}`,
+      `${base}:claims:${key}`,
+      `${base}:expiry:${key}`,
+    ]
+  }
+
+  #lane(route: Route): Lane {
+    let lane = this.#lanes.get(route.key)
+    if (lane === undefined) {
+      lane = {
+        route,
+        keys: this.#keys(route),
+        waiters: [],
+        timer: undefined,
+        busy: undefined,
+        again: false,
+        scheduled: false,
+        refused: undefined,
+        claimed: false,
+        blockedMs: BLOCKED_RETRY_MS,
+      }
+      this.#lanes.set(route.key, lane)
+    }
+    lane.route = route
+    return lane
+  }
+
+  #forget(lane: Lane): void {
+    clearTimeout(lane.timer)
+    lane.timer = undefined
+    if (this.#lanes.get(lane.route.key) === lane) this.#lanes.delete(lane.route.key)
+  }
+
+  /** Asks Redis soon, unless a turn of `rank` could not go before the refused one's timer anyway. */
+  #wake(lane: Lane, rank?: number): void {
+    if (lane.busy !== undefined) {
+      lane.again = true
+      return
+    }
+    if (rank !== undefined && lane.timer !== undefined && lane.refused !== undefined && rank >= lane.refused)
+      return
+    if (lane.scheduled) return
+    lane.scheduled = true
+    // One call for everything that happens in this turn of the event loop.
+    queueMicrotask(() => {
+      lane.scheduled = false
+      this.#ask(lane)
+    })
+  }
+
+  #ask(lane: Lane): void {
+    if (this.#closed) return
+    if (lane.busy !== undefined) {
+      lane.again = true
+      return
+    }
+    clearTimeout(lane.timer)
+    lane.timer = undefined
+    if (lane.waiters.length === 0 && !lane.claimed) {
+      this.#forget(lane)
+      return
+    }
+    // A window never grants more than `limit`, so the best `limit` turns are all worth asking about.
+    const batch = [...lane.waiters].sort(turnOrder).slice(0, lane.route.limit)
+    lane.busy = this.#call(lane, batch)
+      .then(
+        ([granted, waitMs, blocked, arrival]) => {
+          for (const waiter of batch.slice(0, granted)) {
+            const i = lane.waiters.indexOf(waiter)
+            // A turn cancelled while Redis granted it stays spent: the window errs on the safe side.
+            if (i < 0) continue
+            lane.waiters.splice(i, 1)
+            waiter.resolve()
+          }
+          const next = batch[granted]
+          if (next !== undefined) next.arrival ??= arrival
+          lane.claimed = next !== undefined
+          lane.refused = next?.rank
+          lane.blockedMs =
+            blocked === 1 ? Math.min(lane.route.windowMs, lane.blockedMs * 2) : BLOCKED_RETRY_MS
+          if (next === undefined) {
+            if (lane.waiters.length > 0) lane.again = true
+          } else if (!this.#closed) {
+            const ms = Math.min(lane.route.windowMs, Math.max(1, waitMs))
+            lane.timer = setTimeout(() => this.#ask(lane), ms)
+          }
+        },
+        (error: unknown) => {
+          lane.again = false
+          this.#fail(lane, error)
+        },
+      )
+      .finally(() => {
+        lane.busy = undefined
+        if (this.#closed) return
+        if (lane.again) {
+          lane.again = false
+          this.#ask(lane)
+        } else if (lane.waiters.length === 0 && !lane.claimed) this.#forget(lane)
+      })
+  }
+
+  /** Redis could not answer: every turn waiting on the route rejects (its claim lapses in Redis). */
+  #fail(lane: Lane, error: unknown): void {
+    const failed = new BudgetUnavailableError(lane.route.key, error)
+    for (const waiter of lane.waiters.splice(0)) waiter.reject(failed)
+    lane.claimed = false
+    lane.refused = undefined
+    if (lane.busy === undefined) this.#forget(lane)
+  }
+
+  #call(lane: Lane, batch: readonly Waiter[]): ReturnType<Attempt> {
+    const { route } = lane
+    const now = performance.now()
+    return this.#attempt(
+      ...lane.keys,
+      route.windowMs,
+      this.#owner,
+      route.windowMs + CLAIM_GRACE_MS,
+      lane.blockedMs,
+      ...batch.flatMap((w) => [
+        `${this.#owner}:${w.seq}`,
+        capOf(route, w.rank),
+        w.rank,
+        w.arrival ?? -1,
+        now - w.at,
+      ]),
+    )
+  }
+}

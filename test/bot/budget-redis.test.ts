@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import {
+  BudgetClosedError,
+  BudgetUnavailableError,
+  type EditBudget,
+  type EditPriority,
+  RedisEditBudget,
+  type Route,
+} from '../../src/bot/index.ts'
+import { sleep } from '../../src/engine/index.ts'
+import {
+  deleteKeysUnder,
+  keysUnder,
+  redisTestsEnabled,
+  testPrefix,
+  testRedis,
+  whenRedis,
+} from '../support/redis.ts'
+import { budgetContract } from './budget.contract.ts'
+
+let n = 0
+const route = (limit: number, windowMs: number): Route => ({ key: `test:${n++}`, limit, windowMs })
+
+whenRedis(await redisTestsEnabled(), () => {
+  const redis = testRedis()
+  afterAll(async () => {
+    await redis.quit()
+  })
+
+  const prefixes = new Map<EditBudget, string>()
+  budgetContract('RedisEditBudget', {
+    create() {
+      const prefix = testPrefix()
+      const budget = new RedisEditBudget({ redis, prefix })
+      prefixes.set(budget, prefix)
+      return budget
+    },
+    async destroy(budget) {
+      await (budget as RedisEditBudget).close()
+      const prefix = prefixes.get(budget) as string
+      // Grants and pauses expire with their window; a closed budget withdrew every claim.
+      const left = await keysUnder(redis, prefix)
+      await deleteKeysUnder(redis, prefix)
+      expect(left.filter((k) => !/:budget:(grants|paused):/.test(k))).toEqual([])
+    },
+  })
+
+  /** Two budgets on one fresh prefix, each on its own connection (as two processes), closed after. */
+  async function twoProcesses(
+    body: (first: RedisEditBudget, second: RedisEditBudget, prefix: string) => Promise<void>,
+  ): Promise<void> {
+    const prefix = testPrefix()
+    const connection = testRedis()
+    const first = new RedisEditBudget({ redis, prefix })
+    const second = new RedisEditBudget({ redis: connection, prefix })
+    try {
+      await body(first, second, prefix)
+    } finally {
+      await first.close()
+      await second.close()
+      await connection.quit()
+      await deleteKeysUnder(redis, prefix)
+    }
+  }
+
+  describe('RedisEditBudget across processes', () => {
+    it('two budgets on one prefix together grant at most `limit` in any window, and leave no keys after it', async () => {
+      await twoProcesses(async (a, b, prefix) => {
+        const r = route(3, 300)
+        const priorities: EditPriority[] = ['progress', 'first', 'final', 'progress', 'final', 'first']
+        const times: number[] = []
+        const from = new Set<string>()
+        const t0 = performance.now()
+        const turns = (budget: RedisEditBudget, name: string) =>
+          priorities.map((p) =>
+            budget.acquire(r, p).granted.then(() => {
+              times.push(performance.now() - t0)
+              from.add(name)
+            }),
+          )
+        await Promise.all([...turns(a, 'a'), ...turns(b, 'b')])
+        expect(times).toHaveLength(12)
+        expect(from).toEqual(new Set(['a', 'b']))
+        times.sort((x, y) => x - y)
+        // Redis decides on its own clock; this process sees each grant a round trip later.
+        for (let i = 3; i < times.length; i++)
+          expect((times[i] as number) - (times[i - 3] as number)).toBeGreaterThanOrEqual(280)
+        expect(times[11]).toBeGreaterThanOrEqual(3 * 280)
+        expect(await keysUnder(redis, prefix)).not.toEqual([])
+        await sleep(r.windowMs + 100)
+        expect(await keysUnder(redis, prefix)).toEqual([])
+      })
+    })
+
+    /** Three rounds on fresh routes: one turn waits in `earlier`, then one in `later`; the order they are served. */
+    async function servedAcross(
+      earlier: [RedisEditBudget, EditPriority],
+      later: [RedisEditBudget, EditPriority],
+    ): Promise<string[][]> {
+      const rounds: string[][] = []
+      for (let round = 0; round < 3; round++) {
+        const r = route(1, 150)
+        await earlier[0].acquire(r, 'final').granted
+        const order: string[] = []
+        const first = earlier[0].acquire(r, earlier[1]).granted.then(() => order.push('earlier'))
+        await sleep(20)
+        const second = later[0].acquire(r, later[1]).granted.then(() => order.push('later'))
+        await Promise.all([first, second])
+        rounds.push(order)
+      }
+      return rounds
+    }
+
+    it('a final waiting in one process goes before progress that waited longer in another', async () => {
+      await twoProcesses(async (a, b) => {
+        const rounds = await servedAcross([a, 'progress'], [b, 'final'])
+        expect(rounds).toEqual(Array(3).fill(['later', 'earlier']))
+      })
+    })
+
+    it('within one priority, the turn that arrived first goes first, whichever process it waits in', async () => {
+      await twoProcesses(async (a, b) => {
+        const rounds = await servedAcross([b, 'first'], [a, 'first'])
+        expect(rounds).toEqual(Array(3).fill(['earlier', 'later']))
+      })
+    })
+
+    it("a killed process's claim holds others back only until it lapses (its window and a second)", async () => {
+      const prefix = testPrefix()
+      const dying = testRedis()
+      const survivor = new RedisEditBudget({ redis, prefix })
+      const killed = new RedisEditBudget({ redis: dying, prefix })
+      try {
+        const r = route(1, 100)
+        await survivor.acquire(r, 'final').granted
+        const lost = killed.acquire(r, 'final').granted
+        const lostRejects = expect(lost).rejects.toBeInstanceOf(BudgetUnavailableError)
+        await sleep(20)
+        const t0 = performance.now()
+        const progress = survivor.acquire(r, 'progress').granted
+        dying.disconnect()
+        await lostRejects
+        await progress
+        const waited = performance.now() - t0
+        expect(waited).toBeGreaterThanOrEqual(900)
+        expect(waited).toBeLessThan(3_000)
+      } finally {
+        await survivor.close()
+        await killed.close().catch(() => undefined)
+        await deleteKeysUnder(redis, prefix)
+      }
+    })
+  })
+
+  describe('RedisEditBudget', () => {
+    it('rejects waiting turns with BudgetUnavailableError when Redis does not answer, instead of hanging', async () => {
+      // A socket that does not exist: every connection attempt fails at once.
+      const unreachable = new Redis({
+        path: join(tmpdir(), `chorus-no-redis-${randomUUID()}.sock`),
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      })
+      unreachable.on('error', () => {})
+      const budget = new RedisEditBudget({ redis: unreachable, prefix: testPrefix() })
+      try {
+        const turn = budget.acquire(route(3, 1_000), 'final')
+        await expect(turn.granted).rejects.toBeInstanceOf(BudgetUnavailableError)
+        await expect(turn.granted).rejects.toThrow(/could not reach Redis/)
+        expect(budget.waiting).toBe(0)
+      } finally {
+        await budget.close()
+        unreachable.disconnect()
+      }
+    })
+
+    it('close rejects waiting turns and withdraws its claims', async () => {
+      const prefix = testPrefix()
+      const budget = new RedisEditBudget({ redis, prefix })
+      try {
+        const r = route(1, 5_000)
+        await budget.acquire(r, 'final').granted
+        const waiting = budget.acquire(r, 'progress')
+        await sleep(30)
+        expect((await keysUnder(redis, prefix)).some((k) => k.includes(':budget:claims:'))).toBe(true)
+        const rejects = expect(waiting.granted).rejects.toBeInstanceOf(BudgetClosedError)
+        await budget.close()
+        await rejects
+        await expect(budget.acquire(r, 'final').granted).rejects.toBeInstanceOf(BudgetClosedError)
+        expect(budget.waiting).toBe(0)
+        expect(await keysUnder(redis, prefix)).toEqual([`${prefix}:budget:grants:${r.key}`])
+      } finally {
+        await deleteKeysUnder(redis, prefix)
+      }
+    })
+  })
+})

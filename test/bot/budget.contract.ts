@@ -34,12 +34,14 @@ export function budgetContract(name: string, factory: BudgetFactory): void {
       const t0 = performance.now()
       await Promise.all(
         Array.from({ length: 7 }, () =>
-          budget.acquire(r, 'progress').granted.then(() => times.push(performance.now() - t0)),
+          budget.acquire(r, 'final').granted.then(() => times.push(performance.now() - t0)),
         ),
       )
       times.sort((a, b) => a - b)
+      // A grant is recorded when its callback runs, which a busy event loop (two test files on two
+      // cores) can make a few tens of milliseconds late: the window is checked with that much room.
       for (let i = 3; i < times.length; i++)
-        expect((times[i] as number) - (times[i - 3] as number)).toBeGreaterThanOrEqual(195)
+        expect((times[i] as number) - (times[i - 3] as number)).toBeGreaterThanOrEqual(175)
       expect(times[6]).toBeGreaterThanOrEqual(390)
     })
 

@@ -185,7 +185,7 @@ export class ViewBuilder {
   readonly #offsetMs: number
   /** Each running branch's text so far, as its model writes it. */
   readonly #texts = new Map<string, string>()
-  /** The branch whose text the reply shows: the first to write, until it stops running. */
+  /** The branch whose text the reply shows: the first to write, while it runs. */
   #leader: string | undefined
 
   constructor(init: {
@@ -239,10 +239,12 @@ export class ViewBuilder {
         return this.snapshot()
       case 'step.completed':
         if (!this.#starts.has(event.step)) return undefined
-        if (typeof event.value === 'string' && this.#leader === event.step)
-          this.#texts.set(event.step, event.value)
         v.progress.done++
         this.#branches.set(event.step, { name: event.step, state: 'done', ms: Math.round(event.durationMs) })
+        // A finished branch is the first result's to show (it follows at once); another still
+        // writing leads meanwhile, so no edit is spent on a text that is about to be replaced.
+        this.#texts.delete(event.step)
+        if (this.#leader === event.step) this.#lead()
         return this.snapshot()
       case 'step.failed': {
         if (!this.#starts.has(event.step)) return undefined
@@ -284,7 +286,8 @@ export class ViewBuilder {
   /**
    * A branch's text so far, as its model writes it. Returns true when the text the reply shows
    * changed: it is the leading branch's (the first branch to write leads while it runs; when it
-   * fails, the running branch with the most text takes over) and no first result is shown yet.
+   * finishes, fails or is cancelled, the running branch with the most text takes over) and no first
+   * result is shown yet.
    */
   stream(step: string, text: string): boolean {
     if (this.#view.status !== 'working' || this.#branches.get(step)?.state !== 'running') return false

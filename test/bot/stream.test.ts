@@ -42,6 +42,17 @@ describe('streamed text in the reply', () => {
     expect(views.streamingView()?.streaming).toEqual({ step: 'a', markdown: '- **A idea** and' })
     expect(views.stream('c', '- **C idea**')).toBe(false)
     expect(views.stream('a', '- **A idea** and more')).toBe(true)
+    // When the leader finishes, the branch still writing takes over until the first result.
+    apply({
+      type: 'step.completed',
+      step: 'a',
+      call: 1,
+      resumed: false,
+      value: 'A',
+      durationMs: 9,
+      queuedMs: 0,
+    })
+    expect(views.streamingView()?.streaming).toEqual({ step: 'c', markdown: '- **C idea**' })
   })
 
   it("a retried leader's text starts again; a cancelled one hands over; the first result ends the streaming", () => {
@@ -62,7 +73,8 @@ describe('streamed text in the reply', () => {
       durationMs: 9,
       queuedMs: 0,
     })
-    expect(views.streamingView()?.streaming).toEqual({ step: 'a', markdown: 'second try' })
+    // A finished leader's answer is the first result's to show; nothing else is writing.
+    expect(views.streamingView()).toBeUndefined()
     const first = apply({ type: 'run.first', step: 'a', value: 'second try' })
     expect(first?.status).toBe('first')
     expect(first?.streaming).toBeUndefined()

@@ -24,14 +24,22 @@ const ms = (x: number) => `${Math.round(x)} ms`
  * from those that Lua scripts run inside Redis, by watching MONITOR.
  */
 async function countCommands(prefix: string) {
-  const monitor = await testRedis().monitor()
+  const client = testRedis()
+  const monitor = await client.monitor()
   const counts = { client: 0, script: 0 }
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (!args.some((a) => a.includes(prefix))) return
     if (source === 'lua') counts.script++
     else counts.client++
   })
-  return { counts, stop: () => monitor.disconnect() }
+  return {
+    counts,
+    // Both connections: an open one would keep the benchmark from exiting.
+    stop: () => {
+      monitor.disconnect()
+      client.disconnect()
+    },
+  }
 }
 
 async function round(workers: number) {

@@ -234,17 +234,14 @@ export class ViewBuilder {
         return this.snapshot()
       case 'step.retrying':
         // The next try writes its answer from the start.
-        if (!this.#texts.delete(event.step) || this.#leader !== event.step) return undefined
-        this.#lead()
-        return this.snapshot()
+        return this.#stopWriting(event.step) ? this.snapshot() : undefined
       case 'step.completed':
         if (!this.#starts.has(event.step)) return undefined
         v.progress.done++
         this.#branches.set(event.step, { name: event.step, state: 'done', ms: Math.round(event.durationMs) })
         // A finished branch is the first result's to show (it follows at once); another still
         // writing leads meanwhile, so no edit is spent on a text that is about to be replaced.
-        this.#texts.delete(event.step)
-        if (this.#leader === event.step) this.#lead()
+        this.#stopWriting(event.step)
         return this.snapshot()
       case 'step.failed': {
         if (!this.#starts.has(event.step)) return undefined
@@ -257,8 +254,7 @@ export class ViewBuilder {
           ms: Math.round(event.durationMs),
           reason: message,
         })
-        this.#texts.delete(event.step)
-        if (this.#leader === event.step) this.#lead()
+        this.#stopWriting(event.step)
         return this.snapshot()
       }
       // Cancelled tasks are not failures: either the run was stopped (the terminal view says so)
@@ -267,8 +263,7 @@ export class ViewBuilder {
         if (!this.#starts.has(event.step) || this.#branches.get(event.step)?.state !== 'running')
           return undefined
         this.#branches.set(event.step, { name: event.step, state: 'cancelled' })
-        this.#texts.delete(event.step)
-        if (this.#leader === event.step) this.#lead()
+        this.#stopWriting(event.step)
         return this.snapshot()
       case 'run.first':
         v.status = 'first'
@@ -300,6 +295,17 @@ export class ViewBuilder {
   streamingView(): ReplyView | undefined {
     if (this.#view.status !== 'working' || this.#leader === undefined) return undefined
     return this.snapshot()
+  }
+
+  /**
+   * A branch stopped writing (it finished, failed, was cancelled or tries again from the start): its
+   * text is dropped and, if it led, the running branch that has written most leads. True if it led.
+   */
+  #stopWriting(step: string): boolean {
+    this.#texts.delete(step)
+    if (this.#leader !== step) return false
+    this.#lead()
+    return true
   }
 
   /** The running branch that has written the most leads now (none: the next to write will). */

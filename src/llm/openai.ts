@@ -80,11 +80,7 @@ export class OpenAIModel implements LanguageModel {
     this.#streams = true
     if (signal.aborted) throw classify(signal.reason, signal)
     if (finished === 0) throw this.#incomplete()
-    if (answer.trim().length === 0) {
-      throw new ModelError('model_bad_response', 'The model server answered without any text', {
-        transient: true,
-      })
-    }
+    if (answer.trim().length === 0) throw this.#empty()
     return answer
   }
 
@@ -204,6 +200,12 @@ export class OpenAIModel implements LanguageModel {
     return finished
   }
 
+  #empty(): ModelError {
+    return new ModelError('model_bad_response', 'The model server answered without any text', {
+      transient: true,
+    })
+  }
+
   #incomplete(): ModelError {
     return new ModelError('model_bad_response', 'The model server ended the answer early', {
       transient: true,
@@ -257,11 +259,7 @@ export class OpenAIModel implements LanguageModel {
     const texts = (Array.isArray(completion?.choices) ? completion.choices : [])
       .map((c) => c?.message?.content)
       .filter((t): t is string => typeof t === 'string' && t.trim().length > 0)
-    if (texts.length === 0) {
-      throw new ModelError('model_bad_response', 'The model server answered without any text', {
-        transient: true,
-      })
-    }
+    if (texts.length === 0) throw this.#empty()
     const usage: Usage = {
       promptTokens: completion.usage?.prompt_tokens ?? 0,
       completionTokens: completion.usage?.completion_tokens ?? 0,

@@ -20,18 +20,21 @@ function builder(branches: string[]) {
   let id = 0
   const apply = (body: Record<string, unknown>) =>
     views.apply({ id: ++id, causeId: undefined, runId: 'r1', at: 10, ...body } as FlowEvent)
+  /** `step` finished with `value`. */
+  const completed = (step: string, value: string) =>
+    apply({ type: 'step.completed', step, call: 1, resumed: false, value, durationMs: 9, queuedMs: 0 })
   apply({
     type: 'run.started',
     flow: 'brainstorm',
     input: {},
     steps: branches.map((name) => ({ name, kind: 'start' })),
   })
-  return { views, apply }
+  return { views, apply, completed }
 }
 
 describe('streamed text in the reply', () => {
   it('shows the first branch to write while it runs; when it fails, the running branch with the most text', () => {
-    const { views, apply } = builder(['a', 'b', 'c'])
+    const { views, apply, completed } = builder(['a', 'b', 'c'])
     expect(views.stream('b', '- **B')).toBe(true)
     expect(views.stream('a', '- **A idea** and')).toBe(false)
     expect(views.stream('c', '- **C')).toBe(false)
@@ -43,20 +46,12 @@ describe('streamed text in the reply', () => {
     expect(views.stream('c', '- **C idea**')).toBe(false)
     expect(views.stream('a', '- **A idea** and more')).toBe(true)
     // When the leader finishes, the branch still writing takes over until the first result.
-    apply({
-      type: 'step.completed',
-      step: 'a',
-      call: 1,
-      resumed: false,
-      value: 'A',
-      durationMs: 9,
-      queuedMs: 0,
-    })
+    completed('a', 'A')
     expect(views.streamingView()?.streaming).toEqual({ step: 'c', markdown: '- **C idea**' })
   })
 
   it("a retried leader's text starts again; a cancelled one hands over; the first result ends the streaming", () => {
-    const { views, apply } = builder(['a', 'b'])
+    const { views, apply, completed } = builder(['a', 'b'])
     views.stream('a', 'first try')
     views.stream('b', 'other')
     apply({ type: 'step.retrying', step: 'a', attempt: 1, delayMs: 10, error: new Error('429') })
@@ -64,15 +59,7 @@ describe('streamed text in the reply', () => {
     apply({ type: 'step.cancelled', step: 'b', reason: 'not needed', queuedMs: 0 })
     expect(views.streamingView()).toBeUndefined()
     expect(views.stream('a', 'second')).toBe(true)
-    apply({
-      type: 'step.completed',
-      step: 'a',
-      call: 1,
-      resumed: false,
-      value: 'second try',
-      durationMs: 9,
-      queuedMs: 0,
-    })
+    completed('a', 'second try')
     // A finished leader's answer is the first result's to show; nothing else is writing.
     expect(views.streamingView()).toBeUndefined()
     const first = apply({ type: 'run.first', step: 'a', value: 'second try' })
@@ -104,7 +91,7 @@ describe('streamed text in the reply', () => {
       300,
       silent,
     )
-    const { views, apply } = builder(['a', 'b'])
+    const { views, apply, completed } = builder(['a', 'b'])
     pump.push(views.snapshot())
     await new Promise((r) => setTimeout(r, 20))
     // Pieces every 10 ms for 500 ms.
@@ -113,15 +100,7 @@ describe('streamed text in the reply', () => {
       pump.push(views.streamingView() as ReplyView)
       await new Promise((r) => setTimeout(r, 10))
     }
-    apply({
-      type: 'step.completed',
-      step: 'a',
-      call: 1,
-      resumed: false,
-      value: 'done',
-      durationMs: 9,
-      queuedMs: 0,
-    })
+    completed('a', 'done')
     pump.push(apply({ type: 'run.first', step: 'a', value: 'done' }) as ReplyView)
     await new Promise((r) => setTimeout(r, 20))
     const streamed = shown.filter((s) => s.view.streaming !== undefined)
@@ -163,33 +142,15 @@ describe('reply pump and the platform budget', () => {
       grants.shift()?.()
       await new Promise((r) => setTimeout(r, 5))
     }
-    const { views, apply } = builder(['a', 'b', 'c'])
+    const { views, apply, completed } = builder(['a', 'b', 'c'])
     const pump = new ReplyPump(sink, 0, silent, { budget })
     pump.push(views.snapshot())
     await next()
-    apply({
-      type: 'step.completed',
-      step: 'a',
-      call: 1,
-      resumed: false,
-      value: 'A',
-      durationMs: 1,
-      queuedMs: 0,
-    })
+    completed('a', 'A')
     pump.push(apply({ type: 'run.first', step: 'a', value: 'A' }) as ReplyView)
     await next()
     // Progress after the first result waits for a turn; then the run ends.
-    pump.push(
-      apply({
-        type: 'step.completed',
-        step: 'b',
-        call: 1,
-        resumed: false,
-        value: 'B',
-        durationMs: 1,
-        queuedMs: 0,
-      }) as ReplyView,
-    )
+    pump.push(completed('b', 'B') as ReplyView)
     pump.push(views.finish({ status: 'cancelled', durationMs: 9, failures: [] } as never, 'bob'))
     await next()
     await next()
@@ -200,15 +161,7 @@ describe('reply pump and the platform budget', () => {
     const pump2 = new ReplyPump(sink, 0, silent, { budget })
     shown.length = 0
     pump2.push(second.views.snapshot())
-    second.apply({
-      type: 'step.completed',
-      step: 'a',
-      call: 1,
-      resumed: false,
-      value: 'A',
-      durationMs: 1,
-      queuedMs: 0,
-    })
+    second.completed('a', 'A')
     pump2.push(second.apply({ type: 'run.first', step: 'a', value: 'A' }) as ReplyView)
     pump2.push(second.views.finish({ status: 'cancelled', durationMs: 9, failures: [] } as never, 'bob'))
     for (let i = 0; i < 4; i++) await next()

@@ -87,15 +87,20 @@ if (import.meta.main) {
   const bigFunctions = functions.filter((f) => f.lines > MAX_FUNCTION_LINES)
   const circles = cycles(root)
   for (const f of bigFiles) console.log(`file over ${MAX_FILE_LINES} lines: ${f.file} (${f.lines})`)
-  for (const f of bigFunctions) console.log(`function over ${MAX_FUNCTION_LINES} lines: ${f.what} (${f.lines})`)
+  for (const f of bigFunctions)
+    console.log(`function over ${MAX_FUNCTION_LINES} lines: ${f.what} (${f.lines})`)
   for (const c of circles) console.log(`import circle: ${c.join(' → ')}`)
   if (process.argv.includes('--all')) {
     console.log('\nlargest files:')
-    for (const f of files.sort((a, b) => b.lines - a.lines).slice(0, 15)) console.log(`  ${f.lines}\t${f.file}`)
+    for (const f of files.sort((a, b) => b.lines - a.lines).slice(0, 15))
+      console.log(`  ${f.lines}\t${f.file}`)
     console.log('largest functions:')
-    for (const f of functions.sort((a, b) => b.lines - a.lines).slice(0, 15)) console.log(`  ${f.lines}\t${f.what}`)
+    for (const f of functions.sort((a, b) => b.lines - a.lines).slice(0, 15))
+      console.log(`  ${f.lines}\t${f.what}`)
   }
   const bad = bigFiles.length + bigFunctions.length + circles.length
-  console.log(bad === 0 ? 'layout: every file, function and import is within bounds' : `layout: ${bad} to fix`)
+  console.log(
+    bad === 0 ? 'layout: every file, function and import is within bounds' : `layout: ${bad} to fix`,
+  )
   process.exitCode = bad === 0 ? 0 : 1
 }

@@ -1,10 +1,9 @@
-import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { join, resolve } from 'node:path'
 import type { Logger } from 'pino'
-import { type Config, type EditBudget, RedisEditBudget } from './bot/index.ts'
+import { type Config, ConfigError, type EditBudget, RedisEditBudget } from './bot/index.ts'
 import { FairLimiter, type Limiter } from './engine/index.ts'
 import { BullQueue, LocalQueue, RedisFairLimiter, type RunQueue } from './queue/index.ts'
-import { JOURNAL_FILE, RedisStore, type RunStore, SqliteStore } from './store/index.ts'
+import { JOURNAL_FILE, RedisHealth, RedisStore, type RunStore, SqliteStore } from './store/index.ts'
 
 /** Where a deployment keeps its runs, how they reach workers, and how model calls are bounded. */
 export interface Backends {
@@ -15,6 +14,8 @@ export interface Backends {
   budget?: EditBudget
   /** `sqlite` (one process) or `redis` (any number of receivers and workers). */
   kind: 'sqlite' | 'redis'
+  /** Whether Redis answers now (with REDIS_URL): readiness, metrics and new commands go by it. */
+  health?: RedisHealth
   close(): Promise<void>
 }
 
@@ -27,7 +28,7 @@ export interface Backends {
 export function openBackends(config: Config, log: Logger): Backends {
   const url = config.REDIS_URL
   if (url === undefined) {
-    const store = new SqliteStore(join(config.CHORUS_DATA_DIR, JOURNAL_FILE))
+    const store = openJournal(config.CHORUS_DATA_DIR)
     return {
       kind: 'sqlite',
       store,
@@ -37,8 +38,7 @@ export function openBackends(config: Config, log: Logger): Backends {
     }
   }
   const prefix = config.CHORUS_REDIS_PREFIX
-  const redis = new Redis(url, { maxRetriesPerRequest: 3 })
-  redis.on('error', (err) => log.error({ err }, 'redis.error'))
+  const { redis, health } = RedisHealth.connect(url, log)
   const store = new RedisStore({ redis, prefix })
   const queue = new BullQueue({
     url,
@@ -46,6 +46,7 @@ export function openBackends(config: Config, log: Logger): Backends {
     log,
     lockMs: config.CHORUS_WORKER_LOCK_MS,
     stalledMs: config.CHORUS_WORKER_STALLED_MS,
+    health,
   })
   const limiter = new RedisFairLimiter({ redis, prefix, concurrency: config.CHORUS_CONCURRENCY })
   const budget = new RedisEditBudget({ redis, prefix })
@@ -55,12 +56,32 @@ export function openBackends(config: Config, log: Logger): Backends {
     queue,
     limiter,
     budget,
+    health,
     async close() {
+      health.close()
       await queue.close()
       await limiter.close()
       await budget.close()
       await store.close()
       await redis.quit().catch(() => redis.disconnect())
     },
+  }
+}
+
+/** The SQLite journal under CHORUS_DATA_DIR, written once at start: a folder it cannot write stops start-up, saying so. */
+function openJournal(dir: string): SqliteStore {
+  let store: SqliteStore | undefined
+  try {
+    store = new SqliteStore(join(dir, JOURNAL_FILE))
+    store.probeWrite()
+    return store
+  } catch (err) {
+    void store?.close()
+    const reason = (err as { message?: string }).message ?? String(err)
+    throw new ConfigError(
+      'data_dir_unwritable',
+      `Chorus cannot write its run journal in CHORUS_DATA_DIR (${resolve(dir)}): ${reason}. Point CHORUS_DATA_DIR at a folder Chorus can write to with free space (default ./.chorus), or make room on that disk.`,
+      { cause: err },
+    )
   }
 }

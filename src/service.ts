@@ -2,7 +2,14 @@ import type { Logger } from 'pino'
 import type { Backends } from './backends.ts'
 import { type Bot, ChorusError, type Config } from './bot/index.ts'
 import { FairLimiter } from './engine/index.ts'
-import { type Check, type ChorusMetrics, type OpsServer, startOpsServer, storeCheck } from './ops/index.ts'
+import {
+  type Check,
+  type ChorusMetrics,
+  type OpsServer,
+  redisCheck,
+  startOpsServer,
+  storeCheck,
+} from './ops/index.ts'
 
 /** A platform connection: closed after the drain; `check` says whether it is connected now. */
 export interface Connection {
@@ -93,9 +100,13 @@ async function startOps(opts: Parameters<typeof serve>[0]): Promise<OpsServer | 
     queue: bot.queue,
     ...(backends.limiter instanceof FairLimiter ? { limiter: backends.limiter } : {}),
     budget: bot.budget,
+    ...(backends.health === undefined ? {} : { redis: backends.health }),
   })
   if (config.CHORUS_HTTP_PORT === 0) return undefined
-  const checks: Record<string, () => Promise<Check>> = { store: storeCheck(bot.store) }
+  const checks: Record<string, () => Promise<Check>> = {
+    ...(backends.health === undefined ? {} : { redis: redisCheck(backends.health) }),
+    store: storeCheck(bot.store, backends.health),
+  }
   for (const c of opts.connections ?? []) {
     const check = c.check
     if (check !== undefined) checks[c.name] = async () => check()

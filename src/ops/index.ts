@@ -1,4 +1,4 @@
 export type { Check } from '../bot/index.ts'
-export { storeCheck } from './checks.ts'
+export { redisCheck, storeCheck } from './checks.ts'
 export { ChorusMetrics, type MetricSources } from './metrics.ts'
 export { type OpsServer, type OpsServerOptions, startOpsServer } from './server.ts'

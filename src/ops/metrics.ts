@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { BotObserver, EditBudget, RunInfo } from '../bot/index.ts'
 import type { FlowEvent } from '../engine/index.ts'
@@ -16,7 +17,12 @@ export interface MetricSources {
   /** The in-process limiter's counts, when it has them (the Redis one does not). */
   limiter?: { readonly active?: number; readonly waiting?: number }
   budget?: Pick<EditBudget, 'waiting'>
+  /** Redis' health, with REDIS_URL. */
+  redis?: { readonly up: boolean; readonly outages: number }
 }
+
+/** A scrape waits at most this long for the queue's counts. */
+const STATS_BOUND_MS = 1_000
 
 /** Chorus' Prometheus metrics, built from engine events and the adapters' hooks; `observer` feeds them. */
 export class ChorusMetrics {
@@ -117,53 +123,7 @@ export class ChorusMetrics {
       buckets: WAIT_BUCKETS,
       registers,
     })
-    const sources = () => this.#sources
-    new Gauge({
-      name: 'chorus_active_runs',
-      help: 'Runs this process is working now',
-      registers,
-      collect() {
-        this.set(sources()?.activeRuns() ?? 0)
-      },
-    })
-    new Gauge({
-      name: 'chorus_limiter_in_flight',
-      help: 'Model calls holding a limiter slot in this process (in-process limiter only)',
-      registers,
-      collect() {
-        this.set(sources()?.limiter?.active ?? 0)
-      },
-    })
-    new Gauge({
-      name: 'chorus_limiter_queue_depth',
-      help: 'Model calls waiting for a limiter slot in this process (in-process limiter only)',
-      registers,
-      collect() {
-        this.set(sources()?.limiter?.waiting ?? 0)
-      },
-    })
-    new Gauge({
-      name: 'chorus_reply_budget_queue_depth',
-      help: 'Reply edits waiting for a platform budget turn',
-      registers,
-      collect() {
-        this.set(sources()?.budget?.waiting ?? 0)
-      },
-    })
-    new Gauge({
-      name: 'chorus_queue_jobs',
-      help: 'Runs in the run queue by state (waiting, active, delayed); shared by every process on Redis',
-      labelNames: ['state'],
-      registers,
-      async collect() {
-        const queue = sources()?.queue
-        if (queue === undefined) return
-        const s = await queue.stats()
-        this.set({ state: 'waiting' }, s.waiting)
-        this.set({ state: 'active' }, s.active)
-        this.set({ state: 'delayed' }, s.delayed)
-      },
-    })
+    scrapedGauges(registers, () => this.#sources)
     this.observer = {
       event: (run, event) => this.#event(run, event),
       shown: (run, view) => {
@@ -266,4 +226,76 @@ export class ChorusMetrics {
       },
     }
   }
+}
+
+/** Gauges (and the Redis outage count) read from the bot, its queue, limiter, budget and Redis at each scrape. */
+function scrapedGauges(registers: Registry[], sources: () => MetricSources | undefined): void {
+  new Gauge({
+    name: 'chorus_active_runs',
+    help: 'Runs this process is working now',
+    registers,
+    collect() {
+      this.set(sources()?.activeRuns() ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'chorus_limiter_in_flight',
+    help: 'Model calls holding a limiter slot in this process (in-process limiter only)',
+    registers,
+    collect() {
+      this.set(sources()?.limiter?.active ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'chorus_limiter_queue_depth',
+    help: 'Model calls waiting for a limiter slot in this process (in-process limiter only)',
+    registers,
+    collect() {
+      this.set(sources()?.limiter?.waiting ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'chorus_reply_budget_queue_depth',
+    help: 'Reply edits waiting for a platform budget turn',
+    registers,
+    collect() {
+      this.set(sources()?.budget?.waiting ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'chorus_queue_jobs',
+    help: 'Runs in the run queue by state (waiting, active, delayed); shared by every process on Redis',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      const queue = sources()?.queue
+      // Redis down: a scrape answers at once with the last counts instead of waiting for it.
+      if (queue === undefined || sources()?.redis?.up === false) return
+      const s = await Promise.race([queue.stats(), sleep(STATS_BOUND_MS).then(() => undefined)])
+      if (s === undefined) return
+      this.set({ state: 'waiting' }, s.waiting)
+      this.set({ state: 'active' }, s.active)
+      this.set({ state: 'delayed' }, s.delayed)
+    },
+  })
+  new Gauge({
+    name: 'chorus_redis_up',
+    help: 'Whether Redis answers (1) or not (0); absent without REDIS_URL',
+    registers,
+    collect() {
+      const redis = sources()?.redis
+      if (redis !== undefined) this.set(redis.up ? 1 : 0)
+    },
+  })
+  new Counter({
+    name: 'chorus_redis_outages_total',
+    help: 'Times Redis stopped answering since this process started',
+    registers,
+    collect() {
+      const redis = sources()?.redis
+      if (redis === undefined) return
+      this.reset()
+      this.inc(redis.outages)
+    },
+  })
 }

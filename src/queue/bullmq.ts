@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { DelayedError, Queue, WaitingError, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { REDIS_OPTIONS, type RedisHealth } from '../store/index.ts'
 import type { QueueStats, RunQueue, WorkOutcome } from './types.ts'
 
 export interface BullQueueOptions {
@@ -15,11 +17,39 @@ export interface BullQueueOptions {
    */
   lockMs: number
   stalledMs: number
+  /** The deployment's Redis health: outages are logged once by it, and make pick-ups cautious. */
+  health?: RedisHealth
 }
 
 const QUEUE = 'runs'
 /** A run given back because this worker cannot answer on its platform is tried again after this. */
 const UNAVAILABLE_DELAY_MS = 5_000
+/** A run another live process still works is looked at again after this. */
+const OWNED_DELAY_MS = 3_000
+/** Each working process says it is alive this often, for this long. */
+const ALIVE_EVERY_MS = 2_000
+const ALIVE_TTL_MS = 6_000
+/** A run's owner mark outlives a process that never cleared it (its alive mark is what counts). */
+const OWNER_TTL_MS = 24 * 60 * 60_000
+
+// A job whose lock expired while Redis was down (its keys expire on Redis' clock) is moved back to the
+// queue and may be picked up while the process that had it still works it. The run is taken only when
+// its owner is gone; `cautious` (Redis came back moments ago, before live owners could say so) counts
+// an owner without an alive mark as alive too.
+// KEYS: owner. ARGV: me, alive key prefix, ownerTtlMs, cautious (1/0). Returns 1 taken, 0 owned elsewhere.
+const OWN = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then
+  if ARGV[4] == '1' or redis.call('EXISTS', ARGV[2] .. cur) == 1 then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1`
+// KEYS: owner. ARGV: me.
+const DISOWN = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0`
+
+type Script = (...args: Array<string | number>) => Promise<number>
 
 /**
  * Runs as BullMQ jobs on Redis: the run id is the job id (a second enqueue is a no-op), any number
@@ -33,17 +63,30 @@ export class BullQueue implements RunQueue {
   readonly #connection: Redis
   readonly #queue: Queue
   readonly #channel: string
+  /** This process, as the owner of the runs it works. */
+  readonly #me = randomUUID()
+  /** Runs this process works now (a job it picks up again while it still works the run waits). */
+  readonly #running = new Set<string>()
+  readonly #own: Script
+  readonly #disown: Script
   #worker: Worker | undefined
   #subscriber: Redis | undefined
+  #alive: NodeJS.Timeout | undefined
 
   constructor(options: BullQueueOptions) {
     this.#options = options
     this.describe = `bullmq:${options.prefix}`
     // BullMQ: connections used by workers must retry forever rather than fail commands.
-    this.#connection = new Redis(options.url, { maxRetriesPerRequest: null })
-    this.#connection.on('error', (err) => options.log.error({ err }, 'queue.redis_error'))
+    this.#connection = new Redis(options.url, REDIS_OPTIONS)
+    this.#connection.on('error', (err) => this.#quiet(err, 'queue.redis_error'))
     this.#queue = new Queue(QUEUE, { connection: this.#connection, prefix: `${options.prefix}:bull` })
+    this.#queue.on('error', (err) => this.#quiet(err, 'queue.redis_error'))
     this.#channel = `${options.prefix}:stop`
+    this.#connection.defineCommand('chorusQueueOwn', { numberOfKeys: 1, lua: OWN })
+    this.#connection.defineCommand('chorusQueueDisown', { numberOfKeys: 1, lua: DISOWN })
+    const client = this.#connection as unknown as { chorusQueueOwn: Script; chorusQueueDisown: Script }
+    this.#own = client.chorusQueueOwn.bind(client)
+    this.#disown = client.chorusQueueDisown.bind(client)
   }
 
   async enqueue(runId: string): Promise<void> {
@@ -63,7 +106,20 @@ export class BullQueue implements RunQueue {
       QUEUE,
       async (job, token) => {
         const runId = (job.data as { runId: string }).runId
-        const outcome = await handler(runId)
+        if (!(await this.#take(runId))) {
+          log.info({ event: 'queue.owned_elsewhere', runId }, 'queue.owned_elsewhere')
+          await job.moveToDelayed(Date.now() + OWNED_DELAY_MS, token)
+          throw new DelayedError()
+        }
+        let outcome: WorkOutcome
+        try {
+          outcome = await handler(runId)
+        } finally {
+          this.#running.delete(runId)
+          await this.#disown(this.#ownerKey(runId), this.#me).catch((err: unknown) =>
+            this.#quiet(err, 'queue.disown_failed'),
+          )
+        }
         if (outcome === 'suspended') {
           // Shutting down: the job goes back to the queue for another worker.
           await job.moveToWait(token)
@@ -85,9 +141,51 @@ export class BullQueue implements RunQueue {
       },
     )
     this.#worker.on('stalled', (jobId) => log.warn({ event: 'queue.stalled', runId: jobId }, 'queue.stalled'))
-    this.#worker.on('failed', (job, err) => log.error({ err, runId: job?.id }, 'queue.job_failed'))
-    this.#worker.on('error', (err) => log.error({ err }, 'queue.worker_error'))
+    this.#worker.on('failed', (job, err) => {
+      if (!lostLock(err)) log.error({ err, runId: job?.id }, 'queue.job_failed')
+    })
+    this.#worker.on('error', (err) => {
+      // A run finished here after its lock lapsed (Redis was away longer than the lock): the job was
+      // moved back and whoever picks it up finds the run finished in the journal. Not an error.
+      if (lostLock(err)) log.info({ event: 'queue.lock_lost', reason: err.message }, 'queue.lock_lost')
+      else this.#quiet(err, 'queue.worker_error')
+    })
     await this.#worker.waitUntilReady()
+    await this.#sayAlive()
+    this.#alive = setInterval(() => void this.#sayAlive(), ALIVE_EVERY_MS)
+    this.#alive.unref()
+  }
+
+  /** Marks the run as this process's unless a live process works it (or it is this one's already). */
+  async #take(runId: string): Promise<boolean> {
+    if (this.#running.has(runId)) return false
+    const health = this.#options.health
+    const cautious = health !== undefined && (!health.up || health.forMs < ALIVE_TTL_MS)
+    const taken = await this.#own(
+      this.#ownerKey(runId),
+      this.#me,
+      `${this.#options.prefix}:alive:`,
+      OWNER_TTL_MS,
+      cautious ? 1 : 0,
+    )
+    if (taken !== 1 || this.#running.has(runId)) return false
+    this.#running.add(runId)
+    return true
+  }
+
+  async #sayAlive(): Promise<void> {
+    await this.#connection
+      .set(`${this.#options.prefix}:alive:${this.#me}`, '1', 'PX', ALIVE_TTL_MS)
+      .catch((err: unknown) => this.#quiet(err, 'queue.alive_failed'))
+  }
+
+  #ownerKey(runId: string): string {
+    return `${this.#options.prefix}:owner:${runId}`
+  }
+
+  #quiet(err: unknown, msg: string): void {
+    if (this.#options.health !== undefined) this.#options.health.quiet(err, msg)
+    else this.#options.log.error({ err }, msg)
   }
 
   async isActive(runId: string): Promise<boolean> {
@@ -99,7 +197,10 @@ export class BullQueue implements RunQueue {
   }
 
   async onStop(listener: (runId: string, by: string) => void): Promise<void> {
-    this.#subscriber ??= this.#connection.duplicate()
+    if (this.#subscriber === undefined) {
+      this.#subscriber = this.#connection.duplicate()
+      this.#subscriber.on('error', (err) => this.#quiet(err, 'queue.redis_error'))
+    }
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.#channel) return
       try {
@@ -127,9 +228,15 @@ export class BullQueue implements RunQueue {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#alive)
     await this.#worker?.close()
     await this.#queue.close()
     this.#subscriber?.disconnect()
     await this.#connection.quit().catch(() => this.#connection.disconnect())
   }
+}
+
+/** BullMQ's answer when a worker completes a job whose lock it no longer holds. */
+function lostLock(err: Error): boolean {
+  return /^Missing lock for job/.test(err.message)
 }

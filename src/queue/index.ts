@@ -1,5 +1,5 @@
 export { BullQueue, type BullQueueOptions } from './bullmq.ts'
 export type { Limiter, RedisFairLimiterOptions } from './limiter.ts'
-export { LimiterClosedError, LimiterUnavailableError, RedisFairLimiter } from './limiter.ts'
+export { LimiterClosedError, RedisFairLimiter } from './limiter.ts'
 export { LocalQueue } from './local.ts'
 export type { QueueStats, RunQueue, WorkOutcome } from './types.ts'

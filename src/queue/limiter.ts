@@ -19,6 +19,8 @@ const DEFAULTS = { leaseMs: 5_000 } satisfies Required<Pick<RedisFairLimiterOpti
 
 /** While jobs wait, ask again this often even if no release message arrives (a lost message, a late subscriber). */
 const POLL_MS = 200
+/** After a failed call (Redis refused or lost the script), ask again after this, doubling up to the cap. */
+const RETRY_MAX_MS = 2_000
 
 export class LimiterClosedError extends Error {
   readonly code = 'LIMITER_CLOSED'
@@ -27,16 +29,6 @@ export class LimiterClosedError extends Error {
       'The limiter was closed while this job waited; submit it to a new limiter (a shutdown drops waiting work)',
     )
     this.name = 'LimiterClosedError'
-  }
-}
-
-export class LimiterUnavailableError extends Error {
-  readonly code = 'LIMITER_UNAVAILABLE'
-  constructor(cause: unknown) {
-    super('The limiter could not reach Redis while this job waited; check REDIS_URL and that Redis is up', {
-      cause,
-    })
-    this.name = 'LimiterUnavailableError'
   }
 }
 
@@ -156,6 +148,8 @@ export class RedisFairLimiter implements Limiter {
   #queued = false
   #timer: NodeJS.Timeout | undefined
   #closed = false
+  /** Calls that failed in a row: the next one waits longer. */
+  #failures = 0
 
   constructor(options: RedisFairLimiterOptions) {
     const { concurrency } = options
@@ -177,7 +171,9 @@ export class RedisFairLimiter implements Limiter {
     this.#subscriber.on('message', (_channel: string, owners: string) => {
       if (owners.includes(this.#owner)) this.#schedule()
     })
-    // A failed subscription leaves polling, which is enough; the connection's 'error' event says why.
+    // A failed subscription leaves polling, which is enough. The subscriber's errors are its reconnect
+    // attempts during an outage, which the main connection's health reports once.
+    this.#subscriber.on('error', () => {})
     this.#subscriber.subscribe(this.#channel).catch(() => undefined)
   }
 
@@ -267,6 +263,7 @@ export class RedisFairLimiter implements Limiter {
     this.#inFlight = this.#call(forget, [...this.#held], waiting)
       .then(
         (granted) => {
+          this.#failures = 0
           for (const id of granted) {
             const waiter = this.#waiting.get(id)
             // A waiter withdrawn meanwhile is in #forget: the next call gives its slot back.
@@ -275,14 +272,13 @@ export class RedisFairLimiter implements Limiter {
             waiter.start()
           }
         },
-        (error: unknown) => {
+        () => {
+          // Redis did not take the call (a reply error such as MISCONF on a full disk; a dropped
+          // connection is waited out by the client itself). Waiting jobs keep their places and are
+          // withdrawn only by their own signals (the step's time, the run's deadline); running ones
+          // go on, since model calls do not need Redis. The next call asks again after a backoff.
           this.#forget.unshift(...forget)
-          const failed = new LimiterUnavailableError(error)
-          for (const [id, waiter] of this.#waiting) {
-            this.#forget.push(id)
-            waiter.fail(failed)
-          }
-          this.#waiting.clear()
+          this.#failures++
         },
       )
       .finally(() => {
@@ -298,11 +294,13 @@ export class RedisFairLimiter implements Limiter {
   #arm(): void {
     if (this.#closed) return
     const delay =
-      this.#waiting.size > 0
-        ? POLL_MS
-        : this.#held.size > 0 || this.#forget.length > 0
-          ? Math.floor(this.#leaseMs / 3)
-          : undefined
+      this.#failures > 0
+        ? Math.min(RETRY_MAX_MS, POLL_MS * 2 ** (this.#failures - 1))
+        : this.#waiting.size > 0
+          ? POLL_MS
+          : this.#held.size > 0 || this.#forget.length > 0
+            ? Math.floor(this.#leaseMs / 3)
+            : undefined
     if (delay !== undefined) this.#timer = setTimeout(() => this.#tick(), delay)
   }
 

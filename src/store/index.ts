@@ -1,4 +1,5 @@
 export { RedisStore } from './redis.ts'
+export { REDIS_OPTIONS, RedisHealth } from './redis-health.ts'
 export { SqliteStore } from './sqlite.ts'
 export type {
   Counters,

@@ -38,7 +38,10 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * Like `slowAngles`, but the slow angles' requests wait for `release()` and then answer, so runs
  * held by processes that stay alive finish too.
  */
-export function gatedAngles(fast: string[] = ['User pain', 'Contrarian']) {
+export function gatedAngles(
+  fast: string[] = ['User pain', 'Contrarian'],
+  options: { synthesisMs?: number } = {},
+) {
   let release!: () => void
   const gate = new Promise<void>((r) => {
     release = r
@@ -46,7 +49,8 @@ export function gatedAngles(fast: string[] = ['User pain', 'Contrarian']) {
   const handler: Handler = async (body) => {
     const prompt = body.messages.at(-1)?.content ?? ''
     const angle = /Angle: (.+?)\./.exec(prompt)?.[1]
-    if (angle === undefined) return { text: '1. **Merged idea** ranked first' }
+    if (angle === undefined)
+      return { text: '1. **Merged idea** ranked first', latencyMs: options.synthesisMs ?? 0 }
     if (!fast.includes(angle)) await gate
     return { text: `- **${angle} idea**`, latencyMs: 20 }
   }

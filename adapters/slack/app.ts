@@ -80,35 +80,36 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
         await boltAck(response)
         bot.observer.acked?.('slack', performance.now() - t0)
       }
-      if (!bot.accepting) return ack({ response_type: 'ephemeral', text: DRAINING_MESSAGE })
-      // A redelivered command (same trigger_id) is acknowledged again but runs once, across restarts.
-      if (!(await bot.store.claim(`slack:command:${payload.trigger_id}`, REDELIVERY_TTL_MS))) return ack()
-      // Slack sends `&`, `<` and `>` encoded; the flow and the reply get the text as typed.
-      const parsed = bot.parseText(command, fromSlackText(payload.text))
-      if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.message })
-      const admission = await bot.admit(requester(payload.user_id, payload.channel_id, payload.team_id))
-      if (!admission.ok) return ack({ response_type: 'ephemeral', text: admission.message })
-      // Slack: acknowledge within 3 s, before any model work; the journal write comes first
-      // (a SQLite write is a few microseconds), so an acknowledged command is never lost.
-      const accepted = accept(bot, log, {
-        command,
-        input: parsed.input,
-        user: payload.user_name || payload.user_id,
-        target: {
-          platform: 'slack',
-          teamId: payload.team_id,
-          channel: payload.channel_id,
-          responseUrl: payload.response_url,
-        },
+      // The journal write, admission and queueing must answer inside Slack's 3 s, or say why not.
+      const outcome = await bot.intake(async (signal): Promise<string | undefined> => {
+        // A redelivered command (same trigger_id) is acknowledged again but runs once, across restarts.
+        if (!(await bot.store.claim(`slack:command:${payload.trigger_id}`, REDELIVERY_TTL_MS)))
+          return undefined
+        // Slack sends `&`, `<` and `>` encoded; the flow and the reply get the text as typed.
+        const parsed = bot.parseText(command, fromSlackText(payload.text))
+        if (!parsed.ok) return parsed.message
+        const admission = await bot.admit(requester(payload.user_id, payload.channel_id, payload.team_id))
+        if (!admission.ok) return admission.message
+        // Slack: acknowledge within 3 s, before any model work; the journal write comes first
+        // (a SQLite write is a few microseconds), so an acknowledged command is never lost.
+        const req: AcceptRequest = {
+          command,
+          input: parsed.input,
+          user: payload.user_name || payload.user_id,
+          target: {
+            platform: 'slack',
+            teamId: payload.team_id,
+            channel: payload.channel_id,
+            responseUrl: payload.response_url,
+          },
+        }
+        return accept(bot, log, req, signal).then(
+          () => undefined,
+          () => 'Chorus could not start this; the details are in its log.',
+        )
       })
-      await accepted.then(
-        () => ack(),
-        () =>
-          ack({
-            response_type: 'ephemeral',
-            text: 'Chorus could not start this; the details are in its log.',
-          }),
-      )
+      const text = typeof outcome === 'object' ? outcome.refused : outcome
+      await ack(text === undefined ? undefined : { response_type: 'ephemeral', text })
     })
   }
 
@@ -354,9 +355,9 @@ const STOP_REPLIES: Partial<Record<StopOutcome, string>> = {
   unknown: 'Chorus has no record of that run any more, so there is nothing to stop.',
 }
 
-async function accept(bot: Bot, log: Logger, req: AcceptRequest): Promise<void> {
+async function accept(bot: Bot, log: Logger, req: AcceptRequest, signal?: AbortSignal): Promise<void> {
   try {
-    await bot.accept(req)
+    await bot.accept(req, signal)
   } catch (error) {
     log.error({ err: error }, 'slack.accept_failed')
     throw error

@@ -9,7 +9,7 @@ import { type Admission, admit, dailyKey, dailyTtlMs, type Requester } from './a
 import type { EditBudget } from './budget.ts'
 import { MemoryEditBudget } from './budget-memory.ts'
 import type { Config } from './config.ts'
-import { describeFailure } from './errors.ts'
+import { ChorusError, describeFailure } from './errors.ts'
 import { createLogger } from './logger.ts'
 import { RunMeter } from './meter.ts'
 import { stepModel } from './model.ts'
@@ -51,6 +51,17 @@ const FEEDBACK_TTL_MS = KEEP_ENDED_MS
 
 export const RESTART_NOTICE = 'Chorus is restarting; this run will continue in a moment.'
 export const DRAINING_MESSAGE = 'Chorus is restarting; try again in a few seconds.'
+export const STORE_DOWN_MESSAGE =
+  'Chorus cannot take commands right now: it cannot reach its run store. Nothing was started; try again in a minute.'
+export const STORE_FAILED_MESSAGE =
+  'Chorus could not take this command: its run journal could not be written (the details are in its log). Nothing was started; try again in a minute.'
+/**
+ * A command's journal write, admission and queueing get this long before it is refused: Slack and
+ * Discord want an answer within 3 s, and a refusal is a clear answer where silence is an error.
+ */
+const INTAKE_BOUND_MS = 2_300
+/** A journal write at the end of a run waits for the store at most this long when the run has no reply deadline. */
+const FINAL_WRITE_BOUND_MS = 10 * 60_000
 
 interface Live extends CommandRun {
   suspended: boolean
@@ -77,6 +88,7 @@ export class Bot {
   readonly #active = new Map<string, Live>()
   readonly #platforms = new Map<string, Platform>()
   readonly #working = new Map<string, Promise<WorkOutcome>>()
+  readonly #health: { readonly up: boolean } | undefined
   #accepting = true
 
   private constructor(
@@ -84,7 +96,14 @@ export class Bot {
     model: LanguageModel,
     logger: Logger,
     registered: Registered[],
-    parts: { store: RunStore; queue: RunQueue; limiter: Limiter; budget: EditBudget; observer: BotObserver },
+    parts: {
+      store: RunStore
+      queue: RunQueue
+      limiter: Limiter
+      budget: EditBudget
+      observer: BotObserver
+      health: { readonly up: boolean } | undefined
+    },
   ) {
     this.config = config
     this.model = model
@@ -96,6 +115,7 @@ export class Bot {
     this.queue = parts.queue
     this.budget = parts.budget
     this.observer = parts.observer
+    this.#health = parts.health
   }
 
   static async create(options: {
@@ -113,6 +133,8 @@ export class Bot {
     budget?: EditBudget
     /** Metrics (src/ops) or other observers of runs and replies. */
     observer?: BotObserver
+    /** Whether the store answers now (Redis); while it does not, new commands are refused at once. */
+    health?: { readonly up: boolean }
   }): Promise<Bot> {
     const logger = options.logger ?? createLogger(options.config.LOG_LEVEL)
     const model = options.model ?? createModel(options.config)
@@ -122,6 +144,7 @@ export class Bot {
       limiter: options.limiter ?? new FairLimiter(options.config.CHORUS_CONCURRENCY),
       budget: options.budget ?? new MemoryEditBudget(),
       observer: options.observer ?? {},
+      health: options.health,
     })
     // The embedded queue works every run in this process; with a shared queue the caller decides.
     if (options.queue === undefined) await bot.startWorking(Math.max(1, options.config.CHORUS_WORKER_RUNS))
@@ -160,6 +183,43 @@ export class Bot {
     return this.#accepting
   }
 
+  /** Why a new command cannot be taken now (a shutdown, the store unreachable), or undefined. */
+  get refusal(): string | undefined {
+    if (!this.#accepting) return DRAINING_MESSAGE
+    if (this.#health?.up === false) return STORE_DOWN_MESSAGE
+    return undefined
+  }
+
+  /**
+   * Runs a command's intake (redelivery claim, admission, `accept`) within the platforms' 3 s: if the
+   * store has not answered by INTAKE_BOUND_MS, it resolves `{ refused }` so the adapter can say so,
+   * and `signal` tells `accept` to drop the run should its journal write land later.
+   */
+  async intake<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T | { refused: string }> {
+    const refused = this.refusal
+    if (refused !== undefined) return { refused }
+    const abort = new AbortController()
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<{ refused: string }>((resolve) => {
+      timer = setTimeout(() => {
+        abort.abort()
+        this.logger.warn({ event: 'intake.refused', boundMs: INTAKE_BOUND_MS }, 'intake.refused')
+        resolve({ refused: STORE_DOWN_MESSAGE })
+      }, INTAKE_BOUND_MS)
+    })
+    try {
+      return await Promise.race([work(abort.signal), bound])
+    } catch (err) {
+      // The store refused a write (a full disk, a read-only data dir, Redis out of memory): the
+      // user hears it, the log has the details, and nothing was started.
+      this.logger.error({ err, event: 'intake.failed' }, 'intake.failed')
+      abort.abort()
+      return { refused: err instanceof ChorusError ? err.message : STORE_FAILED_MESSAGE }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   /**
    * Checks a platform command against the user and channel limits and the daily token budget before
    * it is accepted (or retried), counting it when admitted. Refused: nothing runs, no model is called.
@@ -188,7 +248,7 @@ export class Bot {
    * Journals a platform command and queues it. Resolves once it is journaled and queued, so the
    * platform can be acknowledged knowing the command cannot be lost.
    */
-  async accept(req: AcceptRequest): Promise<{ runId: string }> {
+  async accept(req: AcceptRequest, signal?: AbortSignal): Promise<{ runId: string }> {
     const record: NewRun = {
       id: randomUUID(),
       command: req.command.name,
@@ -206,6 +266,11 @@ export class Bot {
         throw error
       }
       await this.store.markDelivered(record.id, 'placeholder')
+    }
+    if (signal?.aborted) {
+      // The user was told nothing started (the store answered too late): the journal agrees.
+      await this.store.finish(record.id, 'abandoned', { note: 'refused: the store answered too late' })
+      throw new Error('the store answered after the command was refused')
     }
     await this.queue.enqueue(record.id)
     return { runId: record.id }
@@ -473,6 +538,16 @@ export class Bot {
     const record = (what: () => Promise<unknown>): void => {
       what().catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
     }
+    // A write the run waits for waits for the store (an outage delays the run, it does not fail it),
+    // but not past the reply's own deadline: then the run ends and the next pick-up finds the rest.
+    const boundMs = req.deadlineMs ?? FINAL_WRITE_BOUND_MS
+    const settle = (what: Promise<unknown>): Promise<void> =>
+      within(what, boundMs).then(
+        (landed) => {
+          if (!landed) log.warn({ event: 'journal.write_waited_out', boundMs }, 'journal.write_waited_out')
+        },
+        (err: unknown) => log.error({ err }, 'journal.write_failed'),
+      )
     const calls = new Map<string, number>()
     const info: RunInfo = {
       runId,
@@ -576,9 +651,14 @@ export class Bot {
           }
           // Kept before the reply shows it, so Refine on the reply finds it.
           if (journal !== undefined && result.status === 'completed')
-            await journal
-              .recordStep(runId, { step: FINAL_STEP, call: 0, ok: true, value: asMarkdown(result.output) })
-              .catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
+            await settle(
+              journal.recordStep(runId, {
+                step: FINAL_STEP,
+                call: 0,
+                ok: true,
+                value: asMarkdown(result.output),
+              }),
+            )
           const usage = meter.line()
           pump.push({ ...views.finish(result, stoppedBy), ...(usage.calls > 0 ? { usage } : {}) })
           if (meter.reached) log.info({ event: 'run.budget_reached', usage }, 'run.budget_reached')
@@ -590,12 +670,12 @@ export class Bot {
                 : result.status === 'cancelled'
                   ? 'stopped'
                   : 'failed'
-            await journal
-              .finish(runId, status, {
+            await settle(
+              journal.finish(runId, status, {
                 ...(stoppedBy === undefined ? {} : { stoppedBy }),
                 ...(status === 'failed' ? { note: describeFailure(result.error) } : {}),
-              })
-              .catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
+              }),
+            )
           }
           return result
         }
@@ -700,6 +780,19 @@ export class Bot {
     const found = this.#find(command.name)
     if (found === undefined) throw new Error(`no flow for command '${command.name}'`)
     return found.flow
+  }
+}
+
+/** True when `what` settles within `ms`, false when it is still pending then (it may land later). */
+async function within(what: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([what.then(() => true as const), late])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -7,6 +7,7 @@ export {
   type PlatformName,
   RESTART_NOTICE,
   type RetryOutcome,
+  STORE_DOWN_MESSAGE,
   type StartRequest,
   type StopOutcome,
 } from './bot.ts'

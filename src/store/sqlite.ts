@@ -89,6 +89,13 @@ export class SqliteStore implements RunStore {
     this.#q = statements(this.#db)
   }
 
+  /** Writes and removes a row, so a read-only folder or a full disk shows before any command arrives. */
+  probeWrite(): void {
+    this.#db.exec(
+      "INSERT OR REPLACE INTO claims VALUES ('write-probe', 0); DELETE FROM claims WHERE key = 'write-probe';",
+    )
+  }
+
   async create(run: NewRun): Promise<void> {
     this.#q.create.run(
       run.id,

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http'
 import type { Bot, Check, Config } from '../../src/bot/index.ts'
-import { connectionCheck, createSlackApp, type SlackOptions } from './app.ts'
+import { createSlackApp, type SlackOptions } from './app.ts'
 import { slackMode } from './config.ts'
+import { connectionCheck } from './connection.ts'
 
 export { createSlackApp, type SlackOptions } from './app.ts'
 export { slackMode } from './config.ts'

@@ -63,6 +63,12 @@ const INTAKE_BOUND_MS = 2_300
 /** A journal write at the end of a run waits for the store at most this long when the run has no reply deadline. */
 const FINAL_WRITE_BOUND_MS = 10 * 60_000
 
+/** How a rerun (Retry, Again, Refine) is accepted: the platform's placeholder, and `intake`'s signal. */
+interface RerunOptions {
+  placeholder?: Promise<unknown>
+  signal?: AbortSignal
+}
+
 interface Live extends CommandRun {
   suspended: boolean
 }
@@ -373,12 +379,7 @@ export class Bot {
   }
 
   /** Retry: the same command with the same input, as a new run for whoever asked, replying at `target`. */
-  retry(
-    runId: string,
-    by: string,
-    target: ReplyTarget,
-    options: { placeholder?: Promise<unknown> } = {},
-  ): Promise<RetryOutcome> {
+  retry(runId: string, by: string, target: ReplyTarget, options: RerunOptions = {}): Promise<RetryOutcome> {
     // Again on a refined reply runs the refined request again, not the original.
     return this.#rerun(runId, by, target, options, async (record) => {
       const kept = refineSchema.safeParse(record.input[REFINE_KEY])
@@ -395,7 +396,7 @@ export class Bot {
     request: string,
     by: string,
     target: ReplyTarget,
-    options: { placeholder?: Promise<unknown> } = {},
+    options: RerunOptions = {},
   ): Promise<RetryOutcome> {
     return this.#rerun(runId, by, target, options, async (record) => {
       const final = (await this.store.completedSteps(record.id)).find((s) => s.step === FINAL_STEP)
@@ -411,7 +412,7 @@ export class Bot {
     runId: string,
     by: string,
     target: ReplyTarget,
-    options: { placeholder?: Promise<unknown> },
+    options: RerunOptions,
     context: (record: RunRecord) => Promise<Refine | { message: string } | undefined>,
   ): Promise<RetryOutcome> {
     const record = await this.store.get(runId)
@@ -424,16 +425,19 @@ export class Bot {
     if (!parsed.success) return { ok: false, message: `That input no longer fits ${command.usage}.` }
     const refine = await context(record)
     if (refine !== undefined && 'message' in refine) return { ok: false, message: refine.message }
-    const { runId: id } = await this.accept({
-      command,
-      input: {
-        ...(parsed.data as Record<string, unknown>),
-        ...(refine === undefined ? {} : { [REFINE_KEY]: refine }),
+    const { runId: id } = await this.accept(
+      {
+        command,
+        input: {
+          ...(parsed.data as Record<string, unknown>),
+          ...(refine === undefined ? {} : { [REFINE_KEY]: refine }),
+        },
+        user: by,
+        target,
+        ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
       },
-      user: by,
-      target,
-      ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
-    })
+      options.signal,
+    )
     return { ok: true, runId: id }
   }
 

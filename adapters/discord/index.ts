@@ -24,7 +24,7 @@ import {
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { guardInteractions } from './guard.ts'
-import { discordPlatform, RUN_BUDGET_MS, webhookRest } from './platform.ts'
+import { discordPlatform, RUN_BUDGET_MS, tokenLeftMs, webhookRest } from './platform.ts'
 import {
   FEEDBACK_PREFIX,
   NO_MENTIONS,
@@ -109,6 +109,10 @@ export async function startDiscord(
         : { ok: false, reason: `Discord gateway is ${stopped ? 'stopped' : gateway}` },
   }
 }
+
+/** Said to a command whose interaction token had expired when it reached Chorus. */
+export const TOKEN_EXPIRED_TEXT =
+  "This command reached Chorus after Discord's 15 minutes for answering it were over; please run it again."
 
 /** Said to a click on a component Chorus no longer knows (an old message, a removed feature). */
 export const INACTIVE_COMPONENT = 'This button is no longer active.'
@@ -251,6 +255,18 @@ function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction
     void ephemeral(log, interaction, DRAINING_MESSAGE)
     return
   }
+  const target = targetOf(interaction)
+  // Discord's webhook refuses a token past its 15 minutes: a command that arrives with none left
+  // (a clock far off Discord's) gets its answer now instead of a reply that could never change.
+  const left = tokenLeftMs(target, Date.now())
+  if (left <= 0) {
+    log.warn(
+      { event: 'discord.token_expired', interaction: interaction.id, leftMs: left },
+      'discord.token_expired',
+    )
+    void ephemeral(log, interaction, TOKEN_EXPIRED_TEXT)
+    return
+  }
   const values = Object.fromEntries(interaction.options.data.map((o) => [o.name, o.value]))
   const parsed = bot.parseOptions(cmd, values)
   // Discord: the first response must arrive within 3 s. Validation is synchronous, so the answer
@@ -276,7 +292,7 @@ function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction
         command: cmd,
         input: parsed.input,
         user,
-        target: targetOf(interaction),
+        target,
         placeholder,
       })
     })

@@ -263,12 +263,15 @@ export class Bot {
       }
       const now = Date.now()
       const remaining = platform.remainingMs(record.target, now)
+      const replyLeft = replyMsOf(platform, record.target, now)
       const age = now - record.createdAt
       const tooOld = remaining === undefined && age > RESUME_MAX_AGE_MS
-      // A fresh command always starts (its deadline cuts it off with a clear word); a resumed one
-      // with too little time left is closed instead of being started to be cut off.
+      // A fresh command starts while its reply can be edited, even with its run time spent: its
+      // deadline cuts it off with a clear word. A resumed one with too little time left is closed
+      // instead of being started to be cut off.
       const tooLate =
-        remaining !== undefined && (remaining <= 0 || (age > FRESH_MS && remaining < RESUME_MIN_REMAINING_MS))
+        (replyLeft !== undefined && replyLeft <= 0) ||
+        (remaining !== undefined && age > FRESH_MS && remaining < RESUME_MIN_REMAINING_MS)
       if (tooOld || tooLate) {
         log.warn({ event: 'run.abandoned', ageMs: now - record.createdAt, remaining }, 'run.abandoned')
         await this.#abandon(record, 'Chorus restarted and this run could not be finished in time.')
@@ -553,7 +556,9 @@ export class Bot {
       limiter: this.limiter,
       defaults: STEP_DEFAULTS,
       graceMs: STRAGGLER_GRACE_MS,
-      ...(req.deadlineMs === undefined ? {} : { deadlineMs: Math.max(1_000, req.deadlineMs) }),
+      // No floor: a run whose time is already spent (a Discord token near its end) is cut off at once,
+      // while its reply can still say so.
+      ...(req.deadlineMs === undefined ? {} : { deadlineMs: Math.max(0, req.deadlineMs) }),
       ...(req.resume === undefined ? {} : { resume: req.resume }),
       // Synchronous with the event, so a kill right after a step finished still finds it journaled.
       onEvent,
@@ -635,8 +640,8 @@ export class Bot {
     const command = this.command(record.command)
     if (platform === undefined) return
     const log = this.#log(record)
-    const remaining = platform.remainingMs(record.target, Date.now())
-    if (remaining !== undefined && remaining <= 0) {
+    const replyLeft = replyMsOf(platform, record.target, Date.now())
+    if (replyLeft !== undefined && replyLeft <= 0) {
       log.info({ event: 'reply.expired' }, 'reply.expired')
       return
     }
@@ -701,6 +706,11 @@ export class Bot {
     if (found === undefined) throw new Error(`no flow for command '${command.name}'`)
     return found.flow
   }
+}
+
+/** How long a run's reply can still be edited at all (undefined: no limit). */
+function replyMsOf(platform: Platform, target: ReplyTarget, now: number): number | undefined {
+  return platform.replyMs === undefined ? platform.remainingMs(target, now) : platform.replyMs(target, now)
 }
 
 /** The workspace (Slack team, Discord guild) whose daily token budget a run spends. */

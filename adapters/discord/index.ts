@@ -20,6 +20,7 @@ import {
   DRAINING_MESSAGE,
   type Requester,
   type RetryOutcome,
+  type StopOutcome,
 } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
@@ -109,6 +110,9 @@ export async function startDiscord(
         : { ok: false, reason: `Discord gateway is ${stopped ? 'stopped' : gateway}` },
   }
 }
+
+/** Said when handling an interaction failed; the log has the details. */
+const FAILED_TEXT = 'Chorus hit an error; the details are in its log.'
 
 /** Said to a command whose interaction token had expired when it reached Chorus. */
 export const TOKEN_EXPIRED_TEXT =
@@ -298,24 +302,42 @@ function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction
     })
     .catch(async (err: unknown) => {
       log.error({ err, interaction: interaction.id }, 'discord.command_failed')
-      await ephemeral(log, interaction, 'Chorus hit an error; the details are in its log.')
+      await ephemeral(log, interaction, FAILED_TEXT)
     })
+}
+
+/** Discord: a click is answered within 3 s; Stop waits this long for its outcome before it defers. */
+const STOP_DECIDE_MS = 1_500
+
+/** What Stop says to the clicker when there is nothing to stop; a stopped run's own reply says the rest. */
+const STOP_WORDS: Partial<Record<StopOutcome, string>> = {
+  finished: 'That run has already finished.',
+  unknown: 'Chorus has no record of that run any more, so there is nothing to stop.',
 }
 
 function stop(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
   const by = interaction.user.globalName ?? interaction.user.username
-  // Acknowledge the click at once; the run's own reply then says it was stopped and by whom.
-  interaction
-    .deferUpdate()
-    .then(() => bot.stop(interaction.customId.slice(STOP_PREFIX.length), by))
-    .then(async (outcome) => {
-      if (outcome === 'finished') await ephemeral(log, interaction, 'That run has already finished.')
-      if (outcome === 'unknown')
-        await ephemeral(
-          log,
-          interaction,
-          'Chorus has no record of that run any more, so there is nothing to stop.',
-        )
+  // Discord answers a click once. A run being stopped gets a deferred update (its reply will say
+  // who stopped it); nothing to stop gets the ephemeral word as the answer itself. An outcome
+  // slower than STOP_DECIDE_MS is deferred first and followed up, inside the 3 s.
+  let deferral: Promise<unknown> | undefined
+  const timer = setTimeout(() => {
+    deferral = interaction.deferUpdate()
+  }, STOP_DECIDE_MS)
+  bot
+    .stop(interaction.customId.slice(STOP_PREFIX.length), by)
+    .then(
+      (outcome) => STOP_WORDS[outcome],
+      (err: unknown) => {
+        log.error({ err }, 'discord.stop_failed')
+        return FAILED_TEXT
+      },
+    )
+    .then(async (word) => {
+      clearTimeout(timer)
+      if (deferral !== undefined) await deferral
+      if (word !== undefined) await ephemeral(log, interaction, word)
+      else if (deferral === undefined) await interaction.deferUpdate()
     })
     .catch((err: unknown) => log.error({ err }, 'discord.stop_failed'))
 }

@@ -171,12 +171,8 @@ describe('Discord, with the real discord.js', () => {
 
     const again = discord.click(stopId, original, 'bob')
     await expect
-      .poll(
-        () =>
-          discord.callsFor(again.token).find((c) => c.method === 'POST' && c.path.includes('/webhooks/'))
-            ?.body,
-      )
-      .toMatchObject({ content: 'That run has already finished.', flags: 64 })
+      .poll(() => discord.callsFor(again.token)[0]?.body)
+      .toMatchObject({ type: 4, data: { content: 'That run has already finished.', flags: 64 } })
 
     hang = false
     const retry = discord.click(retryId as string, original, 'carol')
@@ -407,6 +403,50 @@ describe('Discord, with the real discord.js', () => {
     expect(embedText(discord.original(token))).toContain('could not be finished in time')
     expect(discord.callsFor(token).every((c) => c.status < 400)).toBe(true)
     expect((await bot.store.get('run-1'))?.status).toBe('abandoned')
+  })
+
+  it('Stop on a run that already finished answers the click with an ephemeral "That run has already finished."', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const { discord } = await setup(async (body) => {
+      await gate
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      return { text: angle === undefined ? '1. **Merged idea**' : `- **${angle} idea**` }
+    })
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => JSON.stringify(discord.original(token) ?? {})).toContain('chorus:stop:')
+    const stopId = /"custom_id":"(chorus:stop:[^"]+)"/.exec(JSON.stringify(discord.original(token)))?.[1]
+    release()
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    const final = JSON.stringify(discord.original(token))
+    const click = discord.click(stopId as string, discord.originalId(token) as string, 'bob')
+    await expect
+      .poll(() => discord.callsFor(click.token)[0]?.body, { timeout: 3_000 })
+      .toMatchObject({ type: 4, data: { content: 'That run has already finished.', flags: 64 } })
+    expect(discord.callsFor(click.token)).toHaveLength(1)
+    expect(JSON.stringify(discord.original(token))).toBe(final)
+  })
+
+  it('Stop whose journal answers slowly is deferred inside 3 s, then followed up with the ephemeral word', async () => {
+    const { discord, bot } = await setup(() => ({ text: '- **idea**' }))
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    const runId = /"custom_id":"chorus:retry:([^"]+)"/.exec(JSON.stringify(discord.original(token)))?.[1]
+    const get = bot.store.get.bind(bot.store)
+    bot.store.get = async (id) => {
+      await new Promise((r) => setTimeout(r, 2_000))
+      return get(id)
+    }
+    const click = discord.click(`chorus:stop:${runId}`, discord.originalId(token) as string, 'bob')
+    await expect
+      .poll(() => discord.callsFor(click.token).map((c) => c.body), { timeout: 4_000 })
+      .toEqual([
+        { type: 6 },
+        expect.objectContaining({ content: 'That run has already finished.', flags: 64 }),
+      ])
+    expect(discord.callsFor(click.token).every((c) => c.status < 400)).toBe(true)
   })
 
   it('never answers an interaction twice, even under load', async () => {

@@ -1,42 +1,15 @@
-import {
-  type AutocompleteInteraction,
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-  Client,
-  Events,
-  GatewayIntentBits,
-  type Interaction,
-  type MessageComponentInteraction,
-  MessageFlags,
-  type ModalSubmitInteraction,
-  type RESTOptions,
-  type RepliableInteraction,
-} from 'discord.js'
-import type { Logger } from 'pino'
-import {
-  type Bot,
-  type Check,
-  type Config,
-  DRAINING_MESSAGE,
-  type Requester,
-  type RetryOutcome,
-} from '../../src/bot/index.ts'
-import type { DiscordTarget } from '../../src/store/index.ts'
+import { Client, Events, GatewayIntentBits, type RESTOptions } from 'discord.js'
+import type { Bot, Check, Config } from '../../src/bot/index.ts'
 import { discordSettings } from './config.ts'
+import { gatewayState } from './gateway.ts'
 import { guardInteractions } from './guard.ts'
+import { route } from './listeners/index.ts'
 import { discordPlatform, RUN_BUDGET_MS, webhookRest } from './platform.ts'
-import {
-  FEEDBACK_PREFIX,
-  NO_MENTIONS,
-  REFINE_FIELD,
-  REFINE_PREFIX,
-  RETRY_PREFIX,
-  refineModal,
-  STOP_PREFIX,
-} from './render.ts'
+import { NO_MENTIONS } from './render.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
 export { discordSettings } from './config.ts'
+export { INACTIVE_COMPONENT, TOKEN_EXPIRED_TEXT } from './listeners/index.ts'
 export { discordPlatform, discordRest, TOKEN_LIFETIME_MS, webhookRest } from './platform.ts'
 export { neutralise, renderView } from './render.ts'
 
@@ -55,7 +28,6 @@ export async function startDiscord(
 ): Promise<{ name: 'discord'; client: Client; stop(): Promise<void>; check(): Check }> {
   const settings = discordSettings(config)
   const log = bot.logger.child({ platform: 'discord' })
-  const budgetMs = options.runBudgetMs ?? RUN_BUDGET_MS
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: { api: settings.api, ...options.rest },
@@ -66,8 +38,9 @@ export async function startDiscord(
   guardInteractions(client, log)
   // Replies go through interaction webhooks on a REST client of their own, without the global limit.
   const webhooks = webhookRest(settings.api, options.rest)
-  bot.attach(discordPlatform(webhooks, budgetMs))
-  client.on(Events.InteractionCreate, (interaction) => handle(bot, log, interaction))
+  bot.attach(discordPlatform(webhooks, options.runBudgetMs ?? RUN_BUDGET_MS))
+  const ctx = { bot, log }
+  client.on(Events.InteractionCreate, (interaction) => route(ctx, interaction))
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.client_error'))
   for (const rest of [client.rest, webhooks]) {
     rest.on('rateLimited', (info) => {
@@ -78,19 +51,7 @@ export async function startDiscord(
       bot.observer.rateLimited?.('discord', info.global ? 'global' : info.route, info.retryAfter)
     })
   }
-  let gateway = 'connecting'
-  client.on(Events.ShardReady, () => {
-    gateway = 'ready'
-  })
-  client.on(Events.ShardResume, () => {
-    gateway = 'ready'
-  })
-  client.on(Events.ShardDisconnect, () => {
-    gateway = 'disconnected'
-  })
-  client.on(Events.ShardReconnecting, () => {
-    gateway = 'reconnecting'
-  })
+  const gateway = gatewayState(client)
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()))
   await client.login(settings.token)
   await ready
@@ -104,225 +65,8 @@ export async function startDiscord(
       return client.destroy()
     },
     check: () =>
-      !stopped && gateway === 'ready' && client.isReady()
+      !stopped && gateway() === 'ready' && client.isReady()
         ? { ok: true }
-        : { ok: false, reason: `Discord gateway is ${stopped ? 'stopped' : gateway}` },
+        : { ok: false, reason: `Discord gateway is ${stopped ? 'stopped' : gateway()}` },
   }
-}
-
-/** Said to a click on a component Chorus no longer knows (an old message, a removed feature). */
-export const INACTIVE_COMPONENT = 'This button is no longer active.'
-
-function handle(bot: Bot, log: Logger, interaction: Interaction): void {
-  if (interaction.isChatInputCommand()) command(bot, log, interaction)
-  else if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX)) stop(bot, log, interaction)
-  else if (interaction.isButton() && interaction.customId.startsWith(RETRY_PREFIX))
-    retry(bot, log, interaction)
-  else if (interaction.isButton() && interaction.customId.startsWith(REFINE_PREFIX))
-    // Discord: the modal (response type 9) must be the first response, within 3 s.
-    interaction
-      .showModal(refineModal(interaction.customId.slice(REFINE_PREFIX.length)))
-      .catch((err: unknown) => log.error({ err }, 'discord.refine_open_failed'))
-  else if (interaction.isModalSubmit() && interaction.customId.startsWith(REFINE_PREFIX))
-    refine(bot, log, interaction)
-  else if (interaction.isButton() && interaction.customId.startsWith(FEEDBACK_PREFIX)) {
-    const [rating, runId = ''] = interaction.customId.slice(FEEDBACK_PREFIX.length).split(':')
-    void bot.feedback(
-      runId,
-      rating === 'up' ? 'up' : 'down',
-      interaction.user.globalName ?? interaction.user.username,
-      'discord',
-    )
-    void ephemeral(log, interaction, 'Thanks, noted.')
-  } else if (interaction.isAutocomplete()) autocomplete(bot, log, interaction)
-  // Discord: every interaction needs an answer, or the user sees "This interaction failed".
-  else if (interaction.isMessageComponent()) inactive(log, interaction)
-}
-
-/** Choices of the focused option that contain what was typed (Discord allows at most 25); else none. */
-function autocomplete(bot: Bot, log: Logger, interaction: AutocompleteInteraction): void {
-  const focused = interaction.options.getFocused(true)
-  const option = bot.command(interaction.commandName)?.options.find((o) => o.name === focused.name)
-  const typed = String(focused.value).toLowerCase()
-  const choices = (option?.choices ?? [])
-    .filter((c) => c.toLowerCase().includes(typed))
-    .slice(0, 25)
-    .map((c) => ({ name: c, value: c }))
-  interaction.respond(choices).catch((err: unknown) => log.error({ err }, 'discord.autocomplete_failed'))
-}
-
-function inactive(log: Logger, interaction: RepliableInteraction & MessageComponentInteraction): void {
-  log.info(
-    { event: 'discord.unknown_component', customId: interaction.customId },
-    'discord.unknown_component',
-  )
-  void ephemeral(log, interaction, INACTIVE_COMPONENT)
-}
-
-/** Who the limits and budgets count: the user, the guild (the channel in a DM). */
-function requesterOf(interaction: RepliableInteraction): Requester {
-  const guild = interaction.guildId ?? undefined
-  return {
-    platform: 'discord',
-    user: interaction.user.id,
-    place:
-      guild === undefined
-        ? { kind: 'channel', id: interaction.channelId ?? 'dm' }
-        : { kind: 'server', id: guild },
-    workspace: guild,
-  }
-}
-
-function refine(bot: Bot, log: Logger, interaction: ModalSubmitInteraction): void {
-  if (!bot.accepting) {
-    void ephemeral(log, interaction, DRAINING_MESSAGE)
-    return
-  }
-  const by = interaction.user.globalName ?? interaction.user.username
-  const request = interaction.fields.getTextInputValue(REFINE_FIELD)
-  const runId = interaction.customId.slice(REFINE_PREFIX.length)
-  bot
-    .admit(requesterOf(interaction))
-    .then((admission) => {
-      if (!admission.ok) return ephemeral(log, interaction, admission.message)
-      // The submit's deferred reply becomes the refined run's message, shown under the message refined.
-      const placeholder = interaction.deferReply()
-      explainRefusal(
-        log,
-        interaction,
-        placeholder,
-        bot.refine(runId, request, by, targetOf(interaction), { placeholder }),
-      )
-    })
-    .catch((err: unknown) => log.error({ err }, 'discord.refine_failed'))
-}
-
-/** A rerun (Again, Retry, Refine) that did not start says why in the deferred reply made for it. */
-function explainRefusal(
-  log: Logger,
-  interaction: RepliableInteraction,
-  placeholder: Promise<unknown>,
-  outcome: Promise<RetryOutcome>,
-): void {
-  outcome
-    .then(async (o) => {
-      if (o.ok) return
-      await placeholder.catch(() => undefined)
-      await interaction
-        .editReply({ content: o.message, allowedMentions: NO_MENTIONS })
-        .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
-    })
-    .catch((err: unknown) => log.error({ err }, 'discord.rerun_failed'))
-}
-
-function ephemeral(log: Logger, interaction: RepliableInteraction, content: string): Promise<void> {
-  const message = { content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS } as const
-  const sent =
-    interaction.deferred || interaction.replied ? interaction.followUp(message) : interaction.reply(message)
-  return sent.then(
-    () => undefined,
-    (err: unknown) => log.error({ err }, 'discord.reply_failed'),
-  )
-}
-
-function targetOf(interaction: RepliableInteraction): DiscordTarget {
-  return {
-    platform: 'discord',
-    applicationId: interaction.applicationId,
-    interactionId: interaction.id,
-    token: interaction.token,
-    // The interaction's snowflake carries its creation time; the token lives 15 minutes from it.
-    createdAt: interaction.createdTimestamp,
-    ...(interaction.guildId === null ? {} : { guildId: interaction.guildId }),
-  }
-}
-
-function command(bot: Bot, log: Logger, interaction: ChatInputCommandInteraction): void {
-  const cmd = bot.command(interaction.commandName)
-  if (cmd === undefined) {
-    void ephemeral(
-      log,
-      interaction,
-      `Chorus has no /${interaction.commandName} any more; ask an admin to run \`npm run discord:register\`.`,
-    )
-    return
-  }
-  if (!bot.accepting) {
-    void ephemeral(log, interaction, DRAINING_MESSAGE)
-    return
-  }
-  const values = Object.fromEntries(interaction.options.data.map((o) => [o.name, o.value]))
-  const parsed = bot.parseOptions(cmd, values)
-  // Discord: the first response must arrive within 3 s. Validation is synchronous, so the answer
-  // (an ephemeral usage message, or the deferral) is sent before anything else is awaited.
-  if (!parsed.ok) {
-    void ephemeral(log, interaction, parsed.message)
-    return
-  }
-  const user = interaction.user.globalName ?? interaction.user.username
-  bot
-    .admit(requesterOf(interaction))
-    .then(async (admission) => {
-      if (!admission.ok) return ephemeral(log, interaction, admission.message)
-      // The journal write comes first (a few microseconds), then the deferral: a crash in between
-      // leaves a journaled run that the next start resumes or closes.
-      const t0 = performance.now()
-      const placeholder = interaction.deferReply()
-      placeholder.then(
-        () => bot.observer.acked?.('discord', performance.now() - t0),
-        () => {},
-      )
-      await bot.accept({
-        command: cmd,
-        input: parsed.input,
-        user,
-        target: targetOf(interaction),
-        placeholder,
-      })
-    })
-    .catch(async (err: unknown) => {
-      log.error({ err, interaction: interaction.id }, 'discord.command_failed')
-      await ephemeral(log, interaction, 'Chorus hit an error; the details are in its log.')
-    })
-}
-
-function stop(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
-  const by = interaction.user.globalName ?? interaction.user.username
-  // Acknowledge the click at once; the run's own reply then says it was stopped and by whom.
-  interaction
-    .deferUpdate()
-    .then(() => bot.stop(interaction.customId.slice(STOP_PREFIX.length), by))
-    .then(async (outcome) => {
-      if (outcome === 'finished') await ephemeral(log, interaction, 'That run has already finished.')
-      if (outcome === 'unknown')
-        await ephemeral(
-          log,
-          interaction,
-          'Chorus has no record of that run any more, so there is nothing to stop.',
-        )
-    })
-    .catch((err: unknown) => log.error({ err }, 'discord.stop_failed'))
-}
-
-function retry(bot: Bot, log: Logger, interaction: ButtonInteraction): void {
-  if (!bot.accepting) {
-    void ephemeral(log, interaction, DRAINING_MESSAGE)
-    return
-  }
-  const by = interaction.user.globalName ?? interaction.user.username
-  bot
-    .admit(requesterOf(interaction))
-    .then((admission) => {
-      if (!admission.ok) return ephemeral(log, interaction, admission.message)
-      // The click's own deferred reply becomes the new run's message, under the one that failed.
-      const placeholder = interaction.deferReply()
-      const runId = interaction.customId.slice(RETRY_PREFIX.length)
-      explainRefusal(
-        log,
-        interaction,
-        placeholder,
-        bot.retry(runId, by, targetOf(interaction), { placeholder }),
-      )
-    })
-    .catch((err: unknown) => log.error({ err }, 'discord.retry_failed'))
 }

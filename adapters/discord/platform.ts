@@ -13,6 +13,11 @@ export const MIN_EDIT_MS = 1_000
 /** Webhook calls on one interaction (edits and follow-ups): 4 per 2 s, under the 5 per 2 s Discord allows. */
 export const WEBHOOK_BUDGET = { limit: 4, windowMs: 2_000 }
 
+/** How long the interaction token of `target` still works: 15 minutes from the interaction's creation. */
+export function tokenLeftMs(target: DiscordTarget, now: number): number {
+  return target.createdAt + TOKEN_LIFETIME_MS - now
+}
+
 /**
  * How runs answer on Discord from plain data: interaction webhooks need only the application id and
  * the token in the target, so any process with a REST client can finish a run. `rest` should be a
@@ -23,6 +28,7 @@ export function discordPlatform(rest: REST, budgetMs: number = RUN_BUDGET_MS): P
     name: 'discord',
     minIntervalMs: MIN_EDIT_MS,
     remainingMs: (target, now) => (target as DiscordTarget).createdAt + budgetMs - now,
+    replyMs: (target, now) => tokenLeftMs(target as DiscordTarget, now),
     sink: (target, ctx) => {
       const t = target as DiscordTarget
       // The token is a credential: the route key carries a digest of it, never the token.

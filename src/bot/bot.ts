@@ -334,12 +334,15 @@ export class Bot {
       }
       const now = Date.now()
       const remaining = platform.remainingMs(record.target, now)
+      const replyLeft = replyMsOf(platform, record.target, now)
       const age = now - record.createdAt
       const tooOld = remaining === undefined && age > RESUME_MAX_AGE_MS
-      // A fresh command always starts (its deadline cuts it off with a clear word); a resumed one
-      // with too little time left is closed instead of being started to be cut off.
+      // A fresh command starts while its reply can be edited, even with its run time spent: its
+      // deadline cuts it off with a clear word. A resumed one with too little time left is closed
+      // instead of being started to be cut off.
       const tooLate =
-        remaining !== undefined && (remaining <= 0 || (age > FRESH_MS && remaining < RESUME_MIN_REMAINING_MS))
+        (replyLeft !== undefined && replyLeft <= 0) ||
+        (remaining !== undefined && age > FRESH_MS && remaining < RESUME_MIN_REMAINING_MS)
       if (tooOld || tooLate) {
         log.warn({ event: 'run.abandoned', ageMs: now - record.createdAt, remaining }, 'run.abandoned')
         await this.#abandon(record, 'Chorus restarted and this run could not be finished in time.')
@@ -544,7 +547,7 @@ export class Bot {
     }
     // A write the run waits for waits for the store (an outage delays the run, it does not fail it),
     // but not past the reply's own deadline: then the run ends and the next pick-up finds the rest.
-    const boundMs = req.deadlineMs ?? FINAL_WRITE_BOUND_MS
+    const boundMs = Math.max(5_000, req.deadlineMs ?? FINAL_WRITE_BOUND_MS)
     const settle = (what: Promise<unknown>): Promise<void> =>
       within(what, boundMs).then(
         (landed) => {
@@ -632,7 +635,9 @@ export class Bot {
       limiter: this.limiter,
       defaults: STEP_DEFAULTS,
       graceMs: STRAGGLER_GRACE_MS,
-      ...(req.deadlineMs === undefined ? {} : { deadlineMs: Math.max(1_000, req.deadlineMs) }),
+      // No floor: a run whose time is already spent (a Discord token near its end) is cut off at once,
+      // while its reply can still say so.
+      ...(req.deadlineMs === undefined ? {} : { deadlineMs: Math.max(0, req.deadlineMs) }),
       ...(req.resume === undefined ? {} : { resume: req.resume }),
       // Synchronous with the event, so a kill right after a step finished still finds it journaled.
       onEvent,
@@ -719,8 +724,8 @@ export class Bot {
     const command = this.command(record.command)
     if (platform === undefined) return
     const log = this.#log(record)
-    const remaining = platform.remainingMs(record.target, Date.now())
-    if (remaining !== undefined && remaining <= 0) {
+    const replyLeft = replyMsOf(platform, record.target, Date.now())
+    if (replyLeft !== undefined && replyLeft <= 0) {
       log.info({ event: 'reply.expired' }, 'reply.expired')
       return
     }
@@ -798,6 +803,11 @@ async function within(what: Promise<unknown>, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** How long a run's reply can still be edited at all (undefined: no limit). */
+function replyMsOf(platform: Platform, target: ReplyTarget, now: number): number | undefined {
+  return platform.replyMs === undefined ? platform.remainingMs(target, now) : platform.replyMs(target, now)
 }
 
 /** The workspace (Slack team, Discord guild) whose daily token budget a run spends. */

@@ -22,8 +22,10 @@ export interface Platform {
   ): ReplySink
   /** Least time between progress edits; the platform's edit rate. */
   minIntervalMs: number
-  /** How long a reply to this target can still be made (Discord tokens live 15 minutes); undefined = no limit. */
+  /** How long a run on this target may still take (Discord: until a minute before its token ends); undefined = no limit. */
   remainingMs(target: ReplyTarget, now: number): number | undefined
+  /** How long its reply can still be edited at all (Discord: the token's 15 minutes); without it, `remainingMs`. */
+  replyMs?(target: ReplyTarget, now: number): number | undefined
 }
 
 /** A run started from the console or a test: not journaled, its sink given. */

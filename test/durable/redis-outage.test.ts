@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { APP_ID, startFakeDiscord, TOKEN } from '../fakes/discord.ts'
 import { startFakeOpenAI } from '../fakes/openai.ts'
 import {
   APP_TOKEN,
@@ -23,7 +24,7 @@ whenRedis(await redisTestsEnabled(), () => {
   })
 
   /** A redis-server of the test's own, one `npm start` (with ops on a port) and one `npm run worker`. */
-  async function deployment(slack: FakeSlack, openaiUrl: string) {
+  async function deployment(platformEnv: Record<string, string>) {
     const redis = await startOwnRedis()
     const scratch = scratchDir()
     const procs: ChorusProcess[] = []
@@ -43,11 +44,7 @@ whenRedis(await redisTestsEnabled(), () => {
       CHORUS_CONCURRENCY: '256',
       OPENAI_API_KEY: 'sk-test',
       CHORUS_MODEL: 'fake',
-      OPENAI_BASE_URL: openaiUrl,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: slack.apiUrl,
-      CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
+      ...platformEnv,
     }
     const receiver = await startChorus({ ...env, CHORUS_HTTP_PORT: String(opsPort) }, scratch.dir, 'start')
     procs.push(receiver)
@@ -105,7 +102,13 @@ whenRedis(await redisTestsEnabled(), () => {
           () => slack.close(),
           () => openai.close(),
         )
-        const { redis, receiver, worker, ops } = await deployment(slack, openai.url)
+        const { redis, receiver, worker, ops } = await deployment({
+          OPENAI_BASE_URL: openai.url,
+          SLACK_BOT_TOKEN: BOT_TOKEN,
+          SLACK_APP_TOKEN: APP_TOKEN,
+          SLACK_API_URL: slack.apiUrl,
+          CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
+        })
         for (let i = 0; i < runs; i++) {
           const ack = await slack.send('slash_commands', slack.slashPayload('/brainstorm', `topic ${i}`))
           expect(ack.ms).toBeLessThan(3_000)
@@ -152,4 +155,49 @@ whenRedis(await redisTestsEnabled(), () => {
       }, 120_000)
     })
   }
+
+  it('Discord: runs in flight finish after a kill -9 of Redis, and a command during it is answered ephemerally inside 3 s, never left on "thinking"', async () => {
+    const model = gatedAngles(undefined, { synthesisMs: 1_000 })
+    const discord = await startFakeDiscord()
+    const openai = await startFakeOpenAI({ handler: model.handler })
+    cleanup.push(
+      () => discord.close(),
+      () => openai.close(),
+    )
+    const { redis, receiver } = await deployment({
+      OPENAI_BASE_URL: openai.url,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_APP_ID: APP_ID,
+      DISCORD_API_URL: discord.api,
+    })
+    const topic = (value: string) => [{ name: 'topic', type: 3, value }]
+    const tokens = [0, 1, 2, 3, 4].map((i) => discord.command('brainstorm', topic(`topic ${i}`)).token)
+    const shows = (t: string, mark: string) => JSON.stringify(discord.original(t) ?? {}).includes(mark)
+    await expect.poll(() => tokens.filter((t) => shows(t, '⚡')).length, { timeout: 20_000 }).toBe(5)
+    const refusedTokens: string[] = []
+    await outage('kill -9', redis, async () => {
+      model.release()
+      await receiver.waitForLog((l) => l.msg === 'redis.down', 5_000)
+      for (let i = 0; i < 2; i++)
+        refusedTokens.push(discord.command('brainstorm', topic(`during ${i}`)).token)
+      await sleep(3_000)
+      for (const token of refusedTokens) {
+        const [callback, ...rest] = discord.callsFor(token)
+        expect(callback?.status).toBe(204)
+        expect(callback?.body).toMatchObject({ type: 4, data: { flags: 64 } })
+        expect(JSON.stringify(callback?.body)).toMatch(/cannot take commands right now/)
+        expect(rest).toEqual([])
+      }
+    })
+    await expect.poll(() => tokens.filter((t) => shows(t, '✅')).length, { timeout: 30_000 }).toBe(5)
+    for (const token of tokens) {
+      const finals = discord
+        .callsFor(token)
+        .filter((c) => c.method === 'PATCH' && JSON.stringify(c.body).includes('✅'))
+      expect(finals).toHaveLength(1)
+    }
+    for (const [prompt, count] of promptCounts(openai.requests)) expect(count, prompt).toBe(1)
+    for (const token of refusedTokens) expect(discord.callsFor(token)).toHaveLength(1)
+    expectOutageLogged(receiver)
+  }, 90_000)
 })

@@ -53,11 +53,15 @@ export interface FakeDiscord {
   registrations: Array<{ path: string; body: unknown }>
   /** Resolves once a client has identified and been sent READY. */
   ready(): Promise<void>
-  /** Dispatches a slash command; returns the interaction id and token. */
+  /**
+   * Dispatches a slash command; returns the interaction id and token. `mintedAgoMs` dates the
+   * interaction back: its snowflake and its token's 15 minutes both start that long before the dispatch.
+   */
   command(
     name: string,
     options: Array<{ name: string; type: number; value: unknown }>,
     user?: string,
+    opts?: { mintedAgoMs?: number },
   ): { id: string; token: string }
   /**
    * Dispatches an INTERACTION_CREATE for `/brainstorm topic:lunch` after `mutate` has removed or
@@ -112,7 +116,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   let routeLimited = 0
   // Real snowflakes carry their creation time (ms since 2015-01-01 in the top bits); discord.js reads it.
   let increment = 0n
-  const nextId = () => String(((BigInt(Date.now()) - 1_420_070_400_000n) << 22n) | (increment++ & 4095n))
+  const nextId = (at = Date.now()) =>
+    String(((BigInt(at) - 1_420_070_400_000n) << 22n) | (increment++ & 4095n))
   const t0 = performance.now()
 
   const server = createServer(async (req, res) => {
@@ -329,15 +334,17 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     name: string,
     extra: Record<string, unknown> = {},
     mutate: (d: Record<string, unknown>) => void = () => {},
+    mintedAgoMs = 0,
   ): { id: string; token: string } {
-    const id = nextId()
+    const createdAt = Date.now() - mintedAgoMs
+    const id = nextId(createdAt)
     const token = randomBytes(24).toString('base64url')
     const interaction: Interaction = {
       id,
       type,
       token,
       dispatchedAt: performance.now(),
-      createdAt: Date.now(),
+      createdAt,
       ack: undefined,
       messages: [],
     }
@@ -416,8 +423,9 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     now: () => performance.now() - t0,
     registrations,
     ready: () => (isReady ? Promise.resolve() : new Promise((resolve) => readyWaiters.push(resolve))),
-    command(name, options, who = 'alice') {
-      return create(2, { id: '900000000000000000', name, type: 1, options }, who)
+    command(name, options, who = 'alice', opts = {}) {
+      const data = { id: '900000000000000000', name, type: 1, options }
+      return create(2, data, who, {}, undefined, opts.mintedAgoMs)
     },
     autocomplete(name, focused) {
       return create(

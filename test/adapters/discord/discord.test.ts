@@ -1,6 +1,11 @@
 import { type Logger, pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { commandJson, discordSettings, startDiscord } from '../../../adapters/discord/index.ts'
+import {
+  commandJson,
+  discordSettings,
+  startDiscord,
+  TOKEN_EXPIRED_TEXT,
+} from '../../../adapters/discord/index.ts'
 import { Bot, loadConfig } from '../../../src/bot/index.ts'
 import { OpenAIModel } from '../../../src/llm/index.ts'
 import { APP_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../../fakes/discord.ts'
@@ -166,12 +171,8 @@ describe('Discord, with the real discord.js', () => {
 
     const again = discord.click(stopId, original, 'bob')
     await expect
-      .poll(
-        () =>
-          discord.callsFor(again.token).find((c) => c.method === 'POST' && c.path.includes('/webhooks/'))
-            ?.body,
-      )
-      .toMatchObject({ content: 'That run has already finished.', flags: 64 })
+      .poll(() => discord.callsFor(again.token)[0]?.body)
+      .toMatchObject({ type: 4, data: { content: 'That run has already finished.', flags: 64 } })
 
     hang = false
     const retry = discord.click(retryId as string, original, 'carol')
@@ -337,6 +338,115 @@ describe('Discord, with the real discord.js', () => {
       .poll(() => embedText(discord.original(token)), { timeout: 3_000 })
       .toContain('took longer than Chorus allows')
     expect(discord.callsFor(token).every((c) => c.status < 400)).toBe(true)
+  })
+
+  it('a command whose token has 10 s left ends with a clear cut-off while the token still works, never on "thinking"', async () => {
+    // Each branch writes for about 3.5 s: streamed text would be on its way if the run were not cut off.
+    const words = Array.from({ length: 10 }, (_, i) => `word${i}`).join(' ')
+    const { discord } = await setup(() => ({
+      text: `- **idea** ${words}`,
+      latencyMs: 300,
+      pieceIntervalMs: 300,
+    }))
+    const minted = { mintedAgoMs: 14 * 60_000 + 50_000 }
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)], 'alice', minted)
+    await expect
+      .poll(() => embedText(discord.original(token)), { timeout: 9_000 })
+      .toContain('took longer than Chorus allows')
+    const calls = discord.callsFor(token)
+    expect(calls[0]).toMatchObject({ status: 204, body: { type: 5 } })
+    // The fake refuses webhook calls once the token is 15 minutes old (50027): each one landed in time.
+    expect(calls.every((c) => c.status < 400)).toBe(true)
+    expect(JSON.stringify(discord.original(token))).not.toContain('chorus:stop:')
+    // Its run time was spent on arrival: cut off at once, no model text shown first.
+    expect(calls.some((c) => embedText(c.body).includes('is writing'))).toBe(false)
+  })
+
+  it('a command whose token expired before it arrived is answered at once, not left on "thinking"', async () => {
+    const { discord, openai } = await setup(() => ({ text: '- **idea**' }))
+    const minted = { mintedAgoMs: 15 * 60_000 + 1_000 }
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)], 'alice', minted)
+    await expect
+      .poll(() => discord.callsFor(token)[0]?.body, { timeout: 3_000 })
+      .toMatchObject({ type: 4, data: { content: TOKEN_EXPIRED_TEXT, flags: 64 } })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(discord.callsFor(token)).toHaveLength(1)
+    expect(openai.requests).toHaveLength(0)
+  })
+
+  it('a resumed run too late to finish is closed with a clear word while its token still works', async () => {
+    const discord = await startFakeDiscord()
+    cleanup.push(() => discord.close())
+    // Dispatched and deferred by a process that then died; the token has 40 s left when Chorus is back.
+    const mintedAgoMs = 14 * 60_000 + 20_000
+    const { id, token } = discord.command('brainstorm', [topic('lunch')], 'alice', { mintedAgoMs })
+    const deferred = await fetch(`${discord.api}/v10/interactions/${id}/${token}/callback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 5 }),
+    })
+    expect(deferred.status).toBe(204)
+    const config = loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APP_ID: APP_ID, DISCORD_API_URL: discord.api })
+    const bot = await Bot.create({ config, logger: silent })
+    const handle = await startDiscord(bot, config)
+    cleanup.push(() => handle.stop())
+    const target = { platform: 'discord', applicationId: APP_ID, interactionId: id, token } as const
+    await bot.store.create({
+      id: 'run-1',
+      command: 'brainstorm',
+      input: { topic: 'lunch', angles: 2 },
+      user: 'alice',
+      target: { ...target, createdAt: Date.now() - mintedAgoMs },
+      createdAt: Date.now() - 60_000,
+    })
+    await bot.work('run-1')
+    expect(embedText(discord.original(token))).toContain('could not be finished in time')
+    expect(discord.callsFor(token).every((c) => c.status < 400)).toBe(true)
+    expect((await bot.store.get('run-1'))?.status).toBe('abandoned')
+  })
+
+  it('Stop on a run that already finished answers the click with an ephemeral "That run has already finished."', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const { discord } = await setup(async (body) => {
+      await gate
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      return { text: angle === undefined ? '1. **Merged idea**' : `- **${angle} idea**` }
+    })
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => JSON.stringify(discord.original(token) ?? {})).toContain('chorus:stop:')
+    const stopId = /"custom_id":"(chorus:stop:[^"]+)"/.exec(JSON.stringify(discord.original(token)))?.[1]
+    release()
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    const final = JSON.stringify(discord.original(token))
+    const click = discord.click(stopId as string, discord.originalId(token) as string, 'bob')
+    await expect
+      .poll(() => discord.callsFor(click.token)[0]?.body, { timeout: 3_000 })
+      .toMatchObject({ type: 4, data: { content: 'That run has already finished.', flags: 64 } })
+    expect(discord.callsFor(click.token)).toHaveLength(1)
+    expect(JSON.stringify(discord.original(token))).toBe(final)
+  })
+
+  it('Stop whose journal answers slowly is deferred inside 3 s, then followed up with the ephemeral word', async () => {
+    const { discord, bot } = await setup(() => ({ text: '- **idea**' }))
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
+    const runId = /"custom_id":"chorus:retry:([^"]+)"/.exec(JSON.stringify(discord.original(token)))?.[1]
+    const get = bot.store.get.bind(bot.store)
+    bot.store.get = async (id) => {
+      await new Promise((r) => setTimeout(r, 2_000))
+      return get(id)
+    }
+    const click = discord.click(`chorus:stop:${runId}`, discord.originalId(token) as string, 'bob')
+    await expect
+      .poll(() => discord.callsFor(click.token).map((c) => c.body), { timeout: 4_000 })
+      .toEqual([
+        { type: 6 },
+        expect.objectContaining({ content: 'That run has already finished.', flags: 64 }),
+      ])
+    expect(discord.callsFor(click.token).every((c) => c.status < 400)).toBe(true)
   })
 
   it('never answers an interaction twice, even under load', async () => {

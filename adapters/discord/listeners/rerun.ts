@@ -1,0 +1,41 @@
+import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js'
+import type { RetryOutcome } from '../../../src/bot/index.ts'
+import type { DiscordTarget } from '../../../src/store/index.ts'
+import { NO_MENTIONS } from '../render.ts'
+import { refuse } from './answer.ts'
+import { type Context, requesterOf, targetOf } from './context.ts'
+
+/**
+ * Again, Retry and Refine: admitted like a command; the interaction's deferred reply becomes the new
+ * run's message (under the one it came from), or says why the run did not start.
+ */
+export function rerun(
+  { bot, log }: Context,
+  interaction: ButtonInteraction | ModalSubmitInteraction,
+  failedEvent: string,
+  start: (
+    target: DiscordTarget,
+    options: { placeholder: Promise<unknown>; signal: AbortSignal },
+  ) => Promise<RetryOutcome>,
+): void {
+  // Admitted, journaled and queued inside Discord's 3 s, or the user hears why not.
+  bot
+    .intake(async (signal) => {
+      const admission = await bot.admit(requesterOf(interaction))
+      if (!admission.ok) return admission.message
+      const placeholder = interaction.deferReply()
+      const outcome = await start(targetOf(interaction), { placeholder, signal })
+      return outcome.ok ? undefined : { placeholder, message: outcome.message }
+    })
+    .then(async (outcome) => {
+      if (outcome === undefined) return
+      if (typeof outcome === 'string') return refuse(log, interaction, outcome)
+      if ('refused' in outcome) return refuse(log, interaction, outcome.refused)
+      // A rerun that did not start says why in the deferred reply made for it.
+      await outcome.placeholder.catch(() => undefined)
+      await interaction
+        .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
+        .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
+    })
+    .catch((err: unknown) => log.error({ err }, failedEvent))
+}

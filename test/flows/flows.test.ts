@@ -1,8 +1,14 @@
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Bot, loadConfig, type ReplyView } from '../../src/bot/index.ts'
-import { OpenAIModel } from '../../src/llm/index.ts'
-import { type FakeOpenAI, type Handler, startFakeOpenAI } from '../fakes/openai.ts'
+import { extractAnswer, hash, mulberry32, OpenAIModel } from '../../src/llm/index.ts'
+import {
+  type FakeChunk,
+  type FakeOpenAI,
+  type Handler,
+  interleaved,
+  startFakeOpenAI,
+} from '../fakes/openai.ts'
 
 let fake: FakeOpenAI | undefined
 afterEach(async () => {
@@ -263,6 +269,56 @@ describe('vote', () => {
     expect(views.at(-1)?.final?.markdown).toBe(
       '*Paris*\n1 of 5 answers agrees; 4 unreadable.\n_No answer had a majority; this is the most common one._',
     )
+  })
+
+  it('tallies answers whose choices stream split in the middle and interleaved (issue 16, 60 orders)', async () => {
+    // The issue's two samplings: four ways of writing Paris and one other answer, each choice sent as
+    // pieces (`PAR` + `IS!`), its finish apart or with its last piece, the choices interleaved by seed.
+    const sets = [
+      { texts: ['PARIS!', 'The answer is Paris', '«Paris»', '- Nice', '**Paris**'], other: 'Nice' },
+      { texts: ['The answer is Paris', '- Paris', 'marseille.', 'paris.', 'paris.'], other: 'marseille' },
+    ]
+    const scripts = new Map<string, { texts: string[]; other: string; chunks: FakeChunk[] }>()
+    const script = (question: string) => {
+      const rand = mulberry32(hash(question))
+      const set = sets[hash(question) % 2] as (typeof sets)[number]
+      const texts = set.texts
+        .map((text) => ({ text, key: rand() }))
+        .sort((a, b) => a.key - b.key)
+        .map(({ text }) => text)
+      const made = { texts, other: set.other, chunks: interleaved(texts, rand) }
+      scripts.set(question, made)
+      return made
+    }
+    const handler: Handler = (body) => ({ chunks: script(body.messages.at(-1)?.content ?? '').chunks })
+    const { bot, handle } = await run('vote', { question: 'q0', voters: 5 }, handler)
+    const finals = [await handle.done]
+    const command = bot.command('vote')
+    if (command === undefined) throw new Error('no vote')
+    for (let seed = 1; seed < 60; seed++) {
+      const next = bot.start({
+        command,
+        input: { question: `q${seed}`, voters: 5 },
+        user: 'U1',
+        platform: 'console',
+        minIntervalMs: 0,
+        sink: { show: async () => {} },
+      })
+      finals.push(await next.done)
+    }
+    const wrong: string[] = []
+    finals.forEach((result, seed) => {
+      const { texts, other, chunks } = scripts.get(`q${seed}`) ?? { texts: [], other: '', chunks: [] }
+      const order = chunks.flatMap((c) => c.choices.filter((x) => x.finish).map((x) => texts[x.index]))
+      const winner = extractAnswer(order.find((t) => !t?.includes(other)) ?? '')
+      // Three Paris end the vote: after three answers, or after four when the other came among them.
+      const expected =
+        order.findIndex((t) => t?.includes(other)) < 3
+          ? `*${winner}*\n3 of 4 answers agree; 1 not needed.\nOther answers: ${other} (1)`
+          : `*${winner}*\n3 of 3 answers agree; 2 not needed.`
+      if (result.output !== expected) wrong.push(`q${seed}: ${JSON.stringify(result.output)} for ${expected}`)
+    })
+    expect(wrong).toEqual([])
   })
 
   it('Stop closes the sampling stream at the server', async () => {

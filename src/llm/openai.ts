@@ -1,4 +1,5 @@
 import OpenAI from 'openai'
+import { type ChoiceSink, readStream } from './choices.ts'
 import {
   type LanguageModel,
   ModelError,
@@ -159,45 +160,22 @@ export class OpenAIModel implements LanguageModel {
     take: (text: string) => void,
   ): Promise<number> {
     const body = this.#body(prompt, options)
-    const parts = new Map<number, string>()
-    let finished = 0
-    let usage: OpenAI.CompletionUsage | undefined
-    let opened = false
+    const sink: ChoiceSink = {
+      take,
+      onText: n === 1 ? options.onText : undefined,
+      onUsage: options.onUsage,
+      signal,
+      messages: body.messages,
+    }
     try {
       const stream = await this.#client.chat.completions.create(
         { ...body, ...(n > 1 ? { n } : {}), stream: true, stream_options: { include_usage: true } },
         { signal, timeout: Math.max(1, Math.min(this.#timeoutMs, options.timeoutMs ?? this.#timeoutMs)) },
       )
-      opened = true
-      for await (const chunk of stream) {
-        for (const choice of chunk.choices ?? []) {
-          const index = choice.index ?? 0
-          const piece = choice.delta?.content
-          if (typeof piece === 'string' && piece.length > 0) {
-            const text = (parts.get(index) ?? '') + piece
-            parts.set(index, text)
-            if (n === 1) options.onText?.(text)
-          }
-          if (choice.finish_reason != null) {
-            finished++
-            take(parts.get(index) ?? '')
-          }
-        }
-        if (chunk.usage) usage = chunk.usage
-        if (signal.aborted) break
-      }
+      return await readStream(stream, sink)
     } catch (error) {
-      if (!signal.aborted || finished === 0) throw classify(error, signal)
-    } finally {
-      // A stream cut short sends no usage: estimate it (about 4 characters a token) so costs are not hidden.
-      if (opened)
-        options.onUsage?.({
-          promptTokens: usage?.prompt_tokens ?? Math.ceil(JSON.stringify(body.messages).length / 4),
-          completionTokens: usage?.completion_tokens ?? Math.ceil([...parts.values()].join('').length / 4),
-          calls: 1,
-        })
+      throw classify(error, signal)
     }
-    return finished
   }
 
   #empty(): ModelError {

@@ -1,9 +1,11 @@
 /**
- * Reading the choices of one Chat Completions answer: each choice's text is handed over whole, once,
- * when it finishes, and the answer's tokens are reported, counted by the server or estimated.
+ * Reading the choices of one Chat Completions answer, streamed or whole: each choice's text is handed
+ * over whole, once, when it finishes, and the answer's tokens are reported, counted by the server or
+ * estimated.
  */
 import type OpenAI from 'openai'
-import type { Usage } from './types.ts'
+import { z } from 'zod'
+import { ModelError, type Usage } from './types.ts'
 
 /** Where one request's choices go. */
 export interface ChoiceSink {
@@ -51,14 +53,58 @@ export async function readStream(
   } catch (error) {
     if (!sink.signal.aborted || finished === 0) throw error
   } finally {
-    // A stream cut short sends no usage: estimate it so costs are not hidden.
+    // A stream cut short, or from a server that ignores `stream_options`, has no usage chunk: estimate
+    // it so costs are not hidden.
     report(sink, usage, [...parts.values()].join('').length)
   }
   return finished
 }
 
+/** Whether an answer is one whole JSON completion rather than server-sent events: its content type says. */
+export function isWhole(response: Response): boolean {
+  const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? ''
+  return type === 'application/json' || type.endsWith('+json')
+}
+
+const Completion = z.object({
+  choices: z.array(
+    z.object({
+      index: z.number().int().nonnegative().optional(),
+      message: z.object({ content: z.string().nullish() }).nullish(),
+    }),
+  ),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
+})
+
+/**
+ * Reads a whole completion (a request that did not stream, or a server that ignored `stream`): every
+ * choice goes to `take`, in index order. Returns how many choices there were.
+ */
+export function readWhole(completion: unknown, sink: ChoiceSink): number {
+  const parsed = Completion.safeParse(completion)
+  if (!parsed.success)
+    throw new ModelError('model_bad_response', 'The model server sent an unreadable answer', {
+      transient: true,
+      cause: parsed.error,
+    })
+  const choices = parsed.data.choices
+    .map((choice, i) => ({ index: choice.index ?? i, text: choice.message?.content ?? '' }))
+    .sort((a, b) => a.index - b.index)
+  report(
+    sink,
+    parsed.data.usage,
+    choices.reduce((sum, c) => sum + c.text.length, 0),
+  )
+  for (const { text } of choices) sink.take(text)
+  return choices.length
+}
+
 /** The server's token counts, or an estimate (about 4 characters a token) where it sent none. */
-function report(sink: ChoiceSink, usage: OpenAI.CompletionUsage | undefined, written: number): void {
+function report(
+  sink: ChoiceSink,
+  usage: { prompt_tokens: number; completion_tokens: number } | null | undefined,
+  written: number,
+): void {
   sink.onUsage?.({
     promptTokens: usage?.prompt_tokens ?? Math.ceil(JSON.stringify(sink.messages).length / 4),
     completionTokens: usage?.completion_tokens ?? Math.ceil(written / 4),

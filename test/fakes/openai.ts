@@ -1,9 +1,9 @@
 /**
  * An OpenAI-compatible Chat Completions server on 127.0.0.1 for tests: the real `openai` SDK
  * talks to it over HTTP. Each request's behaviour comes from `handler` (latency, status,
- * retry-after, hang, malformed body, servers that ignore `n`, streams split and interleaved as a
- * test chooses), and every request is recorded, including whether the client closed it before the
- * answer was sent.
+ * retry-after, hang, malformed body, servers that ignore `n`, `stream` or `stream_options`, streams
+ * split and interleaved as a test chooses), and every request is recorded, including whether the
+ * client closed it before the answer was sent.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { listen, readBody } from './http.ts'
@@ -60,6 +60,10 @@ export interface FakeReply {
    * piece. The choices' texts are what the chunks spell.
    */
   chunks?: FakeChunk[]
+  /** Answer a `stream: true` request with one whole JSON completion (some gateways and proxies do). */
+  ignoreStream?: boolean
+  /** Count no tokens: no usage chunk whatever `stream_options` asks, no `usage` in a whole completion. */
+  noUsage?: boolean
 }
 
 export interface RecordedRequest {
@@ -166,7 +170,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
     const id = `chatcmpl-fake-${requests.length}`
     const created = Math.floor(Date.now() / 1000)
-    if (body.stream) {
+    if (body.stream && !reply.ignoreStream) {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache',
@@ -184,7 +188,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
       } else if (!(await sendChoices(texts, reply, send, record, gone))) return
       streaming = false
       record.finishedAt = performance.now()
-      if (body.stream_options?.include_usage) send({ choices: [], usage })
+      if (body.stream_options?.include_usage && !reply.noUsage) send({ choices: [], usage })
       res.end('data: [DONE]\n\n')
       return
     }
@@ -205,7 +209,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
           finish_reason: 'stop',
           logprobs: null,
         })),
-        usage,
+        ...(reply.noUsage ? {} : { usage }),
       },
       reply.headers,
     )

@@ -81,6 +81,18 @@ describe('brainstorm', () => {
     expect(final?.final?.markdown).toContain('4 of 5 angles answered')
   })
 
+  it('works against a server that ignores stream: each whole completion is read as the answer it is', async () => {
+    const { handle, views, fake } = await run('brainstorm', { topic: 'lunch', angles: 2 }, (body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      return { text: angle === undefined ? '1. **Soup club**' : `- **${angle} idea**`, ignoreStream: true }
+    })
+    const result = await handle.done
+    expect(result.status).toBe('completed')
+    expect(views.at(-1)?.failures ?? []).toEqual([])
+    expect(views.at(-1)?.final?.markdown).toContain('Soup club')
+    expect(fake.requests[0]?.body.stream).toBe(true)
+  })
+
   it('waits out a 429 with retry-after and succeeds', async () => {
     let limited = 0
     const { handle, fake } = await run('brainstorm', { topic: 'lunch', angles: 2 }, () => {
@@ -319,6 +331,18 @@ describe('vote', () => {
       if (result.output !== expected) wrong.push(`q${seed}: ${JSON.stringify(result.output)} for ${expected}`)
     })
     expect(wrong).toEqual([])
+  })
+
+  it('counts the choices of a server that ignores stream and sends one whole completion', async () => {
+    const { handle, views, fake } = await run('vote', { question: 'Capital of France?', voters: 5 }, () => ({
+      texts: ['Paris', 'paris.', 'Lyon', '**Paris**', 'Paris'],
+      ignoreStream: true,
+    }))
+    expect((await handle.done).status).toBe('completed')
+    expect(views.at(-1)?.final?.markdown).toBe(
+      '*Paris*\n3 of 4 answers agree; 1 not needed.\nOther answers: Lyon (1)',
+    )
+    expect(fake.requests.map((r) => [r.body.n, r.body.stream])).toEqual([[5, true]])
   })
 
   it('Stop closes the sampling stream at the server', async () => {

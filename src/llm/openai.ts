@@ -62,7 +62,7 @@ export class OpenAIModel implements LanguageModel {
    * call asks for the whole answer at once (a partial JSON document is of no use to anyone).
    */
   async text(prompt: string, options: TextOptions = {}): Promise<string> {
-    if (options.json !== undefined) return this.#whole(prompt, options)
+    if (options.json !== undefined) return (await this.#complete(prompt, options))[0] as string
     const signal = options.signal ?? new AbortController().signal
     let answer = ''
     const finished = await this.#request(prompt, 1, options, signal, (text) => {
@@ -138,12 +138,6 @@ export class OpenAIModel implements LanguageModel {
     return result
   }
 
-  /** A JSON call's answer, asked for whole. */
-  async #whole(prompt: string, options: TextOptions): Promise<string> {
-    const [first] = await this.#complete(prompt, options)
-    return first as string
-  }
-
   /**
    * One request; each finished choice goes to `take`. Returns how many choices finished. Streamed
    * unless the server is known not to stream; the content type says what came back (some gateways
@@ -216,6 +210,7 @@ export class OpenAIModel implements LanguageModel {
     }
   }
 
+  /** A JSON call's answer, asked for whole (structured output where the server takes `response_format`). */
   async #complete(prompt: string, options: TextOptions): Promise<string[]> {
     const json = options.json
     const structured = json !== undefined && this.#structured !== false

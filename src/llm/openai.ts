@@ -122,9 +122,14 @@ export class OpenAIModel implements LanguageModel {
     }
     if (singles > 0) {
       const calls = Array.from({ length: singles }, () =>
-        schedule(() => this.#request(prompt, 1, options, signal, take)).catch((error: unknown) => {
-          if (!stop.signal.aborted) fail(error, 1)
-        }),
+        schedule(() => this.#request(prompt, 1, options, signal, take)).then(
+          (finished) => {
+            if (finished === 0 && !signal.aborted) fail(this.#incomplete(), 1)
+          },
+          (error: unknown) => {
+            if (!stop.signal.aborted) fail(error, 1)
+          },
+        ),
       )
       await Promise.all(calls)
       // Nothing came, or the singles found the server refuses `stream` (the refusal may have been of

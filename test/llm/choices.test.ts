@@ -145,3 +145,17 @@ describe('servers that differ from OpenAI', () => {
     expect(usage).toEqual([{ calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3 }])
   })
 })
+
+describe('sampling with single requests', () => {
+  it('a single request whose stream ends before its choice finished counts as failed, not as not needed', async () => {
+    let i = 0
+    const m = await model(() => {
+      i++
+      if (i === 1) return { text: 'a', ignoreN: true }
+      return i === 2 ? { text: 'b' } : { chunks: [{ choices: [{ index: 0, content: 'cut sh' }] }] }
+    })
+    const got = await m.samples('q', 3)
+    expect(got).toMatchObject({ texts: ['a', 'b'], failed: 1, notNeeded: 0 })
+    expect(got.error).toMatchObject({ code: 'model_bad_response', transient: true })
+  })
+})

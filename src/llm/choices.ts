@@ -11,7 +11,7 @@ import { ModelError, type Usage } from './types.ts'
 export interface ChoiceSink {
   /** Each finished choice's whole text, in finishing order. */
   take(text: string): void
-  /** Choice 0's text so far, as it streams (single-choice requests only). */
+  /** The answer's text so far, as it streams (single-choice requests only). */
   onText?: ((textSoFar: string) => void) | undefined
   onUsage?: ((usage: Usage) => void) | undefined
   /** The request's signal: a stream broken after it aborted keeps the choices that finished. */

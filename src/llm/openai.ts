@@ -1,4 +1,5 @@
 import OpenAI from 'openai'
+import { type ChoiceSink, isWhole, readStream, readWhole } from './choices.ts'
 import {
   type LanguageModel,
   ModelError,
@@ -32,7 +33,10 @@ export class OpenAIModel implements LanguageModel {
   #n: boolean | undefined
   /** Whether the server accepts `response_format` (undefined until the first JSON call tells). */
   #structured: boolean | undefined
-  /** Whether the server streams (undefined until the first call tells; one that refuses gets whole answers). */
+  /**
+   * Whether the server streams (undefined until the first call tells): one that refuses `stream`, or
+   * ignores it and answers whole, is asked for whole answers from then on.
+   */
   #streams: boolean | undefined
 
   constructor(options: OpenAIModelOptions) {
@@ -58,26 +62,12 @@ export class OpenAIModel implements LanguageModel {
    * call asks for the whole answer at once (a partial JSON document is of no use to anyone).
    */
   async text(prompt: string, options: TextOptions = {}): Promise<string> {
-    if (options.json !== undefined || this.#streams === false) return this.#whole(prompt, options)
+    if (options.json !== undefined) return (await this.#complete(prompt, options))[0] as string
     const signal = options.signal ?? new AbortController().signal
     let answer = ''
-    let finished: number
-    try {
-      finished = await this.#stream(prompt, 1, options, signal, (text) => {
-        answer = text
-      })
-    } catch (error) {
-      // Perhaps the server refuses `stream` (some OpenAI-compatible ones do): a whole answer tells.
-      if ((error as ModelError).code !== 'model_bad_request' || this.#streams !== undefined) throw error
-      this.#streams = false
-      try {
-        return await this.#whole(prompt, options)
-      } catch (again) {
-        if ((again as ModelError).code === 'model_bad_request') this.#streams = undefined
-        throw again
-      }
-    }
-    this.#streams = true
+    const finished = await this.#request(prompt, 1, options, signal, (text) => {
+      answer = text
+    })
     if (signal.aborted) throw classify(signal.reason, signal)
     if (finished === 0) throw this.#incomplete()
     if (answer.trim().length === 0) throw this.#empty()
@@ -108,9 +98,10 @@ export class OpenAIModel implements LanguageModel {
     }
     let singles = k
     let probing = false
+    const streams = this.#streams
     if (k > 1 && this.#n !== false) {
       try {
-        const finished = await schedule(() => this.#stream(prompt, k, options, signal, take))
+        const finished = await schedule(() => this.#request(prompt, k, options, signal, take))
         // A server that ignores `n` streams one choice; one that honours it, k.
         if (!stop.signal.aborted && this.#n === undefined) this.#n = finished > 1
         singles = this.#n === false ? k - finished : 0
@@ -131,12 +122,20 @@ export class OpenAIModel implements LanguageModel {
     }
     if (singles > 0) {
       const calls = Array.from({ length: singles }, () =>
-        schedule(() => this.#stream(prompt, 1, options, signal, take)).catch((error: unknown) => {
-          if (!stop.signal.aborted) fail(error, 1)
-        }),
+        schedule(() => this.#request(prompt, 1, options, signal, take)).then(
+          (finished) => {
+            if (finished === 0 && !signal.aborted) fail(this.#incomplete(), 1)
+          },
+          (error: unknown) => {
+            if (!stop.signal.aborted) fail(error, 1)
+          },
+        ),
       )
       await Promise.all(calls)
-      if (probing && result.texts.length === 0) this.#n = undefined
+      // Nothing came, or the singles found the server refuses `stream` (the refusal may have been of
+      // that, not of `n`): the next sampling asks with `n` again.
+      if (probing && (result.texts.length === 0 || (streams === undefined && this.#streams === false)))
+        this.#n = undefined
       if (result.texts.length === 0 && result.error !== undefined) throw result.error
     }
     if (options.signal?.aborted) throw classify(options.signal.reason, options.signal)
@@ -144,60 +143,52 @@ export class OpenAIModel implements LanguageModel {
     return result
   }
 
-  /** One answer, not streamed (JSON calls, servers that do not stream). */
-  async #whole(prompt: string, options: TextOptions): Promise<string> {
-    const [first] = await this.#complete(prompt, options)
-    return first as string
-  }
-
-  /** One streamed request; each finished choice goes to `take`. Returns how many choices finished. */
-  async #stream(
+  /**
+   * One request; each finished choice goes to `take`. Returns how many choices finished. Streamed
+   * unless the server is known not to stream; the content type says what came back (some gateways
+   * ignore `stream` and send one whole completion, read as the whole answer it is and remembered).
+   */
+  async #request(
     prompt: string,
     n: number,
     options: TextOptions,
     signal: AbortSignal,
     take: (text: string) => void,
   ): Promise<number> {
-    const body = this.#body(prompt, options)
-    const parts = new Map<number, string>()
-    let finished = 0
-    let usage: OpenAI.CompletionUsage | undefined
-    let opened = false
-    try {
-      const stream = await this.#client.chat.completions.create(
-        { ...body, ...(n > 1 ? { n } : {}), stream: true, stream_options: { include_usage: true } },
-        { signal, timeout: Math.max(1, Math.min(this.#timeoutMs, options.timeoutMs ?? this.#timeoutMs)) },
-      )
-      opened = true
-      for await (const chunk of stream) {
-        for (const choice of chunk.choices ?? []) {
-          const index = choice.index ?? 0
-          const piece = choice.delta?.content
-          if (typeof piece === 'string' && piece.length > 0) {
-            const text = (parts.get(index) ?? '') + piece
-            parts.set(index, text)
-            if (n === 1) options.onText?.(text)
-          }
-          if (choice.finish_reason != null) {
-            finished++
-            take(parts.get(index) ?? '')
-          }
-        }
-        if (chunk.usage) usage = chunk.usage
-        if (signal.aborted) break
-      }
-    } catch (error) {
-      if (!signal.aborted || finished === 0) throw classify(error, signal)
-    } finally {
-      // A stream cut short sends no usage: estimate it (about 4 characters a token) so costs are not hidden.
-      if (opened)
-        options.onUsage?.({
-          promptTokens: usage?.prompt_tokens ?? Math.ceil(JSON.stringify(body.messages).length / 4),
-          completionTokens: usage?.completion_tokens ?? Math.ceil([...parts.values()].join('').length / 4),
-          calls: 1,
-        })
+    const body = { ...this.#body(prompt, options), ...(n > 1 ? { n } : {}) }
+    const sink: ChoiceSink = {
+      take,
+      onText: n === 1 ? options.onText : undefined,
+      onUsage: options.onUsage,
+      signal,
+      messages: body.messages,
     }
-    return finished
+    const request = {
+      signal,
+      timeout: Math.max(1, Math.min(this.#timeoutMs, options.timeoutMs ?? this.#timeoutMs)),
+    }
+    const streams = this.#streams
+    try {
+      if (streams === false) return readWhole(await this.#client.chat.completions.create(body, request), sink)
+      const { data, response } = await this.#client.chat.completions
+        .create({ ...body, stream: true, stream_options: { include_usage: true } }, request)
+        .withResponse()
+      this.#streams = !isWhole(response)
+      return this.#streams ? await readStream(data, sink) : readWhole(await response.json(), sink)
+    } catch (error) {
+      const e = classify(error, signal)
+      // Perhaps the server refuses `stream` (some OpenAI-compatible ones do): a whole answer tells. With
+      // n > 1 the refusal may be of `n`; samples() asks single requests, which find out.
+      if (e.code !== 'model_bad_request' || streams !== undefined || n > 1 || this.#streams) throw e
+      this.#streams = false
+      try {
+        return readWhole(await this.#client.chat.completions.create(body, request), sink)
+      } catch (again) {
+        const e2 = classify(again, signal)
+        if (e2.code === 'model_bad_request') this.#streams = undefined
+        throw e2
+      }
+    }
   }
 
   #empty(): ModelError {
@@ -224,6 +215,7 @@ export class OpenAIModel implements LanguageModel {
     }
   }
 
+  /** A JSON call's answer, asked for whole (structured output where the server takes `response_format`). */
   async #complete(prompt: string, options: TextOptions): Promise<string[]> {
     const json = options.json
     const structured = json !== undefined && this.#structured !== false

@@ -1,8 +1,9 @@
 /**
  * An OpenAI-compatible Chat Completions server on 127.0.0.1 for tests: the real `openai` SDK
  * talks to it over HTTP. Each request's behaviour comes from `handler` (latency, status,
- * retry-after, hang, malformed body, servers that ignore `n`), and every request is recorded,
- * including whether the client closed it before the answer was sent.
+ * retry-after, hang, malformed body, servers that ignore `n`, `stream` or `stream_options`, streams
+ * split and interleaved as a test chooses), and every request is recorded, including whether the
+ * client closed it before the answer was sent.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { listen, readBody } from './http.ts'
@@ -16,6 +17,20 @@ export interface ChatBody {
   temperature?: number
   max_tokens?: number
   response_format?: { type: string; json_schema?: { name: string; schema: unknown; strict?: boolean } }
+}
+
+/** One choice's part of a scripted stream chunk: a piece of its text, its finish, or both. */
+export interface FakeChunkChoice {
+  index: number
+  content?: string
+  /** Sends `finish_reason: 'stop'` for the choice in this chunk. */
+  finish?: boolean
+}
+
+/** One chunk of a scripted stream, written `delayMs` after the one before (0: back to back). */
+export interface FakeChunk {
+  choices: FakeChunkChoice[]
+  delayMs?: number
 }
 
 export interface FakeReply {
@@ -39,6 +54,16 @@ export interface FakeReply {
    * tokens), as a real server writes tokens; 0 sends a choice's pieces back to back.
    */
   pieceIntervalMs?: number
+  /**
+   * When streaming, exactly these chunks (then the usage chunk and `[DONE]`) instead of one choice
+   * after another: choices split at chosen points, interleaved, finished apart or with their last
+   * piece. The choices' texts are what the chunks spell.
+   */
+  chunks?: FakeChunk[]
+  /** Answer a `stream: true` request with one whole JSON completion (some gateways and proxies do). */
+  ignoreStream?: boolean
+  /** Count no tokens: no usage chunk whatever `stream_options` asks, no `usage` in a whole completion. */
+  noUsage?: boolean
 }
 
 export interface RecordedRequest {
@@ -133,7 +158,10 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
       return
     }
     const n = reply.ignoreN ? 1 : Math.max(1, body.n ?? 1)
-    const texts = Array.from({ length: n }, (_, i) => reply.texts?.[i] ?? reply.text ?? `answer ${i + 1}`)
+    const texts =
+      reply.chunks === undefined
+        ? Array.from({ length: n }, (_, i) => reply.texts?.[i] ?? reply.text ?? `answer ${i + 1}`)
+        : spelled(reply.chunks)
     const usage = {
       prompt_tokens: record.promptTokens,
       completion_tokens: texts.reduce((s, t) => s + Math.ceil(t.length / 4), 0),
@@ -142,7 +170,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
     const id = `chatcmpl-fake-${requests.length}`
     const created = Math.floor(Date.now() / 1000)
-    if (body.stream) {
+    if (body.stream && !reply.ignoreStream) {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache',
@@ -153,31 +181,14 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
           `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, ...chunk })}\n\n`,
         )
       }
-      const order = texts
-        .map((text, index) => ({ text, index, at: reply.choiceLatencyMs?.[index] ?? 0 }))
-        .sort((a, b) => a.at - b.at)
-      const t0 = performance.now()
       streaming = true
-      for (const { text, index, at } of order) {
-        const wait = at - (performance.now() - t0)
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-        if (record.aborted || res.destroyed) return
-        const pieces = text.match(/.{1,8}/gs) ?? ['']
-        for (const [i, piece] of pieces.entries()) {
-          if (i > 0 && (reply.pieceIntervalMs ?? 0) > 0) {
-            await new Promise((r) => setTimeout(r, reply.pieceIntervalMs))
-            if (record.aborted || res.destroyed) return
-          }
-          send({ choices: [{ index, delta: { content: piece }, finish_reason: null }] })
-          record.firstTextAt ??= performance.now()
-        }
-        send({ choices: [{ index, delta: {}, finish_reason: 'stop' }] })
-        record.choicesSent++
-        record.completionTokens += Math.ceil(text.length / 4)
-      }
+      const gone = (): boolean => record.aborted || res.destroyed
+      if (reply.chunks !== undefined) {
+        if (!(await sendChunks(reply.chunks, texts, send, record, gone))) return
+      } else if (!(await sendChoices(texts, reply, send, record, gone))) return
       streaming = false
       record.finishedAt = performance.now()
-      if (body.stream_options?.include_usage) send({ choices: [], usage })
+      if (body.stream_options?.include_usage && !reply.noUsage) send({ choices: [], usage })
       res.end('data: [DONE]\n\n')
       return
     }
@@ -198,7 +209,7 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
           finish_reason: 'stop',
           logprobs: null,
         })),
-        usage,
+        ...(reply.noUsage ? {} : { usage }),
       },
       reply.headers,
     )
@@ -213,6 +224,115 @@ export async function startFakeOpenAI(options: { handler?: Handler } = {}): Prom
         : new Promise((resolve) => waiters.push({ count, resolve })),
     close,
   }
+}
+
+type Send = (chunk: object) => void
+
+/** Streams each choice in turn (by `choiceLatencyMs`), in pieces of up to 8 characters. False if the client left. */
+async function sendChoices(
+  texts: string[],
+  reply: FakeReply,
+  send: Send,
+  record: RecordedRequest,
+  gone: () => boolean,
+): Promise<boolean> {
+  const order = texts
+    .map((text, index) => ({ text, index, at: reply.choiceLatencyMs?.[index] ?? 0 }))
+    .sort((a, b) => a.at - b.at)
+  const t0 = performance.now()
+  for (const { text, index, at } of order) {
+    const wait = at - (performance.now() - t0)
+    if (wait > 0) await sleep(wait)
+    if (gone()) return false
+    const pieces = text.match(/.{1,8}/gs) ?? ['']
+    for (const [i, piece] of pieces.entries()) {
+      if (i > 0 && (reply.pieceIntervalMs ?? 0) > 0) {
+        await sleep(reply.pieceIntervalMs ?? 0)
+        if (gone()) return false
+      }
+      send({ choices: [{ index, delta: { content: piece }, finish_reason: null }] })
+      record.firstTextAt ??= performance.now()
+    }
+    send({ choices: [{ index, delta: {}, finish_reason: 'stop' }] })
+    record.choicesSent++
+    record.completionTokens += Math.ceil(text.length / 4)
+  }
+  return true
+}
+
+/** Sends a scripted stream chunk by chunk. False if the client left. */
+async function sendChunks(
+  chunks: FakeChunk[],
+  texts: string[],
+  send: Send,
+  record: RecordedRequest,
+  gone: () => boolean,
+): Promise<boolean> {
+  for (const chunk of chunks) {
+    if ((chunk.delayMs ?? 0) > 0) await sleep(chunk.delayMs ?? 0)
+    if (gone()) return false
+    send({
+      choices: chunk.choices.map(({ index, content, finish }) => ({
+        index,
+        delta: content === undefined ? {} : { content },
+        finish_reason: finish ? 'stop' : null,
+      })),
+    })
+    if (chunk.choices.some((c) => c.content !== undefined)) record.firstTextAt ??= performance.now()
+    for (const c of chunk.choices.filter((c) => c.finish)) {
+      record.choicesSent++
+      record.completionTokens += Math.ceil((texts[c.index] ?? '').length / 4)
+    }
+  }
+  return true
+}
+
+/** The choices' texts a scripted stream spells, by index. */
+function spelled(chunks: FakeChunk[]): string[] {
+  const texts: string[] = []
+  for (const chunk of chunks)
+    for (const { index, content } of chunk.choices) texts[index] = (texts[index] ?? '') + (content ?? '')
+  return Array.from(texts, (t) => t ?? '')
+}
+
+/**
+ * A stream script for `texts` (choice i is `texts[i]`), drawn from `rand`: each choice split into two
+ * or three pieces (the first split in the middle of its text), its finish sent apart or with its last
+ * piece, the choices interleaved in a random order that keeps each one's own order, consecutive
+ * events of different choices sometimes sharing a chunk, and chunks sent back to back or 1 ms apart.
+ */
+export function interleaved(texts: string[], rand: () => number): FakeChunk[] {
+  const lanes = texts.map((text, index) => {
+    const cuts = [Math.floor(text.length / 2)]
+    if (rand() < 0.5) cuts.push(Math.floor(rand() * (text.length + 1)))
+    cuts.sort((a, b) => a - b)
+    const pieces = [0, ...cuts, text.length]
+      .slice(1)
+      .map((end, i, ends) => text.slice(i === 0 ? 0 : (ends[i - 1] as number), end))
+      .filter((piece) => piece.length > 0)
+    const events: FakeChunkChoice[] = pieces.map((content) => ({ index, content }))
+    const last = events.at(-1)
+    if (last !== undefined && rand() < 0.5) last.finish = true
+    else events.push({ index, finish: true })
+    return events
+  })
+  const chunks: FakeChunk[] = []
+  let open: FakeChunk | undefined
+  for (let left = lanes.reduce((s, l) => s + l.length, 0); left > 0; left--) {
+    const ready = lanes.filter((l) => l.length > 0)
+    const event = (ready[Math.floor(rand() * ready.length)] as FakeChunkChoice[]).shift() as FakeChunkChoice
+    if (open !== undefined && rand() < 0.3 && !open.choices.some((c) => c.index === event.index))
+      open.choices.push(event)
+    else {
+      open = { choices: [event], delayMs: rand() < 0.7 ? 0 : 1 }
+      chunks.push(open)
+    }
+  }
+  return chunks
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
 }
 
 function lastUser(body: ChatBody): string {

@@ -1,8 +1,14 @@
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Bot, loadConfig, type ReplyView } from '../../src/bot/index.ts'
-import { OpenAIModel } from '../../src/llm/index.ts'
-import { type FakeOpenAI, type Handler, startFakeOpenAI } from '../fakes/openai.ts'
+import { extractAnswer, hash, mulberry32, OpenAIModel } from '../../src/llm/index.ts'
+import {
+  type FakeChunk,
+  type FakeOpenAI,
+  type Handler,
+  interleaved,
+  startFakeOpenAI,
+} from '../fakes/openai.ts'
 
 let fake: FakeOpenAI | undefined
 afterEach(async () => {
@@ -73,6 +79,18 @@ describe('brainstorm', () => {
       { step: 'angle-moonshot', message: 'the model provider is unavailable' },
     ])
     expect(final?.final?.markdown).toContain('4 of 5 angles answered')
+  })
+
+  it('works against a server that ignores stream: each whole completion is read as the answer it is', async () => {
+    const { handle, views, fake } = await run('brainstorm', { topic: 'lunch', angles: 2 }, (body) => {
+      const angle = /Angle: (.+?)\./.exec(body.messages.at(-1)?.content ?? '')?.[1]
+      return { text: angle === undefined ? '1. **Soup club**' : `- **${angle} idea**`, ignoreStream: true }
+    })
+    const result = await handle.done
+    expect(result.status).toBe('completed')
+    expect(views.at(-1)?.failures ?? []).toEqual([])
+    expect(views.at(-1)?.final?.markdown).toContain('Soup club')
+    expect(fake.requests[0]?.body.stream).toBe(true)
   })
 
   it('waits out a 429 with retry-after and succeeds', async () => {
@@ -263,6 +281,68 @@ describe('vote', () => {
     expect(views.at(-1)?.final?.markdown).toBe(
       '*Paris*\n1 of 5 answers agrees; 4 unreadable.\n_No answer had a majority; this is the most common one._',
     )
+  })
+
+  it('tallies answers whose choices stream split in the middle and interleaved (issue 16, 60 orders)', async () => {
+    // The issue's two samplings: four ways of writing Paris and one other answer, each choice sent as
+    // pieces (`PAR` + `IS!`), its finish apart or with its last piece, the choices interleaved by seed.
+    const sets = [
+      { texts: ['PARIS!', 'The answer is Paris', '«Paris»', '- Nice', '**Paris**'], other: 'Nice' },
+      { texts: ['The answer is Paris', '- Paris', 'marseille.', 'paris.', 'paris.'], other: 'marseille' },
+    ]
+    const scripts = new Map<string, { texts: string[]; other: string; chunks: FakeChunk[] }>()
+    const script = (question: string) => {
+      const rand = mulberry32(hash(question))
+      const set = sets[hash(question) % 2] as (typeof sets)[number]
+      const texts = set.texts
+        .map((text) => ({ text, key: rand() }))
+        .sort((a, b) => a.key - b.key)
+        .map(({ text }) => text)
+      const made = { texts, other: set.other, chunks: interleaved(texts, rand) }
+      scripts.set(question, made)
+      return made
+    }
+    const handler: Handler = (body) => ({ chunks: script(body.messages.at(-1)?.content ?? '').chunks })
+    const { bot, handle } = await run('vote', { question: 'q0', voters: 5 }, handler)
+    const finals = [await handle.done]
+    const command = bot.command('vote')
+    if (command === undefined) throw new Error('no vote')
+    for (let seed = 1; seed < 60; seed++) {
+      const next = bot.start({
+        command,
+        input: { question: `q${seed}`, voters: 5 },
+        user: 'U1',
+        platform: 'console',
+        minIntervalMs: 0,
+        sink: { show: async () => {} },
+      })
+      finals.push(await next.done)
+    }
+    const wrong: string[] = []
+    finals.forEach((result, seed) => {
+      const { texts, other, chunks } = scripts.get(`q${seed}`) ?? { texts: [], other: '', chunks: [] }
+      const order = chunks.flatMap((c) => c.choices.filter((x) => x.finish).map((x) => texts[x.index]))
+      const winner = extractAnswer(order.find((t) => !t?.includes(other)) ?? '')
+      // Three Paris end the vote: after three answers, or after four when the other came among them.
+      const expected =
+        order.findIndex((t) => t?.includes(other)) < 3
+          ? `*${winner}*\n3 of 4 answers agree; 1 not needed.\nOther answers: ${other} (1)`
+          : `*${winner}*\n3 of 3 answers agree; 2 not needed.`
+      if (result.output !== expected) wrong.push(`q${seed}: ${JSON.stringify(result.output)} for ${expected}`)
+    })
+    expect(wrong).toEqual([])
+  })
+
+  it('counts the choices of a server that ignores stream and sends one whole completion', async () => {
+    const { handle, views, fake } = await run('vote', { question: 'Capital of France?', voters: 5 }, () => ({
+      texts: ['Paris', 'paris.', 'Lyon', '**Paris**', 'Paris'],
+      ignoreStream: true,
+    }))
+    expect((await handle.done).status).toBe('completed')
+    expect(views.at(-1)?.final?.markdown).toBe(
+      '*Paris*\n3 of 4 answers agree; 1 not needed.\nOther answers: Lyon (1)',
+    )
+    expect(fake.requests.map((r) => [r.body.n, r.body.stream])).toEqual([[5, true]])
   })
 
   it('Stop closes the sampling stream at the server', async () => {

@@ -497,7 +497,9 @@ export class Bot {
     const command = this.command(record.command)
     if (command === undefined) throw new Error(`no flow for command '${record.command}'`)
     const sink = this.#sinkFor(record, platform, this.#log(record))
-    const remaining = platform.remainingMs(record.target, Date.now())
+    const now = Date.now()
+    const remaining = platform.remainingMs(record.target, now)
+    const replyLeft = replyMsOf(platform, record.target, now)
     const { [REFINE_KEY]: refineValue, ...input } = record.input
     const refine = refineSchema.safeParse(refineValue)
     return this.#execute({
@@ -510,6 +512,7 @@ export class Bot {
       sink,
       minIntervalMs: platform.minIntervalMs,
       deadlineMs: remaining,
+      ...(replyLeft === undefined ? {} : { replyClosesAt: now + replyLeft }),
       journaled: true,
       workspace: workspaceOf(record.target),
       resume: steps,
@@ -528,6 +531,8 @@ export class Bot {
     sink: ReplySink
     minIntervalMs: number
     deadlineMs: number | undefined
+    /** When the reply can no longer be edited (epoch ms), if ever. */
+    replyClosesAt?: number
     journaled: boolean
     /** Whose daily token budget the run spends. */
     workspace?: string | undefined
@@ -568,6 +573,7 @@ export class Bot {
       req.refine === undefined ? m : refining(m, req.refine)
     const pump = new ReplyPump(req.sink, req.minIntervalMs, log, {
       budget: this.budget,
+      ...(req.replyClosesAt === undefined ? {} : { closesAt: req.replyClosesAt }),
       onWaited: (priority, ms) => observer.budgetWaited?.(req.platform, priority, ms),
       ...(delivered.has('first')
         ? { shownStatus: 'first' as const }

@@ -19,6 +19,7 @@ export class ReplyPump {
   readonly #onShown: ((view: ReplyView) => void) | undefined
   readonly #budget: EditBudget | undefined
   readonly #onWaited: ((priority: EditPriority, ms: number) => void) | undefined
+  readonly #closesAt: number | undefined
   /** Views still to show: milestones in order, the newest progress view last. */
   #queue: ReplyView[] = []
   #busy = false
@@ -45,6 +46,12 @@ export class ReplyPump {
       budget?: EditBudget
       /** How long a view waited for its budget turn. */
       onWaited?: (priority: EditPriority, ms: number) => void
+      /**
+       * When the reply can no longer be edited (epoch ms; a Discord token's 15 minutes). A terminal
+       * view still waiting for its budget turn then (the shared budget on a Redis that is away) goes
+       * out without one shortly before: a reply is never left on "thinking" for want of a turn.
+       */
+      closesAt?: number
     } = {},
   ) {
     this.#sink = sink
@@ -54,6 +61,7 @@ export class ReplyPump {
     this.#lastPhase = options.shownStatus
     this.#budget = options.budget
     this.#onWaited = options.onWaited
+    this.#closesAt = options.closesAt
     this.#drained = new Promise((resolve) => {
       this.#resolveDrained = resolve
     })
@@ -135,18 +143,39 @@ export class ReplyPump {
     const t0 = performance.now()
     const turn = this.#budget.acquire(route, priority)
     this.#turn = turn
+    const lastCall = this.#lastCall(turn)
     turn.granted.then(
       () => {
+        clearTimeout(lastCall.timer)
         this.#turn = undefined
         this.#onWaited?.(priority, performance.now() - t0)
         this.#show()
       },
       (error: unknown) => {
+        clearTimeout(lastCall.timer)
         this.#turn = undefined
-        this.#log.error({ err: error }, 'reply.budget_failed')
+        if (lastCall.fired) this.#log.warn({ event: 'reply.budget_skipped' }, 'reply.budget_skipped')
+        else this.#log.error({ err: error }, 'reply.budget_failed')
         this.#show()
       },
     )
+  }
+
+  /** Gives up the turn LAST_CALL_MS before the reply closes, once the terminal view waits on it. */
+  #lastCall(turn: Turn): { timer: NodeJS.Timeout | undefined; fired: boolean } {
+    const call: { timer: NodeJS.Timeout | undefined; fired: boolean } = { timer: undefined, fired: false }
+    if (this.#closesAt === undefined) return call
+    const arm = (): void => {
+      const ms = (this.#closesAt as number) - LAST_CALL_MS - Date.now()
+      call.timer = setTimeout(() => {
+        // Only the terminal view is worth spending the last moments on; progress keeps waiting.
+        if (!this.#closed) return arm()
+        call.fired = true
+        turn.cancel()
+      }, Math.max(0, Math.min(ms, 2 ** 31 - 1)))
+    }
+    arm()
+    return call
   }
 
   /** Shows the newest head of the queue (it may have changed while waiting for the turn). */
@@ -168,6 +197,9 @@ export class ReplyPump {
       })
   }
 }
+
+/** A terminal view waiting for a budget turn this close to the reply's end goes out without one. */
+const LAST_CALL_MS = 3_000
 
 /** What a view shows: its status, or `streaming` for a working view that shows a branch's text. */
 type Phase = ReplyView['status'] | 'streaming'

@@ -167,4 +167,48 @@ describe('reply pump and the platform budget', () => {
     for (let i = 0; i < 4; i++) await next()
     expect(shown).toEqual(['first:1', 'stopped:1'])
   })
+
+  it('a final still waiting for its turn when the reply is about to close goes out without one (a budget on a Redis that is away)', async () => {
+    let cancelled = 0
+    // A turn that is never granted, as when every grant waits for Redis; cancel rejects it, as the real ones do.
+    const stuck: EditBudget = {
+      acquire: () => {
+        let reject!: (error: unknown) => void
+        const granted = new Promise<void>((_, r) => {
+          reject = r
+        })
+        return {
+          granted,
+          raise: () => {},
+          cancel: () => {
+            cancelled++
+            reject(new Error('cancelled'))
+          },
+        }
+      },
+      pause: () => {},
+      waiting: 0,
+    }
+    const shown: Array<{ status: string; at: number }> = []
+    const t0 = Date.now()
+    const sink = {
+      show: async (view: ReplyView) => void shown.push({ status: view.status, at: Date.now() - t0 }),
+      route: () => ({ key: 'k', limit: 1, windowMs: 1_000 }),
+    }
+    const { views, completed } = builder(['a'])
+    const pump = new ReplyPump(sink, 0, silent, { budget: stuck, closesAt: t0 + 3_400 })
+    pump.push(views.snapshot())
+    await new Promise((r) => setTimeout(r, 100))
+    // Progress keeps waiting for its turn: only the terminal view is worth the reply's last moments.
+    expect(shown).toEqual([])
+    completed('a', 'A')
+    pump.push(
+      views.finish({ status: 'failed', durationMs: 9, failures: [], error: new Error('late') } as never),
+    )
+    await pump.drained
+    expect(shown.map((s) => s.status)).toEqual(['failed'])
+    expect(shown[0]?.at).toBeGreaterThanOrEqual(300)
+    expect(shown[0]?.at).toBeLessThan(3_400)
+    expect(cancelled).toBe(1)
+  })
 })

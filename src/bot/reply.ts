@@ -167,12 +167,15 @@ export class ReplyPump {
     if (this.#closesAt === undefined) return call
     const arm = (): void => {
       const ms = (this.#closesAt as number) - LAST_CALL_MS - Date.now()
-      call.timer = setTimeout(() => {
-        // Only the terminal view is worth spending the last moments on; progress keeps waiting.
-        if (!this.#closed) return arm()
-        call.fired = true
-        turn.cancel()
-      }, Math.max(0, Math.min(ms, 2 ** 31 - 1)))
+      call.timer = setTimeout(
+        () => {
+          // Only the terminal view is worth spending the last moments on; progress keeps waiting.
+          if (!this.#closed) return arm()
+          call.fired = true
+          turn.cancel()
+        },
+        Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+      )
     }
     arm()
     return call

@@ -203,7 +203,10 @@ describe('reply pump and the platform budget', () => {
     expect(shown).toEqual([])
     completed('a', 'A')
     pump.push(
-      views.finish({ status: 'failed', durationMs: 9, failures: [], error: new Error('late') } as never),
+      views.finish(
+        { status: 'failed', durationMs: 9, failures: [], error: new Error('late') } as never,
+        undefined,
+      ),
     )
     await pump.drained
     expect(shown.map((s) => s.status)).toEqual(['failed'])

@@ -1,3 +1,4 @@
+export { defineFlow } from './define.ts'
 export {
   CallLimitError,
   CancelledError,
@@ -13,7 +14,6 @@ export {
 export type { EventMeta, FlowEvent, FlowEventType } from './events.ts'
 export {
   type AnyFlow,
-  defineFlow,
   type Flow,
   FlowBuilder,
   type FlowOutputs,

@@ -29,7 +29,8 @@ export { buildGraph, type Graph } from './graph.ts'
 export { FairLimiter, type Limiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
 export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
-export { type ResumedStep, type RunHandle, type RunOptions, runFlow, type StepServiceArgs } from './run.ts'
+export type { ResumedStep } from './resume.ts'
+export { type RunHandle, type RunOptions, runFlow, type StepServiceArgs } from './run.ts'
 export { sleep } from './sleep.ts'
 export {
   all,

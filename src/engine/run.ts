@@ -8,15 +8,19 @@ import {
   DeadlineExceededError,
   EngineError,
   FinalNotReachedError,
-  StragglerError,
+  type StragglerError,
   UpstreamFailedError,
 } from './errors.ts'
 import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
 import type { Flow, FlowServices, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
-import { AllGate, type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
+import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
+import { gateFor } from './gates.ts'
 import { buildGraph, type Graph } from './graph.ts'
 import type { Limiter } from './limiter.ts'
 import type { RunResult, StepFailure, StepRecord } from './result.ts'
+import { Resumed, type ResumedStep } from './resume.ts'
+import { slotFor } from './slots.ts'
+import { StragglerGrace } from './straggler.ts'
 import { sourcesOf } from './triggers.ts'
 
 export interface RunOptions {
@@ -44,13 +48,6 @@ export interface RunOptions {
 
 /** What a services factory gets for one step try. */
 export type StepServiceArgs = Pick<StepContext, 'runId' | 'step' | 'reportUsage' | 'slot' | 'remainingMs'>
-
-/** One journaled success: the `call`-th call of `step` (1 for the first) returned `value`. */
-export interface ResumedStep {
-  step: string
-  call: number
-  value: unknown
-}
 
 /** A running flow: iterate it for events, await `result`, or `cancel` it. */
 export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
@@ -125,18 +122,21 @@ class Run<R, F> {
   #first: Outcome | undefined
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined
   #unlinkSignal: (() => void) | undefined
-  readonly #resumed = new Map<string, unknown>()
+  readonly #resumed: Resumed
   readonly #failures: StepFailure[] = []
   readonly #input: unknown
   #nextId = 1
   #finalEventId: number | undefined
-  readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  readonly #grace: StragglerGrace
 
   constructor(graph: Graph, input: unknown, options: RunOptions) {
     this.#graph = graph
     this.#input = input
     this.#options = options
-    for (const r of options.resume ?? []) this.#resumed.set(callKey(r.step, r.call), r.value)
+    this.#resumed = new Resumed(options.resume ?? [])
+    this.#grace = new StragglerGrace(options.graceMs, (node, gate, steps, error, causeId) =>
+      this.#expire(node, gate, steps, error, causeId),
+    )
     this.runId = options.runId ?? randomUUID()
     this.result = new Promise((resolve) => {
       this.#resolve = resolve
@@ -239,8 +239,8 @@ class Run<R, F> {
     record.error = undefined
     record.cancelReason = undefined
     this.#inflight.add(inv)
-    const key = callKey(node.name, record.calls)
-    const resumed = this.#resumed.has(key)
+    const journaled = this.#resumed.outcome(node.name, record.calls)
+    const resumed = journaled !== undefined
     inv.eventId = this.#emit(
       {
         type: 'step.started',
@@ -255,7 +255,7 @@ class Run<R, F> {
     )
     const curtailed = this.#curtailed !== undefined && node !== this.#graph.final
     const outcome: Promise<Outcome> = resumed
-      ? Promise.resolve({ ok: true, value: this.#resumed.get(key) })
+      ? Promise.resolve(journaled)
       : curtailed
         ? Promise.resolve({
             ok: false,
@@ -300,27 +300,15 @@ class Run<R, F> {
       this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() }, inv.eventId)
     }
     const remainingMs = (): number | undefined => clock.remainingMs()
-    const slot = <T>(fn: (timeoutMs: number | undefined) => Promise<T>, own?: AbortSignal): Promise<T> => {
-      const limiter = this.#options.limiter
-      if (limiter === undefined) return fn(clock.remainingMs())
-      const queuedAt = performance.now()
-      const start = clock.queued()
-      let got = false
-      return limiter
-        .run(
-          this.runId,
-          () => {
-            got = true
-            inv.queuedMs += performance.now() - queuedAt
-            const end = start()
-            return fn(clock.remainingMs()).finally(end)
-          },
-          own ?? signal,
-        )
-        .finally(() => {
-          if (!got) clock.leftQueue()
-        })
-    }
+    const slot = slotFor({
+      limiter: this.#options.limiter,
+      key: this.runId,
+      clock,
+      signal,
+      onWaited: (ms) => {
+        inv.queuedMs += ms
+      },
+    })
     const services = this.#options.services
     const base =
       typeof services === 'function'
@@ -473,10 +461,10 @@ class Run<R, F> {
       const gate = this.#gates.get(node.name) as Gate
       const fire = gate.offer(source, epoch, this.#epoch, outcome)
       if (fire === undefined) {
-        this.#armGrace(node, gate, causeId)
+        if (!this.#stopping) this.#grace.arm(node, gate, causeId)
         continue
       }
-      this.#clearGrace(node.name)
+      this.#grace.clear(node.name)
       this.#fire(node, fire, causeId)
     }
   }
@@ -490,31 +478,14 @@ class Run<R, F> {
     }
   }
 
-  /** A partial `all` whose inputs all settled but one waits at most its grace for that one. */
-  #armGrace(node: NodeDef, gate: Gate, causeId: number): void {
-    if (!(gate instanceof AllGate) || this.#stopping || this.#graceTimers.has(node.name)) return
-    const graceMs = gate.graceMs ?? this.#options.graceMs
-    const straggler = graceMs === undefined ? undefined : gate.straggler()
-    if (graceMs === undefined || straggler === undefined) return
-    const timer = setTimeout(() => {
-      this.#graceTimers.delete(node.name)
-      if (this.#done || this.#stopping) return
-      this.#epoch++
-      const error = new StragglerError(straggler.name, graceMs)
-      const fire = gate.expire(this.#epoch, error)
-      for (const inv of this.#inflight)
-        if (straggler.steps.includes(inv.node.name)) inv.controller.abort(error)
-      this.#fire(node, fire, causeId)
-      this.#checkDone()
-    }, graceMs)
-    this.#graceTimers.set(node.name, timer)
-  }
-
-  #clearGrace(name: string): void {
-    const timer = this.#graceTimers.get(name)
-    if (timer === undefined) return
-    clearTimeout(timer)
-    this.#graceTimers.delete(name)
+  /** A straggler's grace ran out: it fails, and its listener fires without it. */
+  #expire(node: NodeDef, gate: AllGate, steps: string[], error: StragglerError, causeId: number): void {
+    if (this.#done || this.#stopping) return
+    this.#epoch++
+    const fire = gate.expire(this.#epoch, error)
+    for (const inv of this.#inflight) if (steps.includes(inv.node.name)) inv.controller.abort(error)
+    this.#fire(node, fire, causeId)
+    this.#checkDone()
   }
 
   #failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
@@ -547,7 +518,7 @@ class Run<R, F> {
     if (this.#done || this.#inflight.size > 0) return
     this.#done = true
     if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer)
-    for (const name of [...this.#graceTimers.keys()]) this.#clearGrace(name)
+    this.#grace.clearAll()
     this.#unlinkSignal?.()
     const final = this.#final
     let status: RunResult['status']
@@ -584,8 +555,4 @@ class Run<R, F> {
     this.log.close()
     this.#resolve(result)
   }
-}
-
-function callKey(step: string, call: number): string {
-  return `${call}:${step}`
 }

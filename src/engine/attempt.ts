@@ -1,6 +1,13 @@
 /** One call of a step: its tries, each within the time left, and the waits between them. */
 import { StepClock } from './clock.ts'
-import { CancelledError, isTransient, retryAfterOf, StepTimeoutError, StragglerError } from './errors.ts'
+import {
+  CancelledError,
+  isTransient,
+  reasonOf,
+  retryAfterOf,
+  StepTimeoutError,
+  StragglerError,
+} from './errors.ts'
 import type { NodeDef, RetryPolicy, StepContext, StepOptions } from './flow.ts'
 import type { Outcome } from './gates.ts'
 import { sleep } from './sleep.ts'
@@ -113,12 +120,6 @@ function abortedOutcome(reason: unknown): Outcome {
     error: reason instanceof CancelledError ? reason : new CancelledError(reasonOf(reason)),
     cancelled: true,
   }
-}
-
-export function reasonOf(reason: unknown): string {
-  if (reason instanceof CancelledError) return reason.reason
-  if (reason instanceof Error) return reason.message
-  return reason === undefined ? 'cancelled' : String(reason)
 }
 
 function retryPolicy(retries: StepOptions['retries']): Required<RetryPolicy> {

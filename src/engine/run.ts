@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
-import { attempt, reasonOf } from './attempt.ts'
+import { attempt } from './attempt.ts'
 import type { StepClock } from './clock.ts'
 import {
   CallLimitError,
@@ -8,6 +8,7 @@ import {
   DeadlineExceededError,
   EngineError,
   FinalNotReachedError,
+  reasonOf,
   type StragglerError,
   UpstreamFailedError,
 } from './errors.ts'

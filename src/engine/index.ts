@@ -1,3 +1,4 @@
+export type { StepServiceArgs } from './context.ts'
 export { defineFlow } from './define.ts'
 export {
   CallLimitError,
@@ -30,7 +31,7 @@ export { FairLimiter, type Limiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
 export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
 export type { ResumedStep } from './resume.ts'
-export { type RunHandle, type RunOptions, runFlow, type StepServiceArgs } from './run.ts'
+export { type RunHandle, type RunOptions, runFlow } from './run.ts'
 export { sleep } from './sleep.ts'
 export {
   all,

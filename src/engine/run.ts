@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { attempt } from './attempt.ts'
 import type { StepClock } from './clock.ts'
+import { type Services, stepContext } from './context.ts'
 import {
   CallLimitError,
   CancelledError,
@@ -13,21 +14,20 @@ import {
   UpstreamFailedError,
 } from './errors.ts'
 import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
-import type { Flow, FlowServices, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
+import type { Flow, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
 import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
 import { gateFor } from './gates.ts'
 import { buildGraph, type Graph } from './graph.ts'
 import type { Limiter } from './limiter.ts'
 import type { RunResult, StepFailure, StepRecord } from './result.ts'
 import { Resumed, type ResumedStep } from './resume.ts'
-import { slotFor } from './slots.ts'
 import { StragglerGrace } from './straggler.ts'
 import { sourcesOf } from './triggers.ts'
 
 export interface RunOptions {
   runId?: string
   /** Services for every step (`llm`, …), or a factory called per step try. */
-  services?: FlowServices | ((step: StepServiceArgs) => FlowServices)
+  services?: Services
   /** Bounds the model calls of every step that goes through `ctx.slot`, fair between runs. */
   limiter?: Limiter
   /** Straggler grace for every partial `all` that sets none (see `all`). */
@@ -46,9 +46,6 @@ export interface RunOptions {
    */
   resume?: ReadonlyArray<ResumedStep>
 }
-
-/** What a services factory gets for one step try. */
-export type StepServiceArgs = Pick<StepContext, 'runId' | 'step' | 'reportUsage' | 'slot' | 'remainingMs'>
 
 /** A running flow: iterate it for events, await `result`, or `cancel` it. */
 export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
@@ -294,37 +291,24 @@ class Run<R, F> {
 
   #context(inv: Invocation, attempt: number, signal: AbortSignal, clock: StepClock): StepContext {
     const step = inv.node.name
-    const reportUsage = (usage: UsageReport): void => {
-      this.#usage.promptTokens += usage.promptTokens
-      this.#usage.completionTokens += usage.completionTokens
-      this.#usage.calls += usage.calls
-      this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() }, inv.eventId)
-    }
-    const remainingMs = (): number | undefined => clock.remainingMs()
-    const slot = slotFor({
-      limiter: this.#options.limiter,
-      key: this.runId,
-      clock,
+    return stepContext({
+      runId: this.runId,
+      step,
+      attempt,
       signal,
+      clock,
+      services: this.#options.services,
+      limiter: this.#options.limiter,
+      reportUsage: (usage) => {
+        this.#usage.promptTokens += usage.promptTokens
+        this.#usage.completionTokens += usage.completionTokens
+        this.#usage.calls += usage.calls
+        this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() }, inv.eventId)
+      },
       onWaited: (ms) => {
         inv.queuedMs += ms
       },
     })
-    const services = this.#options.services
-    const base =
-      typeof services === 'function'
-        ? services({ runId: this.runId, step, reportUsage, slot, remainingMs })
-        : services
-    return {
-      ...base,
-      signal,
-      step,
-      attempt,
-      runId: this.runId,
-      reportUsage,
-      slot,
-      remainingMs,
-    } as StepContext
   }
 
   #settle(inv: Invocation, outcome: Outcome, resumed: boolean): void {

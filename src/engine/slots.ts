@@ -1,4 +1,4 @@
-/** A step's `ctx.slot`: a model call waits for the run's limiter, and the step's clock stands still meanwhile. */
+/** A step's `ctx.slot`: a model call waits for the run's limiter while the step's clock stands still. */
 import type { StepClock } from './clock.ts'
 import type { StepContext } from './flow.ts'
 import type { Limiter } from './limiter.ts'

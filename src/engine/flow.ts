@@ -51,7 +51,7 @@ export interface StepOptions {
   attemptTimeoutMs?: number
   /** Retries for transient errors (`error.transient === true`, timeouts): a count of tries, or a policy. */
   retries?: number | RetryPolicy
-  /** Most calls of this step in one run; bounds router cycles. Default 25. */
+  /** Most calls of this step in one run; bounds router cycles (default in `DEFAULT_STEP_OPTIONS`). */
   maxCalls?: number
 }
 

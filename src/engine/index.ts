@@ -29,9 +29,10 @@ export {
 export { buildGraph, type Graph } from './graph.ts'
 export { FairLimiter, type Limiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
+export type { RunOptions } from './options.ts'
 export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
 export type { ResumedStep } from './resume.ts'
-export { type RunHandle, type RunOptions, runFlow } from './run.ts'
+export { type RunHandle, runFlow } from './run.ts'
 export { sleep } from './sleep.ts'
 export {
   all,

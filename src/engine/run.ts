@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { attempt } from './attempt.ts'
 import type { StepClock } from './clock.ts'
-import { type Services, stepContext } from './context.ts'
+import { stepContext } from './context.ts'
 import {
   CallLimitError,
   CancelledError,
@@ -14,38 +14,15 @@ import {
   UpstreamFailedError,
 } from './errors.ts'
 import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
-import type { Flow, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
+import type { Flow, NodeDef, StepContext, UsageReport } from './flow.ts'
 import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
 import { gateFor } from './gates.ts'
 import { buildGraph, type Graph } from './graph.ts'
-import type { Limiter } from './limiter.ts'
+import { DEFAULT_STEP_OPTIONS, type RunOptions } from './options.ts'
 import type { RunResult, StepFailure, StepRecord } from './result.ts'
-import { Resumed, type ResumedStep } from './resume.ts'
+import { Resumed } from './resume.ts'
 import { StragglerGrace } from './straggler.ts'
 import { sourcesOf } from './triggers.ts'
-
-export interface RunOptions {
-  runId?: string
-  /** Services for every step (`llm`, …), or a factory called per step try. */
-  services?: Services
-  /** Bounds the model calls of every step that goes through `ctx.slot`, fair between runs. */
-  limiter?: Limiter
-  /** Straggler grace for every partial `all` that sets none (see `all`). */
-  graceMs?: number
-  /** Aborting it cancels the run. */
-  signal?: AbortSignal
-  /** The whole run is cut off after this many milliseconds (status `failed`, DeadlineExceededError). */
-  deadlineMs?: number
-  /** Step options applied where a step sets none. */
-  defaults?: StepOptions
-  /** Called synchronously with every event; a throw cancels the run. */
-  onEvent?: (event: FlowEvent) => void
-  /**
-   * Step calls that succeeded in an earlier process (from a journal): when the run reaches call
-   * `call` of `step`, it settles with `value` at once and the step is not called again.
-   */
-  resume?: ReadonlyArray<ResumedStep>
-}
 
 /** A running flow: iterate it for events, await `result`, or `cancel` it. */
 export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
@@ -73,8 +50,6 @@ interface Invocation {
   /** Time its calls spent waiting for a limiter slot while none of them held one. */
   queuedMs: number
 }
-
-const DEFAULT_MAX_CALLS = 25
 
 /** Starts a flow run. Throws at once if the input or the graph is invalid; nothing has run then. */
 export function runFlow<S extends z.ZodType, R, F>(
@@ -217,7 +192,8 @@ class Run<R, F> {
   #invoke(node: NodeDef, payload: unknown, causeId: number): void {
     if (this.#stopping) return
     const record = this.#records.get(node.name) as StepRecord
-    const maxCalls = node.options.maxCalls ?? this.#options.defaults?.maxCalls ?? DEFAULT_MAX_CALLS
+    const maxCalls =
+      node.options.maxCalls ?? this.#options.defaults?.maxCalls ?? DEFAULT_STEP_OPTIONS.maxCalls
     if (record.calls >= maxCalls) {
       this.#skip(node, new CallLimitError(node.name, maxCalls), causeId)
       return
@@ -265,9 +241,13 @@ class Run<R, F> {
             fn: node.fn,
             payload,
             signal: inv.controller.signal,
-            timeoutMs: node.options.timeoutMs ?? this.#options.defaults?.timeoutMs,
-            attemptTimeoutMs: node.options.attemptTimeoutMs ?? this.#options.defaults?.attemptTimeoutMs,
-            retries: node.options.retries ?? this.#options.defaults?.retries,
+            timeoutMs:
+              node.options.timeoutMs ?? this.#options.defaults?.timeoutMs ?? DEFAULT_STEP_OPTIONS.timeoutMs,
+            attemptTimeoutMs:
+              node.options.attemptTimeoutMs ??
+              this.#options.defaults?.attemptTimeoutMs ??
+              DEFAULT_STEP_OPTIONS.attemptTimeoutMs,
+            retries: node.options.retries ?? this.#options.defaults?.retries ?? DEFAULT_STEP_OPTIONS.retries,
             context: (n, signal, clock) => this.#context(inv, n, signal, clock),
             onAttempt: (n) => {
               record.attempts = n

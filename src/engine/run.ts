@@ -19,7 +19,8 @@ import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
 import { gateFor } from './gates.ts'
 import { buildGraph, type Graph } from './graph.ts'
 import { DEFAULT_STEP_OPTIONS, type RunOptions } from './options.ts'
-import type { RunResult, StepFailure, StepRecord } from './result.ts'
+import { StepRecords } from './records.ts'
+import type { RunResult, StepFailure } from './result.ts'
 import { Resumed } from './resume.ts'
 import { StragglerGrace } from './straggler.ts'
 import { sourcesOf } from './triggers.ts'
@@ -49,6 +50,8 @@ interface Invocation {
   eventId: number
   /** Time its calls spent waiting for a limiter slot while none of them held one. */
   queuedMs: number
+  /** Its outcome comes from `resume`: the step is not called. */
+  resumed: boolean
 }
 
 /** Starts a flow run. Throws at once if the input or the graph is invalid; nothing has run then. */
@@ -79,7 +82,7 @@ class Run<R, F> {
   readonly #options: RunOptions
   readonly #t0 = performance.now()
   readonly #gates = new Map<string, Gate>()
-  readonly #records = new Map<string, StepRecord>()
+  readonly #steps: StepRecords
   readonly #inflight = new Set<Invocation>()
   readonly #usage: UsageReport = { promptTokens: 0, completionTokens: 0, calls: 0 }
   #epoch = 0
@@ -96,7 +99,6 @@ class Run<R, F> {
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined
   #unlinkSignal: (() => void) | undefined
   readonly #resumed: Resumed
-  readonly #failures: StepFailure[] = []
   readonly #input: unknown
   #nextId = 1
   #finalEventId: number | undefined
@@ -111,23 +113,12 @@ class Run<R, F> {
       this.#expire(node, gate, steps, error, causeId),
     )
     this.runId = options.runId ?? randomUUID()
+    this.#steps = new StepRecords(this.runId, graph.nodes)
     this.result = new Promise((resolve) => {
       this.#resolve = resolve
     })
-    for (const node of graph.nodes) {
+    for (const node of graph.nodes)
       if (node.trigger !== undefined) this.#gates.set(node.name, gateFor(node.trigger))
-      this.#records.set(node.name, {
-        name: node.name,
-        kind: node.kind,
-        status: 'pending',
-        calls: 0,
-        attempts: 0,
-        startedAt: undefined,
-        durationMs: undefined,
-        error: undefined,
-        cancelReason: undefined,
-      })
-    }
   }
 
   kickoff(): void {
@@ -191,13 +182,14 @@ class Run<R, F> {
 
   #invoke(node: NodeDef, payload: unknown, causeId: number): void {
     if (this.#stopping) return
-    const record = this.#records.get(node.name) as StepRecord
+    const record = this.#steps.get(node)
     const maxCalls =
       node.options.maxCalls ?? this.#options.defaults?.maxCalls ?? DEFAULT_STEP_OPTIONS.maxCalls
     if (record.calls >= maxCalls) {
       this.#skip(node, new CallLimitError(node.name, maxCalls), causeId)
       return
     }
+    const journaled = this.#resumed.outcome(node.name, record.calls + 1)
     const inv: Invocation = {
       node,
       epoch: this.#epoch,
@@ -206,67 +198,52 @@ class Run<R, F> {
       startedAt: this.#now(),
       eventId: 0,
       queuedMs: 0,
+      resumed: journaled !== undefined,
     }
-    record.calls++
-    record.status = 'running'
-    record.startedAt = inv.startedAt
-    record.error = undefined
-    record.cancelReason = undefined
     this.#inflight.add(inv)
-    const journaled = this.#resumed.outcome(node.name, record.calls)
-    const resumed = journaled !== undefined
-    inv.eventId = this.#emit(
-      {
-        type: 'step.started',
-        runId: this.runId,
-        step: node.name,
-        call: record.calls,
-        attempt: 1,
-        resumed,
-        at: inv.startedAt,
-      },
-      causeId,
-    )
+    inv.eventId = this.#emit(this.#steps.start(node, inv.startedAt, inv.resumed), causeId)
     const curtailed = this.#curtailed !== undefined && node !== this.#graph.final
-    const outcome: Promise<Outcome> = resumed
-      ? Promise.resolve(journaled)
-      : curtailed
-        ? Promise.resolve({
-            ok: false,
-            error: new CancelledError(this.#curtailed as string),
-            cancelled: true,
-          })
-        : attempt({
-            step: node.name,
-            fn: node.fn,
-            payload,
-            signal: inv.controller.signal,
-            timeoutMs:
-              node.options.timeoutMs ?? this.#options.defaults?.timeoutMs ?? DEFAULT_STEP_OPTIONS.timeoutMs,
-            attemptTimeoutMs:
-              node.options.attemptTimeoutMs ??
-              this.#options.defaults?.attemptTimeoutMs ??
-              DEFAULT_STEP_OPTIONS.attemptTimeoutMs,
-            retries: node.options.retries ?? this.#options.defaults?.retries ?? DEFAULT_STEP_OPTIONS.retries,
-            context: (n, signal, clock) => this.#context(inv, n, signal, clock),
-            onAttempt: (n) => {
-              record.attempts = n
-            },
-            onRetry: (n, delayMs, error) =>
-              this.#emit(
-                {
-                  type: 'step.retrying',
-                  runId: this.runId,
-                  step: node.name,
-                  attempt: n,
-                  delayMs,
-                  error,
-                  at: this.#now(),
-                },
-                inv.eventId,
-              ),
-          })
-    outcome.then((o) => this.#settle(inv, o, resumed))
+    const outcome: Promise<Outcome> =
+      journaled !== undefined
+        ? Promise.resolve(journaled)
+        : curtailed
+          ? Promise.resolve({
+              ok: false,
+              error: new CancelledError(this.#curtailed as string),
+              cancelled: true,
+            })
+          : attempt({
+              step: node.name,
+              fn: node.fn,
+              payload,
+              signal: inv.controller.signal,
+              timeoutMs:
+                node.options.timeoutMs ?? this.#options.defaults?.timeoutMs ?? DEFAULT_STEP_OPTIONS.timeoutMs,
+              attemptTimeoutMs:
+                node.options.attemptTimeoutMs ??
+                this.#options.defaults?.attemptTimeoutMs ??
+                DEFAULT_STEP_OPTIONS.attemptTimeoutMs,
+              retries:
+                node.options.retries ?? this.#options.defaults?.retries ?? DEFAULT_STEP_OPTIONS.retries,
+              context: (n, signal, clock) => this.#context(inv, n, signal, clock),
+              onAttempt: (n) => {
+                record.attempts = n
+              },
+              onRetry: (n, delayMs, error) =>
+                this.#emit(
+                  {
+                    type: 'step.retrying',
+                    runId: this.runId,
+                    step: node.name,
+                    attempt: n,
+                    delayMs,
+                    error,
+                    at: this.#now(),
+                  },
+                  inv.eventId,
+                ),
+            })
+    outcome.then((o) => this.#settle(inv, o))
   }
 
   #context(inv: Invocation, attempt: number, signal: AbortSignal, clock: StepClock): StepContext {
@@ -291,13 +268,11 @@ class Run<R, F> {
     })
   }
 
-  #settle(inv: Invocation, outcome: Outcome, resumed: boolean): void {
+  #settle(inv: Invocation, outcome: Outcome): void {
     this.#inflight.delete(inv)
     this.#epoch++
     const { node } = inv
-    const record = this.#records.get(node.name) as StepRecord
     const at = this.#now()
-    record.durationMs = at - inv.startedAt
     let label: string | undefined
     if (outcome.ok && node.kind === 'router' && outcome.value != null) {
       label = String(outcome.value)
@@ -310,54 +285,7 @@ class Run<R, F> {
         label = undefined
       }
     }
-    let eventId: number
-    if (outcome.ok) {
-      record.status = 'completed'
-      eventId = this.#emit(
-        {
-          type: 'step.completed',
-          runId: this.runId,
-          step: node.name,
-          call: record.calls,
-          resumed,
-          value: outcome.value,
-          durationMs: record.durationMs,
-          queuedMs: inv.queuedMs,
-          at,
-        },
-        inv.eventId,
-      )
-    } else if (outcome.cancelled) {
-      record.status = 'cancelled'
-      record.cancelReason = reasonOf(outcome.error)
-      eventId = this.#emit(
-        {
-          type: 'step.cancelled',
-          runId: this.runId,
-          step: node.name,
-          reason: record.cancelReason,
-          queuedMs: inv.queuedMs,
-          at,
-        },
-        inv.eventId,
-      )
-    } else {
-      record.status = 'failed'
-      record.error = outcome.error
-      this.#failures.push({ step: node.name, call: record.calls, error: outcome.error })
-      eventId = this.#emit(
-        {
-          type: 'step.failed',
-          runId: this.runId,
-          step: node.name,
-          error: outcome.error,
-          durationMs: record.durationMs,
-          queuedMs: inv.queuedMs,
-          at,
-        },
-        inv.eventId,
-      )
-    }
+    const eventId = this.#emit(this.#steps.settle(node, outcome, at, inv), inv.eventId)
     this.#outputs(node, outcome, eventId)
     this.#propagate(node, inv.epoch, outcome, eventId)
     if (label !== undefined) {
@@ -372,23 +300,7 @@ class Run<R, F> {
 
   /** A listener whose trigger failed (or a step past its call limit): it settles as failed without running. */
   #skip(node: NodeDef, error: unknown, causeId: number): void {
-    const record = this.#records.get(node.name) as StepRecord
-    record.status = 'failed'
-    record.error = error
-    if (!(error instanceof UpstreamFailedError))
-      this.#failures.push({ step: node.name, call: record.calls + 1, error })
-    const eventId = this.#emit(
-      {
-        type: 'step.failed',
-        runId: this.runId,
-        step: node.name,
-        error,
-        durationMs: 0,
-        queuedMs: 0,
-        at: this.#now(),
-      },
-      causeId,
-    )
+    const eventId = this.#emit(this.#steps.skip(node, error, this.#now()), causeId)
     const outcome: Outcome = { ok: false, error, cancelled: false }
     this.#outputs(node, outcome, eventId)
     this.#propagate(node, this.#epoch, outcome, eventId)
@@ -476,7 +388,7 @@ class Run<R, F> {
       if (node.trigger !== undefined) for (const source of sourcesOf(node.trigger)) visit(source)
     }
     visit(this.#graph.final.name)
-    return this.#failures.find((f) => upstream.has(f.step))
+    return this.#steps.failures.find((f) => upstream.has(f.step))
   }
 
   #checkDone(): void {
@@ -508,8 +420,8 @@ class Run<R, F> {
       first: this.#first?.ok === true ? (this.#first.value as F) : undefined,
       error,
       reason: status === 'cancelled' ? this.#cancelReason : undefined,
-      steps: [...this.#records.values()],
-      failures: [...this.#failures],
+      steps: this.#steps.list(),
+      failures: [...this.#steps.failures],
       durationMs: this.#now(),
       usage: { ...this.#usage },
     }

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
-import { attempt } from './attempt.ts'
-import type { StepClock } from './clock.ts'
-import { stepContext } from './context.ts'
+import { type CallHost, callStep, type Invocation } from './call.ts'
 import {
   CallLimitError,
   CancelledError,
@@ -14,7 +12,7 @@ import {
   UpstreamFailedError,
 } from './errors.ts'
 import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
-import type { Flow, NodeDef, StepContext, UsageReport } from './flow.ts'
+import type { Flow, NodeDef, UsageReport } from './flow.ts'
 import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
 import { gateFor } from './gates.ts'
 import { buildGraph, type Graph } from './graph.ts'
@@ -39,21 +37,6 @@ export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
   curtail(reason: string): void
 }
 
-interface Invocation {
-  node: NodeDef
-  /** The epoch it started in: 0 at kickoff, then one per settlement (see gates.ts). */
-  epoch: number
-  payload: unknown
-  controller: AbortController
-  startedAt: number
-  /** Id of its step.started event. */
-  eventId: number
-  /** Time its calls spent waiting for a limiter slot while none of them held one. */
-  queuedMs: number
-  /** Its outcome comes from `resume`: the step is not called. */
-  resumed: boolean
-}
-
 /** Starts a flow run. Throws at once if the input or the graph is invalid; nothing has run then. */
 export function runFlow<S extends z.ZodType, R, F>(
   flow: Flow<S, R, F>,
@@ -74,12 +57,12 @@ export function runFlow<S extends z.ZodType, R, F>(
   }
 }
 
-class Run<R, F> {
+class Run<R, F> implements CallHost {
   readonly runId: string
+  readonly options: RunOptions
   readonly log = new EventLog<FlowEvent>()
   readonly result: Promise<RunResult<R, F>>
   readonly #graph: Graph
-  readonly #options: RunOptions
   readonly #t0 = performance.now()
   readonly #gates = new Map<string, Gate>()
   readonly #steps: StepRecords
@@ -107,7 +90,7 @@ class Run<R, F> {
   constructor(graph: Graph, input: unknown, options: RunOptions) {
     this.#graph = graph
     this.#input = input
-    this.#options = options
+    this.options = options
     this.#resumed = new Resumed(options.resume ?? [])
     this.#grace = new StragglerGrace(options.graceMs, (node, gate, steps, error, causeId) =>
       this.#expire(node, gate, steps, error, causeId),
@@ -123,11 +106,11 @@ class Run<R, F> {
 
   kickoff(): void {
     const steps = this.#graph.nodes.map((n) => ({ name: n.name, kind: n.kind }))
-    const startedId = this.#emit(
+    const startedId = this.emit(
       { type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps, input: this.#input },
       undefined,
     )
-    const { signal, deadlineMs } = this.#options
+    const { signal, deadlineMs } = this.options
     if (signal !== undefined) {
       if (signal.aborted) {
         this.cancel(reasonOf(signal.reason))
@@ -162,15 +145,21 @@ class Run<R, F> {
       if (inv.node !== this.#graph.final) inv.controller.abort(new CancelledError(reason))
   }
 
-  #now(): number {
+  now(): number {
     return performance.now() - this.#t0
   }
 
+  addUsage(usage: UsageReport): void {
+    this.#usage.promptTokens += usage.promptTokens
+    this.#usage.completionTokens += usage.completionTokens
+    this.#usage.calls += usage.calls
+  }
+
   /** Numbers the event, logs it, hands it to `onEvent`; returns its id. */
-  #emit(body: FlowEventBody, causeId: number | undefined): number {
+  emit(body: FlowEventBody, causeId: number | undefined): number {
     const event = Object.assign(body, { id: this.#nextId++, causeId }) as FlowEvent
     this.log.push(event)
-    const onEvent = this.#options.onEvent
+    const onEvent = this.options.onEvent
     if (onEvent === undefined) return event.id
     try {
       onEvent(event)
@@ -183,8 +172,7 @@ class Run<R, F> {
   #invoke(node: NodeDef, payload: unknown, causeId: number): void {
     if (this.#stopping) return
     const record = this.#steps.get(node)
-    const maxCalls =
-      node.options.maxCalls ?? this.#options.defaults?.maxCalls ?? DEFAULT_STEP_OPTIONS.maxCalls
+    const maxCalls = node.options.maxCalls ?? this.options.defaults?.maxCalls ?? DEFAULT_STEP_OPTIONS.maxCalls
     if (record.calls >= maxCalls) {
       this.#skip(node, new CallLimitError(node.name, maxCalls), causeId)
       return
@@ -195,13 +183,13 @@ class Run<R, F> {
       epoch: this.#epoch,
       payload,
       controller: new AbortController(),
-      startedAt: this.#now(),
+      startedAt: this.now(),
       eventId: 0,
       queuedMs: 0,
       resumed: journaled !== undefined,
     }
     this.#inflight.add(inv)
-    inv.eventId = this.#emit(this.#steps.start(node, inv.startedAt, inv.resumed), causeId)
+    inv.eventId = this.emit(this.#steps.start(node, inv.startedAt, inv.resumed), causeId)
     const curtailed = this.#curtailed !== undefined && node !== this.#graph.final
     const outcome: Promise<Outcome> =
       journaled !== undefined
@@ -212,67 +200,15 @@ class Run<R, F> {
               error: new CancelledError(this.#curtailed as string),
               cancelled: true,
             })
-          : attempt({
-              step: node.name,
-              fn: node.fn,
-              payload,
-              signal: inv.controller.signal,
-              timeoutMs:
-                node.options.timeoutMs ?? this.#options.defaults?.timeoutMs ?? DEFAULT_STEP_OPTIONS.timeoutMs,
-              attemptTimeoutMs:
-                node.options.attemptTimeoutMs ??
-                this.#options.defaults?.attemptTimeoutMs ??
-                DEFAULT_STEP_OPTIONS.attemptTimeoutMs,
-              retries:
-                node.options.retries ?? this.#options.defaults?.retries ?? DEFAULT_STEP_OPTIONS.retries,
-              context: (n, signal, clock) => this.#context(inv, n, signal, clock),
-              onAttempt: (n) => {
-                record.attempts = n
-              },
-              onRetry: (n, delayMs, error) =>
-                this.#emit(
-                  {
-                    type: 'step.retrying',
-                    runId: this.runId,
-                    step: node.name,
-                    attempt: n,
-                    delayMs,
-                    error,
-                    at: this.#now(),
-                  },
-                  inv.eventId,
-                ),
-            })
+          : callStep(inv, record, this)
     outcome.then((o) => this.#settle(inv, o))
-  }
-
-  #context(inv: Invocation, attempt: number, signal: AbortSignal, clock: StepClock): StepContext {
-    const step = inv.node.name
-    return stepContext({
-      runId: this.runId,
-      step,
-      attempt,
-      signal,
-      clock,
-      services: this.#options.services,
-      limiter: this.#options.limiter,
-      reportUsage: (usage) => {
-        this.#usage.promptTokens += usage.promptTokens
-        this.#usage.completionTokens += usage.completionTokens
-        this.#usage.calls += usage.calls
-        this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() }, inv.eventId)
-      },
-      onWaited: (ms) => {
-        inv.queuedMs += ms
-      },
-    })
   }
 
   #settle(inv: Invocation, outcome: Outcome): void {
     this.#inflight.delete(inv)
     this.#epoch++
     const { node } = inv
-    const at = this.#now()
+    const at = this.now()
     let label: string | undefined
     if (outcome.ok && node.kind === 'router' && outcome.value != null) {
       label = String(outcome.value)
@@ -285,11 +221,11 @@ class Run<R, F> {
         label = undefined
       }
     }
-    const eventId = this.#emit(this.#steps.settle(node, outcome, at, inv), inv.eventId)
+    const eventId = this.emit(this.#steps.settle(node, outcome, at, inv), inv.eventId)
     this.#outputs(node, outcome, eventId)
     this.#propagate(node, inv.epoch, outcome, eventId)
     if (label !== undefined) {
-      const routedId = this.#emit(
+      const routedId = this.emit(
         { type: 'router.routed', runId: this.runId, step: node.name, label, at },
         eventId,
       )
@@ -300,7 +236,7 @@ class Run<R, F> {
 
   /** A listener whose trigger failed (or a step past its call limit): it settles as failed without running. */
   #skip(node: NodeDef, error: unknown, causeId: number): void {
-    const eventId = this.#emit(this.#steps.skip(node, error, this.#now()), causeId)
+    const eventId = this.emit(this.#steps.skip(node, error, this.now()), causeId)
     const outcome: Outcome = { ok: false, error, cancelled: false }
     this.#outputs(node, outcome, eventId)
     this.#propagate(node, this.#epoch, outcome, eventId)
@@ -316,8 +252,8 @@ class Run<R, F> {
   #outputs(node: NodeDef, outcome: Outcome, eventId: number): void {
     if (node === this.#graph.first && this.#first === undefined && outcome.ok) {
       this.#first = outcome
-      this.#emit(
-        { type: 'run.first', runId: this.runId, step: node.name, value: outcome.value, at: this.#now() },
+      this.emit(
+        { type: 'run.first', runId: this.runId, step: node.name, value: outcome.value, at: this.now() },
         eventId,
       )
     }
@@ -422,13 +358,10 @@ class Run<R, F> {
       reason: status === 'cancelled' ? this.#cancelReason : undefined,
       steps: this.#steps.list(),
       failures: [...this.#steps.failures],
-      durationMs: this.#now(),
+      durationMs: this.now(),
       usage: { ...this.#usage },
     }
-    this.#emit(
-      { type: 'run.completed', runId: this.runId, result, at: result.durationMs },
-      this.#finalEventId,
-    )
+    this.emit({ type: 'run.completed', runId: this.runId, result, at: result.durationMs }, this.#finalEventId)
     this.log.close()
     this.#resolve(result)
   }

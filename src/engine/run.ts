@@ -1,13 +1,17 @@
+/**
+ * A flow run: the state machine that starts a step when its trigger fires, settles it, hands its
+ * outcome to its listeners and ends the run. Its pieces live beside it: one call of a step
+ * (call.ts, attempt.ts), the straggler grace, resume, step records, the outside cutoff.
+ */
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { type CallHost, callStep, type Invocation } from './call.ts'
+import { Cutoff } from './cutoff.ts'
 import {
   CallLimitError,
   CancelledError,
-  DeadlineExceededError,
   EngineError,
   FinalNotReachedError,
-  reasonOf,
   type StragglerError,
   UpstreamFailedError,
 } from './errors.ts'
@@ -15,13 +19,12 @@ import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
 import type { Flow, NodeDef, UsageReport } from './flow.ts'
 import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
 import { gateFor } from './gates.ts'
-import { buildGraph, type Graph } from './graph.ts'
+import { buildGraph, type Graph, upstreamOf } from './graph.ts'
 import { DEFAULT_STEP_OPTIONS, type RunOptions } from './options.ts'
 import { StepRecords } from './records.ts'
-import type { RunResult, StepFailure } from './result.ts'
+import { type RunResult, runStatus, type StepFailure } from './result.ts'
 import { Resumed } from './resume.ts'
 import { StragglerGrace } from './straggler.ts'
-import { sourcesOf } from './triggers.ts'
 
 /** A running flow: iterate it for events, await `result`, or `cancel` it. */
 export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
@@ -76,11 +79,9 @@ class Run<R, F> implements CallHost {
   #cancelReason: string | undefined
   /** Set by `curtail`: only `final` may still start. */
   #curtailed: string | undefined
-  #deadlineError: DeadlineExceededError | undefined
+  readonly #cutoff = new Cutoff()
   #final: Outcome | undefined
   #first: Outcome | undefined
-  #deadlineTimer: ReturnType<typeof setTimeout> | undefined
-  #unlinkSignal: (() => void) | undefined
   readonly #resumed: Resumed
   readonly #input: unknown
   #nextId = 1
@@ -110,22 +111,7 @@ class Run<R, F> implements CallHost {
       { type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps, input: this.#input },
       undefined,
     )
-    const { signal, deadlineMs } = this.options
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.cancel(reasonOf(signal.reason))
-        return
-      }
-      const onAbort = (): void => this.cancel(reasonOf(signal.reason))
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.#unlinkSignal = () => signal.removeEventListener('abort', onAbort)
-    }
-    if (deadlineMs !== undefined) {
-      this.#deadlineTimer = setTimeout(() => {
-        this.#deadlineError = new DeadlineExceededError(deadlineMs)
-        this.cancel('deadline exceeded')
-      }, deadlineMs)
-    }
+    if (!this.#cutoff.start(this.options, (reason) => this.cancel(reason))) return
     for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined, startedId)
     this.#checkDone()
   }
@@ -316,38 +302,22 @@ class Run<R, F> implements CallHost {
 
   /** The first failure upstream of `final`: why it can no longer run. */
   #rootCause(): StepFailure | undefined {
-    const upstream = new Set<string>()
-    const visit = (name: string): void => {
-      const node = this.#graph.byName.get(name) ?? this.#graph.routerOf.get(name)
-      if (node === undefined || upstream.has(node.name)) return
-      upstream.add(node.name)
-      if (node.trigger !== undefined) for (const source of sourcesOf(node.trigger)) visit(source)
-    }
-    visit(this.#graph.final.name)
+    const upstream = upstreamOf(this.#graph, this.#graph.final.name)
     return this.#steps.failures.find((f) => upstream.has(f.step))
   }
 
   #checkDone(): void {
     if (this.#done || this.#inflight.size > 0) return
     this.#done = true
-    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer)
+    this.#cutoff.stop()
     this.#grace.clearAll()
-    this.#unlinkSignal?.()
     const final = this.#final
-    let status: RunResult['status']
-    let error: unknown
-    if (final?.ok === true) status = 'completed'
-    else if (this.#deadlineError !== undefined) {
-      status = 'failed'
-      error = this.#deadlineError
-    } else if (this.#cancelReason !== undefined) status = 'cancelled'
-    else {
-      status = 'failed'
-      error =
-        final === undefined
-          ? new FinalNotReachedError(this.#graph.flow, this.#graph.final.name, this.#rootCause())
-          : final.error
-    }
+    const { status, error } = runStatus({
+      final,
+      deadlineError: this.#cutoff.error,
+      cancelReason: this.#cancelReason,
+      notReached: () => new FinalNotReachedError(this.#graph.flow, this.#graph.final.name, this.#rootCause()),
+    })
     const result: RunResult<R, F> = {
       runId: this.runId,
       flow: this.#graph.flow,

@@ -1,11 +1,17 @@
 /** One call of a step: its tries, each within the time left, and the waits between them. */
 import { StepClock } from './clock.ts'
-import { CancelledError, isTransient, retryAfterOf, StepTimeoutError, StragglerError } from './errors.ts'
+import {
+  CancelledError,
+  isTransient,
+  reasonOf,
+  retryAfterOf,
+  StepTimeoutError,
+  StragglerError,
+} from './errors.ts'
 import type { NodeDef, RetryPolicy, StepContext, StepOptions } from './flow.ts'
 import type { Outcome } from './gates.ts'
+import { DEFAULT_STEP_OPTIONS } from './options.ts'
 import { sleep } from './sleep.ts'
-
-const RETRY_DEFAULTS = { baseMs: 250, maxMs: 4_000, maxRetryAfterMs: 30_000 }
 
 export interface AttemptPlan {
   step: string
@@ -17,7 +23,7 @@ export interface AttemptPlan {
   timeoutMs: number | undefined
   /** One try's limit; a try never gets more than what is left of the budget. */
   attemptTimeoutMs: number | undefined
-  retries: StepOptions['retries']
+  retries: NonNullable<StepOptions['retries']>
   /** The context for one try, whose signal is `signal`; `clock` says how much time is left. */
   context(attempt: number, signal: AbortSignal, clock: StepClock): StepContext
   onAttempt(attempt: number): void
@@ -115,16 +121,11 @@ function abortedOutcome(reason: unknown): Outcome {
   }
 }
 
-export function reasonOf(reason: unknown): string {
-  if (reason instanceof CancelledError) return reason.reason
-  if (reason instanceof Error) return reason.message
-  return reason === undefined ? 'cancelled' : String(reason)
-}
-
-function retryPolicy(retries: StepOptions['retries']): Required<RetryPolicy> {
-  if (retries === undefined) return { attempts: 1, ...RETRY_DEFAULTS }
-  if (typeof retries === 'number') return { attempts: retries, ...RETRY_DEFAULTS }
-  return { ...RETRY_DEFAULTS, ...retries }
+/** A count of tries, or a policy whose missing fields come from the engine's defaults. */
+function retryPolicy(retries: NonNullable<StepOptions['retries']>): Required<RetryPolicy> {
+  const defaults = DEFAULT_STEP_OPTIONS.retries
+  if (typeof retries === 'number') return { ...defaults, attempts: retries }
+  return { ...defaults, ...retries }
 }
 
 /** Exponential backoff with jitter between half and all of the step. */

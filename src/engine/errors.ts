@@ -39,6 +39,13 @@ export class CancelledError extends EngineError {
   }
 }
 
+/** The text of an abort reason: a CancelledError's reason, an error's message, or 'cancelled'. */
+export function reasonOf(reason: unknown): string {
+  if (reason instanceof CancelledError) return reason.reason
+  if (reason instanceof Error) return reason.message
+  return reason === undefined ? 'cancelled' : String(reason)
+}
+
 /** The run passed its `deadlineMs`. */
 export class DeadlineExceededError extends EngineError {
   constructor(deadlineMs: number) {

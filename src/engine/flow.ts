@@ -1,6 +1,6 @@
+/** The authoring API: a flow's spec, the builder its `build` gets, and what a step is and receives. */
 import type { z } from 'zod'
 import { FlowDefinitionError } from './errors.ts'
-import { buildGraph } from './graph.ts'
 import { describe, type Label, type Step, sourcesOf, type Trigger } from './triggers.ts'
 
 /** Services handed to every step (`llm`, …). Empty here; the model layer adds its members by declaration merging. */
@@ -51,7 +51,7 @@ export interface StepOptions {
   attemptTimeoutMs?: number
   /** Retries for transient errors (`error.transient === true`, timeouts): a count of tries, or a policy. */
   retries?: number | RetryPolicy
-  /** Most calls of this step in one run; bounds router cycles. Default 25. */
+  /** Most calls of this step in one run; bounds router cycles (default in `DEFAULT_STEP_OPTIONS`). */
   maxCalls?: number
 }
 
@@ -101,24 +101,6 @@ export interface FlowSpec<S extends z.ZodType, R, F> {
 // biome-ignore lint/suspicious/noExplicitAny: the erased flow type used by registries
 export type AnyFlow = Flow<z.ZodType, any, any>
 export type Flow<S extends z.ZodType, R, F> = Readonly<FlowSpec<S, R, F>>
-
-const FLOW_NAME = /^[a-z][a-z0-9-]{0,31}$/
-
-/** Defines a flow; its graph is built and checked at once for its `example` (or its defaults). */
-export function defineFlow<S extends z.ZodType, R, F = never>(spec: FlowSpec<S, R, F>): Flow<S, R, F> {
-  if (!FLOW_NAME.test(spec.name)) {
-    throw new FlowDefinitionError(
-      spec.name,
-      'name must be 1-32 lowercase letters, digits or dashes, starting with a letter',
-    )
-  }
-  if (spec.example !== undefined) buildGraph(spec, spec.input.parse(spec.example))
-  else {
-    const defaults = spec.input.safeParse({})
-    if (defaults.success) buildGraph(spec, defaults.data)
-  }
-  return Object.freeze({ ...spec })
-}
 
 /** Collects steps while a flow's `build` runs. */
 export class FlowBuilder {

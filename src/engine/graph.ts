@@ -54,6 +54,19 @@ export function buildGraph<S extends z.ZodType, R, F>(flow: FlowSpec<S, R, F>, i
   return { flow: flow.name, nodes: f.nodes, byName, subscribers, routerOf, final, first, afterFinal }
 }
 
+/** `name` and every step its trigger depends on, through router labels to their routers. */
+export function upstreamOf(graph: Graph, name: string): Set<string> {
+  const upstream = new Set<string>()
+  const visit = (name: string): void => {
+    const node = graph.byName.get(name) ?? graph.routerOf.get(name)
+    if (node === undefined || upstream.has(node.name)) return
+    upstream.add(node.name)
+    if (node.trigger !== undefined) for (const source of sourcesOf(node.trigger)) visit(source)
+  }
+  visit(name)
+  return upstream
+}
+
 function checkTrigger(
   flow: string,
   node: NodeDef,

@@ -1,3 +1,5 @@
+export type { StepServiceArgs } from './context.ts'
+export { defineFlow } from './define.ts'
 export {
   CallLimitError,
   CancelledError,
@@ -13,7 +15,6 @@ export {
 export type { EventMeta, FlowEvent, FlowEventType } from './events.ts'
 export {
   type AnyFlow,
-  defineFlow,
   type Flow,
   FlowBuilder,
   type FlowOutputs,
@@ -28,8 +29,10 @@ export {
 export { buildGraph, type Graph } from './graph.ts'
 export { FairLimiter, type Limiter } from './limiter.ts'
 export { toMermaid } from './mermaid.ts'
+export type { RunOptions } from './options.ts'
 export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
-export { type ResumedStep, type RunHandle, type RunOptions, runFlow, type StepServiceArgs } from './run.ts'
+export type { ResumedStep } from './resume.ts'
+export { type RunHandle, runFlow } from './run.ts'
 export { sleep } from './sleep.ts'
 export {
   all,

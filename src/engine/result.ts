@@ -1,4 +1,6 @@
+/** A run's result, and how its status follows from how it ended. */
 import type { UsageReport } from './flow.ts'
+import type { Outcome } from './gates.ts'
 
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled'
 
@@ -42,4 +44,24 @@ export interface RunResult<R = unknown, F = unknown> {
   failures: StepFailure[]
   durationMs: number
   usage: UsageReport
+}
+
+/** How a run with nothing left in flight ended. */
+export interface RunEnd {
+  /** The final step's outcome, when it settled. */
+  final: Outcome | undefined
+  /** Set when the deadline cut the run off. */
+  deadlineError: unknown
+  /** Set when the run was cancelled. */
+  cancelReason: string | undefined
+  /** Why `final` never settled; asked only then. */
+  notReached(): unknown
+}
+
+/** A run's status and error: a final output completes it; else the deadline, a cancel, then the failure. */
+export function runStatus(end: RunEnd): Pick<RunResult, 'status' | 'error'> {
+  if (end.final?.ok === true) return { status: 'completed', error: undefined }
+  if (end.deadlineError !== undefined) return { status: 'failed', error: end.deadlineError }
+  if (end.cancelReason !== undefined) return { status: 'cancelled', error: undefined }
+  return { status: 'failed', error: end.final === undefined ? end.notReached() : end.final.error }
 }

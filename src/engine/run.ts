@@ -1,56 +1,30 @@
+/**
+ * A flow run: the state machine that starts a step when its trigger fires, settles it, hands its
+ * outcome to its listeners and ends the run. Its pieces live beside it: one call of a step
+ * (call.ts, attempt.ts), the straggler grace, resume, step records, the outside cutoff.
+ */
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
-import { attempt, reasonOf } from './attempt.ts'
-import type { StepClock } from './clock.ts'
+import { type CallHost, callStep, type Invocation } from './call.ts'
+import { Cutoff } from './cutoff.ts'
 import {
   CallLimitError,
   CancelledError,
-  DeadlineExceededError,
   EngineError,
   FinalNotReachedError,
-  StragglerError,
+  type StragglerError,
   UpstreamFailedError,
 } from './errors.ts'
 import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
-import type { Flow, FlowServices, NodeDef, StepContext, StepOptions, UsageReport } from './flow.ts'
-import { AllGate, type Fire, type Gate, gateFor, type Outcome } from './gates.ts'
-import { buildGraph, type Graph } from './graph.ts'
-import type { Limiter } from './limiter.ts'
-import type { RunResult, StepFailure, StepRecord } from './result.ts'
-import { sourcesOf } from './triggers.ts'
-
-export interface RunOptions {
-  runId?: string
-  /** Services for every step (`llm`, …), or a factory called per step try. */
-  services?: FlowServices | ((step: StepServiceArgs) => FlowServices)
-  /** Bounds the model calls of every step that goes through `ctx.slot`, fair between runs. */
-  limiter?: Limiter
-  /** Straggler grace for every partial `all` that sets none (see `all`). */
-  graceMs?: number
-  /** Aborting it cancels the run. */
-  signal?: AbortSignal
-  /** The whole run is cut off after this many milliseconds (status `failed`, DeadlineExceededError). */
-  deadlineMs?: number
-  /** Step options applied where a step sets none. */
-  defaults?: StepOptions
-  /** Called synchronously with every event; a throw cancels the run. */
-  onEvent?: (event: FlowEvent) => void
-  /**
-   * Step calls that succeeded in an earlier process (from a journal): when the run reaches call
-   * `call` of `step`, it settles with `value` at once and the step is not called again.
-   */
-  resume?: ReadonlyArray<ResumedStep>
-}
-
-/** What a services factory gets for one step try. */
-export type StepServiceArgs = Pick<StepContext, 'runId' | 'step' | 'reportUsage' | 'slot' | 'remainingMs'>
-
-/** One journaled success: the `call`-th call of `step` (1 for the first) returned `value`. */
-export interface ResumedStep {
-  step: string
-  call: number
-  value: unknown
-}
+import type { Flow, NodeDef, UsageReport } from './flow.ts'
+import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
+import { gateFor } from './gates.ts'
+import { buildGraph, type Graph, upstreamOf } from './graph.ts'
+import { DEFAULT_STEP_OPTIONS, type RunOptions } from './options.ts'
+import { StepRecords } from './records.ts'
+import { type RunResult, runStatus, type StepFailure } from './result.ts'
+import { Resumed } from './resume.ts'
+import { StragglerGrace } from './straggler.ts'
 
 /** A running flow: iterate it for events, await `result`, or `cancel` it. */
 export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
@@ -65,21 +39,6 @@ export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
    */
   curtail(reason: string): void
 }
-
-interface Invocation {
-  node: NodeDef
-  /** The epoch it started in: 0 at kickoff, then one per settlement (see gates.ts). */
-  epoch: number
-  payload: unknown
-  controller: AbortController
-  startedAt: number
-  /** Id of its step.started event. */
-  eventId: number
-  /** Time its calls spent waiting for a limiter slot while none of them held one. */
-  queuedMs: number
-}
-
-const DEFAULT_MAX_CALLS = 25
 
 /** Starts a flow run. Throws at once if the input or the graph is invalid; nothing has run then. */
 export function runFlow<S extends z.ZodType, R, F>(
@@ -101,15 +60,15 @@ export function runFlow<S extends z.ZodType, R, F>(
   }
 }
 
-class Run<R, F> {
+class Run<R, F> implements CallHost {
   readonly runId: string
+  readonly options: RunOptions
   readonly log = new EventLog<FlowEvent>()
   readonly result: Promise<RunResult<R, F>>
   readonly #graph: Graph
-  readonly #options: RunOptions
   readonly #t0 = performance.now()
   readonly #gates = new Map<string, Gate>()
-  readonly #records = new Map<string, StepRecord>()
+  readonly #steps: StepRecords
   readonly #inflight = new Set<Invocation>()
   readonly #usage: UsageReport = { promptTokens: 0, completionTokens: 0, calls: 0 }
   #epoch = 0
@@ -120,65 +79,39 @@ class Run<R, F> {
   #cancelReason: string | undefined
   /** Set by `curtail`: only `final` may still start. */
   #curtailed: string | undefined
-  #deadlineError: DeadlineExceededError | undefined
+  readonly #cutoff = new Cutoff()
   #final: Outcome | undefined
   #first: Outcome | undefined
-  #deadlineTimer: ReturnType<typeof setTimeout> | undefined
-  #unlinkSignal: (() => void) | undefined
-  readonly #resumed = new Map<string, unknown>()
-  readonly #failures: StepFailure[] = []
+  readonly #resumed: Resumed
   readonly #input: unknown
   #nextId = 1
   #finalEventId: number | undefined
-  readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  readonly #grace: StragglerGrace
 
   constructor(graph: Graph, input: unknown, options: RunOptions) {
     this.#graph = graph
     this.#input = input
-    this.#options = options
-    for (const r of options.resume ?? []) this.#resumed.set(callKey(r.step, r.call), r.value)
+    this.options = options
+    this.#resumed = new Resumed(options.resume ?? [])
+    this.#grace = new StragglerGrace(options.graceMs, (node, gate, steps, error, causeId) =>
+      this.#expire(node, gate, steps, error, causeId),
+    )
     this.runId = options.runId ?? randomUUID()
+    this.#steps = new StepRecords(this.runId, graph.nodes)
     this.result = new Promise((resolve) => {
       this.#resolve = resolve
     })
-    for (const node of graph.nodes) {
+    for (const node of graph.nodes)
       if (node.trigger !== undefined) this.#gates.set(node.name, gateFor(node.trigger))
-      this.#records.set(node.name, {
-        name: node.name,
-        kind: node.kind,
-        status: 'pending',
-        calls: 0,
-        attempts: 0,
-        startedAt: undefined,
-        durationMs: undefined,
-        error: undefined,
-        cancelReason: undefined,
-      })
-    }
   }
 
   kickoff(): void {
     const steps = this.#graph.nodes.map((n) => ({ name: n.name, kind: n.kind }))
-    const startedId = this.#emit(
+    const startedId = this.emit(
       { type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps, input: this.#input },
       undefined,
     )
-    const { signal, deadlineMs } = this.#options
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.cancel(reasonOf(signal.reason))
-        return
-      }
-      const onAbort = (): void => this.cancel(reasonOf(signal.reason))
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.#unlinkSignal = () => signal.removeEventListener('abort', onAbort)
-    }
-    if (deadlineMs !== undefined) {
-      this.#deadlineTimer = setTimeout(() => {
-        this.#deadlineError = new DeadlineExceededError(deadlineMs)
-        this.cancel('deadline exceeded')
-      }, deadlineMs)
-    }
+    if (!this.#cutoff.start(this.options, (reason) => this.cancel(reason))) return
     for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined, startedId)
     this.#checkDone()
   }
@@ -198,15 +131,21 @@ class Run<R, F> {
       if (inv.node !== this.#graph.final) inv.controller.abort(new CancelledError(reason))
   }
 
-  #now(): number {
+  now(): number {
     return performance.now() - this.#t0
   }
 
+  addUsage(usage: UsageReport): void {
+    this.#usage.promptTokens += usage.promptTokens
+    this.#usage.completionTokens += usage.completionTokens
+    this.#usage.calls += usage.calls
+  }
+
   /** Numbers the event, logs it, hands it to `onEvent`; returns its id. */
-  #emit(body: FlowEventBody, causeId: number | undefined): number {
+  emit(body: FlowEventBody, causeId: number | undefined): number {
     const event = Object.assign(body, { id: this.#nextId++, causeId }) as FlowEvent
     this.log.push(event)
-    const onEvent = this.#options.onEvent
+    const onEvent = this.options.onEvent
     if (onEvent === undefined) return event.id
     try {
       onEvent(event)
@@ -218,133 +157,44 @@ class Run<R, F> {
 
   #invoke(node: NodeDef, payload: unknown, causeId: number): void {
     if (this.#stopping) return
-    const record = this.#records.get(node.name) as StepRecord
-    const maxCalls = node.options.maxCalls ?? this.#options.defaults?.maxCalls ?? DEFAULT_MAX_CALLS
+    const record = this.#steps.get(node)
+    const maxCalls = node.options.maxCalls ?? this.options.defaults?.maxCalls ?? DEFAULT_STEP_OPTIONS.maxCalls
     if (record.calls >= maxCalls) {
       this.#skip(node, new CallLimitError(node.name, maxCalls), causeId)
       return
     }
+    const journaled = this.#resumed.outcome(node.name, record.calls + 1)
     const inv: Invocation = {
       node,
       epoch: this.#epoch,
       payload,
       controller: new AbortController(),
-      startedAt: this.#now(),
+      startedAt: this.now(),
       eventId: 0,
       queuedMs: 0,
+      resumed: journaled !== undefined,
     }
-    record.calls++
-    record.status = 'running'
-    record.startedAt = inv.startedAt
-    record.error = undefined
-    record.cancelReason = undefined
     this.#inflight.add(inv)
-    const key = callKey(node.name, record.calls)
-    const resumed = this.#resumed.has(key)
-    inv.eventId = this.#emit(
-      {
-        type: 'step.started',
-        runId: this.runId,
-        step: node.name,
-        call: record.calls,
-        attempt: 1,
-        resumed,
-        at: inv.startedAt,
-      },
-      causeId,
-    )
+    inv.eventId = this.emit(this.#steps.start(node, inv.startedAt, inv.resumed), causeId)
     const curtailed = this.#curtailed !== undefined && node !== this.#graph.final
-    const outcome: Promise<Outcome> = resumed
-      ? Promise.resolve({ ok: true, value: this.#resumed.get(key) })
-      : curtailed
-        ? Promise.resolve({
-            ok: false,
-            error: new CancelledError(this.#curtailed as string),
-            cancelled: true,
-          })
-        : attempt({
-            step: node.name,
-            fn: node.fn,
-            payload,
-            signal: inv.controller.signal,
-            timeoutMs: node.options.timeoutMs ?? this.#options.defaults?.timeoutMs,
-            attemptTimeoutMs: node.options.attemptTimeoutMs ?? this.#options.defaults?.attemptTimeoutMs,
-            retries: node.options.retries ?? this.#options.defaults?.retries,
-            context: (n, signal, clock) => this.#context(inv, n, signal, clock),
-            onAttempt: (n) => {
-              record.attempts = n
-            },
-            onRetry: (n, delayMs, error) =>
-              this.#emit(
-                {
-                  type: 'step.retrying',
-                  runId: this.runId,
-                  step: node.name,
-                  attempt: n,
-                  delayMs,
-                  error,
-                  at: this.#now(),
-                },
-                inv.eventId,
-              ),
-          })
-    outcome.then((o) => this.#settle(inv, o, resumed))
+    const outcome: Promise<Outcome> =
+      journaled !== undefined
+        ? Promise.resolve(journaled)
+        : curtailed
+          ? Promise.resolve({
+              ok: false,
+              error: new CancelledError(this.#curtailed as string),
+              cancelled: true,
+            })
+          : callStep(inv, record, this)
+    outcome.then((o) => this.#settle(inv, o))
   }
 
-  #context(inv: Invocation, attempt: number, signal: AbortSignal, clock: StepClock): StepContext {
-    const step = inv.node.name
-    const reportUsage = (usage: UsageReport): void => {
-      this.#usage.promptTokens += usage.promptTokens
-      this.#usage.completionTokens += usage.completionTokens
-      this.#usage.calls += usage.calls
-      this.#emit({ type: 'usage', runId: this.runId, step, usage, at: this.#now() }, inv.eventId)
-    }
-    const remainingMs = (): number | undefined => clock.remainingMs()
-    const slot = <T>(fn: (timeoutMs: number | undefined) => Promise<T>, own?: AbortSignal): Promise<T> => {
-      const limiter = this.#options.limiter
-      if (limiter === undefined) return fn(clock.remainingMs())
-      const queuedAt = performance.now()
-      const start = clock.queued()
-      let got = false
-      return limiter
-        .run(
-          this.runId,
-          () => {
-            got = true
-            inv.queuedMs += performance.now() - queuedAt
-            const end = start()
-            return fn(clock.remainingMs()).finally(end)
-          },
-          own ?? signal,
-        )
-        .finally(() => {
-          if (!got) clock.leftQueue()
-        })
-    }
-    const services = this.#options.services
-    const base =
-      typeof services === 'function'
-        ? services({ runId: this.runId, step, reportUsage, slot, remainingMs })
-        : services
-    return {
-      ...base,
-      signal,
-      step,
-      attempt,
-      runId: this.runId,
-      reportUsage,
-      slot,
-      remainingMs,
-    } as StepContext
-  }
-
-  #settle(inv: Invocation, outcome: Outcome, resumed: boolean): void {
+  #settle(inv: Invocation, outcome: Outcome): void {
     this.#inflight.delete(inv)
     this.#epoch++
     const { node } = inv
-    const record = this.#records.get(node.name) as StepRecord
-    const at = this.#now()
-    record.durationMs = at - inv.startedAt
+    const at = this.now()
     let label: string | undefined
     if (outcome.ok && node.kind === 'router' && outcome.value != null) {
       label = String(outcome.value)
@@ -357,58 +207,11 @@ class Run<R, F> {
         label = undefined
       }
     }
-    let eventId: number
-    if (outcome.ok) {
-      record.status = 'completed'
-      eventId = this.#emit(
-        {
-          type: 'step.completed',
-          runId: this.runId,
-          step: node.name,
-          call: record.calls,
-          resumed,
-          value: outcome.value,
-          durationMs: record.durationMs,
-          queuedMs: inv.queuedMs,
-          at,
-        },
-        inv.eventId,
-      )
-    } else if (outcome.cancelled) {
-      record.status = 'cancelled'
-      record.cancelReason = reasonOf(outcome.error)
-      eventId = this.#emit(
-        {
-          type: 'step.cancelled',
-          runId: this.runId,
-          step: node.name,
-          reason: record.cancelReason,
-          queuedMs: inv.queuedMs,
-          at,
-        },
-        inv.eventId,
-      )
-    } else {
-      record.status = 'failed'
-      record.error = outcome.error
-      this.#failures.push({ step: node.name, call: record.calls, error: outcome.error })
-      eventId = this.#emit(
-        {
-          type: 'step.failed',
-          runId: this.runId,
-          step: node.name,
-          error: outcome.error,
-          durationMs: record.durationMs,
-          queuedMs: inv.queuedMs,
-          at,
-        },
-        inv.eventId,
-      )
-    }
+    const eventId = this.emit(this.#steps.settle(node, outcome, at, inv), inv.eventId)
     this.#outputs(node, outcome, eventId)
     this.#propagate(node, inv.epoch, outcome, eventId)
     if (label !== undefined) {
-      const routedId = this.#emit(
+      const routedId = this.emit(
         { type: 'router.routed', runId: this.runId, step: node.name, label, at },
         eventId,
       )
@@ -419,23 +222,7 @@ class Run<R, F> {
 
   /** A listener whose trigger failed (or a step past its call limit): it settles as failed without running. */
   #skip(node: NodeDef, error: unknown, causeId: number): void {
-    const record = this.#records.get(node.name) as StepRecord
-    record.status = 'failed'
-    record.error = error
-    if (!(error instanceof UpstreamFailedError))
-      this.#failures.push({ step: node.name, call: record.calls + 1, error })
-    const eventId = this.#emit(
-      {
-        type: 'step.failed',
-        runId: this.runId,
-        step: node.name,
-        error,
-        durationMs: 0,
-        queuedMs: 0,
-        at: this.#now(),
-      },
-      causeId,
-    )
+    const eventId = this.emit(this.#steps.skip(node, error, this.now()), causeId)
     const outcome: Outcome = { ok: false, error, cancelled: false }
     this.#outputs(node, outcome, eventId)
     this.#propagate(node, this.#epoch, outcome, eventId)
@@ -451,8 +238,8 @@ class Run<R, F> {
   #outputs(node: NodeDef, outcome: Outcome, eventId: number): void {
     if (node === this.#graph.first && this.#first === undefined && outcome.ok) {
       this.#first = outcome
-      this.#emit(
-        { type: 'run.first', runId: this.runId, step: node.name, value: outcome.value, at: this.#now() },
+      this.emit(
+        { type: 'run.first', runId: this.runId, step: node.name, value: outcome.value, at: this.now() },
         eventId,
       )
     }
@@ -473,10 +260,10 @@ class Run<R, F> {
       const gate = this.#gates.get(node.name) as Gate
       const fire = gate.offer(source, epoch, this.#epoch, outcome)
       if (fire === undefined) {
-        this.#armGrace(node, gate, causeId)
+        if (!this.#stopping) this.#grace.arm(node, gate, causeId)
         continue
       }
-      this.#clearGrace(node.name)
+      this.#grace.clear(node.name)
       this.#fire(node, fire, causeId)
     }
   }
@@ -490,31 +277,14 @@ class Run<R, F> {
     }
   }
 
-  /** A partial `all` whose inputs all settled but one waits at most its grace for that one. */
-  #armGrace(node: NodeDef, gate: Gate, causeId: number): void {
-    if (!(gate instanceof AllGate) || this.#stopping || this.#graceTimers.has(node.name)) return
-    const graceMs = gate.graceMs ?? this.#options.graceMs
-    const straggler = graceMs === undefined ? undefined : gate.straggler()
-    if (graceMs === undefined || straggler === undefined) return
-    const timer = setTimeout(() => {
-      this.#graceTimers.delete(node.name)
-      if (this.#done || this.#stopping) return
-      this.#epoch++
-      const error = new StragglerError(straggler.name, graceMs)
-      const fire = gate.expire(this.#epoch, error)
-      for (const inv of this.#inflight)
-        if (straggler.steps.includes(inv.node.name)) inv.controller.abort(error)
-      this.#fire(node, fire, causeId)
-      this.#checkDone()
-    }, graceMs)
-    this.#graceTimers.set(node.name, timer)
-  }
-
-  #clearGrace(name: string): void {
-    const timer = this.#graceTimers.get(name)
-    if (timer === undefined) return
-    clearTimeout(timer)
-    this.#graceTimers.delete(name)
+  /** A straggler's grace ran out: it fails, and its listener fires without it. */
+  #expire(node: NodeDef, gate: AllGate, steps: string[], error: StragglerError, causeId: number): void {
+    if (this.#done || this.#stopping) return
+    this.#epoch++
+    const fire = gate.expire(this.#epoch, error)
+    for (const inv of this.#inflight) if (steps.includes(inv.node.name)) inv.controller.abort(error)
+    this.#fire(node, fire, causeId)
+    this.#checkDone()
   }
 
   #failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
@@ -532,38 +302,22 @@ class Run<R, F> {
 
   /** The first failure upstream of `final`: why it can no longer run. */
   #rootCause(): StepFailure | undefined {
-    const upstream = new Set<string>()
-    const visit = (name: string): void => {
-      const node = this.#graph.byName.get(name) ?? this.#graph.routerOf.get(name)
-      if (node === undefined || upstream.has(node.name)) return
-      upstream.add(node.name)
-      if (node.trigger !== undefined) for (const source of sourcesOf(node.trigger)) visit(source)
-    }
-    visit(this.#graph.final.name)
-    return this.#failures.find((f) => upstream.has(f.step))
+    const upstream = upstreamOf(this.#graph, this.#graph.final.name)
+    return this.#steps.failures.find((f) => upstream.has(f.step))
   }
 
   #checkDone(): void {
     if (this.#done || this.#inflight.size > 0) return
     this.#done = true
-    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer)
-    for (const name of [...this.#graceTimers.keys()]) this.#clearGrace(name)
-    this.#unlinkSignal?.()
+    this.#cutoff.stop()
+    this.#grace.clearAll()
     const final = this.#final
-    let status: RunResult['status']
-    let error: unknown
-    if (final?.ok === true) status = 'completed'
-    else if (this.#deadlineError !== undefined) {
-      status = 'failed'
-      error = this.#deadlineError
-    } else if (this.#cancelReason !== undefined) status = 'cancelled'
-    else {
-      status = 'failed'
-      error =
-        final === undefined
-          ? new FinalNotReachedError(this.#graph.flow, this.#graph.final.name, this.#rootCause())
-          : final.error
-    }
+    const { status, error } = runStatus({
+      final,
+      deadlineError: this.#cutoff.error,
+      cancelReason: this.#cancelReason,
+      notReached: () => new FinalNotReachedError(this.#graph.flow, this.#graph.final.name, this.#rootCause()),
+    })
     const result: RunResult<R, F> = {
       runId: this.runId,
       flow: this.#graph.flow,
@@ -572,20 +326,13 @@ class Run<R, F> {
       first: this.#first?.ok === true ? (this.#first.value as F) : undefined,
       error,
       reason: status === 'cancelled' ? this.#cancelReason : undefined,
-      steps: [...this.#records.values()],
-      failures: [...this.#failures],
-      durationMs: this.#now(),
+      steps: this.#steps.list(),
+      failures: [...this.#steps.failures],
+      durationMs: this.now(),
       usage: { ...this.#usage },
     }
-    this.#emit(
-      { type: 'run.completed', runId: this.runId, result, at: result.durationMs },
-      this.#finalEventId,
-    )
+    this.emit({ type: 'run.completed', runId: this.runId, result, at: result.durationMs }, this.#finalEventId)
     this.log.close()
     this.#resolve(result)
   }
-}
-
-function callKey(step: string, call: number): string {
-  return `${call}:${step}`
 }

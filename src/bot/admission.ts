@@ -1,5 +1,5 @@
+import type { Config, RateLimit } from '../config/index.ts'
 import type { LimitSpec, RunStore } from '../store/index.ts'
-import type { Config, RateLimit } from './config.ts'
 
 /** Who asks for a run, as the limits and budgets count it. */
 export interface Requester {

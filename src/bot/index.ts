@@ -1,3 +1,7 @@
+// Configuration, the logger and ChorusError are not the bot's, but adapters reach them through it.
+export { type Config, ConfigError, loadConfig, type RateLimit } from '../config/index.ts'
+export { ChorusError } from '../errors.ts'
+export { createLogger } from '../log/index.ts'
 export type { Admission, Requester } from './admission.ts'
 export {
   type AcceptRequest,
@@ -27,8 +31,7 @@ export {
   RedisEditBudget,
   type RedisEditBudgetOptions,
 } from './budget-redis.ts'
-export { type Config, loadConfig, type RateLimit } from './config.ts'
-export { ChorusError, ConfigError, describeFailure } from './errors.ts'
+export { describeFailure } from './errors.ts'
 export {
   branchLine,
   DEMO_NOTE,
@@ -41,7 +44,6 @@ export {
   voteText,
 } from './format.ts'
 export { disguisesLink } from './links.ts'
-export { createLogger } from './logger.ts'
 export type { BotObserver, Check, RunInfo } from './observer.ts'
 export { MAX_COMMAND_TEXT } from './parse.ts'
 export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'

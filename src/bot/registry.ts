@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { z } from 'zod'
 import type { AnyFlow } from '../engine/index.ts'
-import { ChorusError } from './errors.ts'
+import { ChorusError } from '../errors.ts'
 import type { Command, CommandOption } from './types.ts'
 
 /** The default folder of flows: one command per file. */

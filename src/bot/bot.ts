@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
-import { type AnyFlow, FairLimiter, type FlowEvent, type RunResult, runFlow } from '../engine/index.ts'
+import { FairLimiter, type FlowEvent, type RunResult, runFlow } from '../engine/index.ts'
 import { ChorusError } from '../errors.ts'
 import { createModel, DEFAULT_PRICES, type LanguageModel } from '../llm/index.ts'
 import { createLogger } from '../log/index.ts'
@@ -11,14 +11,13 @@ import { SqliteStore } from '../store/index.ts'
 import { type Admission, admit, dailyKey, dailyTtlMs, type Requester } from './admission.ts'
 import type { EditBudget } from './budget.ts'
 import { MemoryEditBudget } from './budget-memory.ts'
+import { type Command, Commands, loadFlows, type ParseResult } from './commands/index.ts'
 import { describeFailure } from './errors.ts'
 import { RunMeter } from './meter.ts'
 import { stepModel } from './model.ts'
 import { judgeStepOf, ModelChoice, modelName } from './models.ts'
 import type { BotObserver, RunInfo } from './observer.ts'
-import { parseOptions, parseText } from './parse.ts'
 import { FINAL_STEP, REFINE_KEY, type Refine, refineSchema, refining, titleOf } from './refine.ts'
-import { loadFlows, type Registered } from './registry.ts'
 import { asMarkdown, ReplyPump, ViewBuilder } from './reply.ts'
 import type {
   AcceptRequest,
@@ -29,7 +28,7 @@ import type {
   StopOutcome,
 } from './requests.ts'
 import { logEvent } from './run-log.ts'
-import type { Command, CommandRun, ParseResult, ReplySink, ReplyView } from './types.ts'
+import type { CommandRun, ReplySink, ReplyView } from './types.ts'
 
 /**
  * Per-step defaults: a step call gets 90 s in all (every try and the waits between them, not time
@@ -90,7 +89,7 @@ export class Bot {
   readonly observer: BotObserver
   /** The models steps call, each as the observer wrapped it. */
   readonly #observedModels = new Map<LanguageModel, LanguageModel>()
-  readonly #registered: Registered[]
+  readonly #commands: Commands
   readonly #models: ModelChoice
   readonly #active = new Map<string, Live>()
   readonly #platforms = new Map<string, Platform>()
@@ -102,7 +101,7 @@ export class Bot {
     config: Config,
     model: LanguageModel,
     logger: Logger,
-    registered: Registered[],
+    commands: Commands,
     parts: {
       store: RunStore
       queue: RunQueue
@@ -117,7 +116,7 @@ export class Bot {
     this.#models = new ModelChoice(model, config.CHORUS_MODELS)
     this.logger = logger
     this.limiter = parts.limiter
-    this.#registered = registered
+    this.#commands = commands
     this.store = parts.store
     this.queue = parts.queue
     this.budget = parts.budget
@@ -145,7 +144,7 @@ export class Bot {
   }): Promise<Bot> {
     const logger = options.logger ?? createLogger(options.config.LOG_LEVEL)
     const model = options.model ?? createModel(options.config)
-    const bot = new Bot(options.config, model, logger, await loadFlows(options.flowsDir), {
+    const bot = new Bot(options.config, model, logger, new Commands(await loadFlows(options.flowsDir)), {
       store: options.store ?? new SqliteStore(':memory:'),
       queue: options.queue ?? new LocalQueue(),
       limiter: options.limiter ?? new FairLimiter(options.config.CHORUS_CONCURRENCY),
@@ -165,19 +164,19 @@ export class Bot {
   }
 
   get commands(): Command[] {
-    return this.#registered.map((r) => r.command)
+    return this.#commands.list
   }
 
   command(name: string): Command | undefined {
-    return this.#find(name)?.command
+    return this.#commands.get(name)
   }
 
   parseText(command: Command, text: string): ParseResult {
-    return parseText(command, this.#flow(command), text)
+    return this.#commands.parseText(command, text)
   }
 
   parseOptions(command: Command, values: Record<string, unknown>): ParseResult {
-    return parseOptions(command, this.#flow(command), values)
+    return this.#commands.parseOptions(command, values)
   }
 
   /** Lets runs answer on this platform; resumed and retried runs rebuild their sinks through it. */
@@ -321,7 +320,7 @@ export class Bot {
         return 'unavailable'
       }
       if (!this.#accepting) return 'suspended'
-      if (this.#find(record.command) === undefined) {
+      if (this.#commands.get(record.command) === undefined) {
         await this.#abandon(
           record,
           `Chorus no longer has /${record.command}, so this run could not continue.`,
@@ -425,7 +424,7 @@ export class Bot {
     }
     const command = this.command(record.command)
     if (command === undefined) return { ok: false, message: `Chorus no longer has /${record.command}.` }
-    const parsed = this.#flow(command).input.safeParse(record.input)
+    const parsed = this.#commands.flowOf(command).input.safeParse(record.input)
     if (!parsed.success) return { ok: false, message: `That input no longer fits ${command.usage}.` }
     const refine = await context(record)
     if (refine !== undefined && 'message' in refine) return { ok: false, message: refine.message }
@@ -543,7 +542,7 @@ export class Bot {
     acceptedAt: number
     refine?: Refine
   }): Live {
-    const flow = this.#flow(req.command)
+    const flow = this.#commands.flowOf(req.command)
     const { runId } = req
     const log = this.logger.child({ runId, flow: flow.name, platform: req.platform, user: req.user })
     const delivered = new Set(req.delivered ?? [])
@@ -786,16 +785,6 @@ export class Bot {
       platform: record.target.platform,
       user: record.user,
     })
-  }
-
-  #find(name: string): Registered | undefined {
-    return this.#registered.find((r) => r.command.name === name)
-  }
-
-  #flow(command: Command): AnyFlow {
-    const found = this.#find(command.name)
-    if (found === undefined) throw new Error(`no flow for command '${command.name}'`)
-    return found.flow
   }
 }
 

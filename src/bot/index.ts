@@ -31,6 +31,15 @@ export {
   RedisEditBudget,
   type RedisEditBudgetOptions,
 } from './budget-redis.ts'
+export {
+  type Command,
+  type CommandOption,
+  commandOf,
+  FLOWS_DIR,
+  loadFlows,
+  MAX_COMMAND_TEXT,
+  type ParseResult,
+} from './commands/index.ts'
 export { describeFailure } from './errors.ts'
 export {
   branchLine,
@@ -45,16 +54,11 @@ export {
 } from './format.ts'
 export { disguisesLink } from './links.ts'
 export type { BotObserver, Check, RunInfo } from './observer.ts'
-export { MAX_COMMAND_TEXT } from './parse.ts'
-export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'
 export { splitText, truncate } from './text.ts'
 export {
   type BranchState,
-  type Command,
-  type CommandOption,
   type CommandRun,
   isTerminal,
-  type ParseResult,
   type ReplySink,
   type ReplyView,
   type UsageLine,

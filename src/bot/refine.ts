@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { LanguageModel } from '../llm/index.ts'
+import type { Command } from './commands/index.ts'
 import { truncate } from './text.ts'
-import type { Command } from './types.ts'
 
 /**
  * Where a refined run keeps what it refines, inside its journaled input: no flow option can be

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
 import type { ReplyTarget } from '../store/index.ts'
 import type { EditBudget } from './budget.ts'
+import type { Command } from './commands/index.ts'
 import type { BotObserver } from './observer.ts'
-import type { Command, ReplySink } from './types.ts'
+import type { ReplySink } from './types.ts'
 
 export type PlatformName = 'slack' | 'discord' | 'console'
 

@@ -23,14 +23,14 @@ export {
   spend,
   type Turn,
   TurnCancelledError,
-} from './budget.ts'
-export { MemoryEditBudget } from './budget-memory.ts'
+} from './budgets/budget.ts'
+export { MemoryEditBudget } from './budgets/memory.ts'
 export {
   BudgetClosedError,
   BudgetUnavailableError,
   RedisEditBudget,
   type RedisEditBudgetOptions,
-} from './budget-redis.ts'
+} from './budgets/redis.ts'
 export {
   type Command,
   type CommandOption,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { FlowEvent, RunResult } from '../engine/index.ts'
-import type { EditBudget, EditPriority, Turn } from './budget.ts'
+import type { EditBudget, EditPriority, Turn } from './budgets/index.ts'
 import { describeFailure, failedStepOf } from './errors.ts'
 import { type BranchState, isTerminal, type ReplySink, type ReplyView } from './types.ts'
 

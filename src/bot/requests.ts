@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { ReplyTarget } from '../store/index.ts'
-import type { EditBudget } from './budget.ts'
+import type { EditBudget } from './budgets/index.ts'
 import type { Command } from './commands/index.ts'
 import type { BotObserver } from './observer.ts'
 import type { ReplySink } from './types.ts'

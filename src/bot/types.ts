@@ -1,5 +1,5 @@
 import type { RunResult } from '../engine/index.ts'
-import type { Route } from './budget.ts'
+import type { Route } from './budgets/index.ts'
 
 /** One start step (a branch of the fan-out) as the progress view shows it. */
 export interface BranchState {

@@ -11,13 +11,20 @@ import { SqliteStore } from '../store/index.ts'
 import { type Admission, admit, dailyKey, dailyTtlMs, type Requester } from './admission.ts'
 import { type EditBudget, MemoryEditBudget } from './budgets/index.ts'
 import { type Command, Commands, loadFlows, type ParseResult } from './commands/index.ts'
-import { describeFailure } from './errors.ts'
 import { RunMeter } from './meter.ts'
 import { stepModel } from './model.ts'
 import { judgeStepOf, ModelChoice, modelName } from './models.ts'
 import type { BotObserver, RunInfo } from './observer.ts'
-import { FINAL_STEP, REFINE_KEY, type Refine, refineSchema, refining, titleOf } from './refine.ts'
-import { asMarkdown, ReplyPump, ViewBuilder } from './reply.ts'
+import { FINAL_STEP, REFINE_KEY, type Refine, refineSchema, refining } from './refine.ts'
+import {
+  asMarkdown,
+  describeFailure,
+  ReplyPump,
+  type ReplySink,
+  type ReplyView,
+  titleOf,
+  ViewBuilder,
+} from './reply/index.ts'
 import type {
   AcceptRequest,
   Platform,
@@ -27,7 +34,7 @@ import type {
   StopOutcome,
 } from './requests.ts'
 import { logEvent } from './run-log.ts'
-import type { CommandRun, ReplySink, ReplyView } from './types.ts'
+import type { CommandRun } from './types.ts'
 
 /**
  * Per-step defaults: a step call gets 90 s in all (every try and the waits between them, not time

@@ -16,21 +16,19 @@ export {
   type StopOutcome,
 } from './bot.ts'
 export {
+  BudgetClosedError,
+  BudgetUnavailableError,
   type EditBudget,
   type EditPriority,
+  MemoryEditBudget,
   PlatformRateLimited,
+  RedisEditBudget,
+  type RedisEditBudgetOptions,
   type Route,
   spend,
   type Turn,
   TurnCancelledError,
-} from './budgets/budget.ts'
-export { MemoryEditBudget } from './budgets/memory.ts'
-export {
-  BudgetClosedError,
-  BudgetUnavailableError,
-  RedisEditBudget,
-  type RedisEditBudgetOptions,
-} from './budgets/redis.ts'
+} from './budgets/index.ts'
 export {
   type Command,
   type CommandOption,
@@ -40,26 +38,25 @@ export {
   MAX_COMMAND_TEXT,
   type ParseResult,
 } from './commands/index.ts'
-export { describeFailure } from './errors.ts'
+export type { BotObserver, Check, RunInfo } from './observer.ts'
 export {
+  type BranchState,
   branchLine,
   DEMO_NOTE,
+  describeFailure,
+  disguisesLink,
+  isTerminal,
   progressText,
+  type ReplySink,
+  type ReplyView,
   seconds,
+  splitText,
   streamedText,
   summaryText,
+  truncate,
+  type UsageLine,
   usageText,
   type VoteSummary,
   voteText,
-} from './format.ts'
-export { disguisesLink } from './links.ts'
-export type { BotObserver, Check, RunInfo } from './observer.ts'
-export { splitText, truncate } from './text.ts'
-export {
-  type BranchState,
-  type CommandRun,
-  isTerminal,
-  type ReplySink,
-  type ReplyView,
-  type UsageLine,
-} from './types.ts'
+} from './reply/index.ts'
+export type { CommandRun } from './types.ts'

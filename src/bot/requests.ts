@@ -3,7 +3,7 @@ import type { ReplyTarget } from '../store/index.ts'
 import type { EditBudget } from './budgets/index.ts'
 import type { Command } from './commands/index.ts'
 import type { BotObserver } from './observer.ts'
-import type { ReplySink } from './types.ts'
+import type { ReplySink } from './reply/index.ts'
 
 export type PlatformName = 'slack' | 'discord' | 'console'
 

@@ -8,7 +8,14 @@ import { createLogger } from '../log/index.ts'
 import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
 import type { NewRun, ReplyTarget, RunRecord, RunStore } from '../store/index.ts'
 import { SqliteStore } from '../store/index.ts'
-import { type Admission, admit, dailyKey, dailyTtlMs, type Requester } from './admission.ts'
+import {
+  type Admission,
+  admit,
+  dailyKey,
+  dailyTtlMs,
+  type Requester,
+  workspaceOf,
+} from './admission/index.ts'
 import { type EditBudget, MemoryEditBudget } from './budgets/index.ts'
 import { type Command, Commands, loadFlows, type ParseResult } from './commands/index.ts'
 import { RunMeter } from './meter.ts'
@@ -810,11 +817,6 @@ async function within(what: Promise<unknown>, ms: number): Promise<boolean> {
 /** How long a run's reply can still be edited at all (undefined: no limit). */
 function replyMsOf(platform: Platform, target: ReplyTarget, now: number): number | undefined {
   return platform.replyMs === undefined ? platform.remainingMs(target, now) : platform.replyMs(target, now)
-}
-
-/** The workspace (Slack team, Discord guild) whose daily token budget a run spends. */
-function workspaceOf(target: ReplyTarget): string | undefined {
-  return target.platform === 'slack' ? target.teamId : target.guildId
 }
 
 function journalStep(

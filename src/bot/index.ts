@@ -2,7 +2,7 @@
 export { type Config, ConfigError, loadConfig, type RateLimit } from '../config/index.ts'
 export { ChorusError } from '../errors.ts'
 export { createLogger } from '../log/index.ts'
-export type { Admission, Requester } from './admission.ts'
+export type { Admission, Requester } from './admission/index.ts'
 export {
   type AcceptRequest,
   Bot,

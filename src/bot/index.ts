@@ -3,18 +3,7 @@ export { type Config, ConfigError, loadConfig, type RateLimit } from '../config/
 export { ChorusError } from '../errors.ts'
 export { createLogger } from '../log/index.ts'
 export type { Admission, Requester } from './admission/index.ts'
-export {
-  type AcceptRequest,
-  Bot,
-  DRAINING_MESSAGE,
-  type Platform,
-  type PlatformName,
-  RESTART_NOTICE,
-  type RetryOutcome,
-  STORE_DOWN_MESSAGE,
-  type StartRequest,
-  type StopOutcome,
-} from './bot.ts'
+export { Bot } from './bot.ts'
 export {
   BudgetClosedError,
   BudgetUnavailableError,
@@ -39,6 +28,7 @@ export {
   type ParseResult,
 } from './commands/index.ts'
 export type { BotObserver, Check, RunInfo } from './observer.ts'
+export type { Platform, PlatformName } from './platform.ts'
 export {
   type BranchState,
   branchLine,
@@ -59,4 +49,13 @@ export {
   type VoteSummary,
   voteText,
 } from './reply/index.ts'
-export type { CommandRun } from './types.ts'
+export {
+  type AcceptRequest,
+  type CommandRun,
+  DRAINING_MESSAGE,
+  RESTART_NOTICE,
+  type RetryOutcome,
+  STORE_DOWN_MESSAGE,
+  type StartRequest,
+  type StopOutcome,
+} from './runs/index.ts'

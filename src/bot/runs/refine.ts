@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { LanguageModel } from '../llm/index.ts'
+import type { LanguageModel } from '../../llm/index.ts'
 
 /**
  * Where a refined run keeps what it refines, inside its journaled input: no flow option can be

@@ -26,29 +26,12 @@ import * as runs from './runs/index.ts'
  * replies are built and paced in `reply/` and spent from `budgets/`.
  */
 export class Bot {
-  readonly config: Config
-  readonly model: LanguageModel
-  readonly logger: Logger
-  readonly limiter: Limiter
-  readonly store: RunStore
-  readonly queue: RunQueue
-  /** Edits to each platform route, shared by every run in this process. */
-  readonly budget: EditBudget
-  readonly observer: BotObserver
   readonly #commands: Commands
   readonly #runs: runs.Runs
 
   private constructor(shared: runs.Runs) {
     this.#runs = shared
     this.#commands = shared.commands
-    this.config = shared.config
-    this.model = shared.model
-    this.logger = shared.logger
-    this.limiter = shared.limiter
-    this.store = shared.store
-    this.queue = shared.queue
-    this.budget = shared.budget
-    this.observer = shared.observer
   }
 
   static async create(options: {
@@ -90,6 +73,39 @@ export class Bot {
     // The embedded queue works every run in this process; with a shared queue the caller decides.
     if (options.queue === undefined) await bot.startWorking(Math.max(1, config.CHORUS_WORKER_RUNS))
     return bot
+  }
+
+  get config(): Config {
+    return this.#runs.config
+  }
+
+  get model(): LanguageModel {
+    return this.#runs.model
+  }
+
+  get logger(): Logger {
+    return this.#runs.logger
+  }
+
+  get limiter(): Limiter {
+    return this.#runs.limiter
+  }
+
+  get store(): RunStore {
+    return this.#runs.store
+  }
+
+  get queue(): RunQueue {
+    return this.#runs.queue
+  }
+
+  /** Edits to each platform route, shared by every run in this process. */
+  get budget(): EditBudget {
+    return this.#runs.budget
+  }
+
+  get observer(): BotObserver {
+    return this.#runs.observer
   }
 
   /** Works queued runs in this process and obeys Stop requests from other processes. */

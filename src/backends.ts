@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import type { Logger } from 'pino'
-import { type Config, ConfigError, type EditBudget, RedisEditBudget } from './bot/index.ts'
+import { type EditBudget, RedisEditBudget } from './bot/index.ts'
+import { type Config, ConfigError } from './config/index.ts'
 import { FairLimiter, type Limiter } from './engine/index.ts'
 import { BullQueue, LocalQueue, RedisFairLimiter, type RunQueue } from './queue/index.ts'
 import { JOURNAL_FILE, RedisHealth, RedisStore, type RunStore, SqliteStore } from './store/index.ts'

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
 import { runOnce, startConsole } from '../adapters/console/index.ts'
 import { openBackends } from './backends.ts'
-import { Bot, createLogger, loadConfig } from './bot/index.ts'
+import { Bot } from './bot/index.ts'
+import { loadConfig } from './config/index.ts'
+import { createLogger } from './log/index.ts'
 import { ChorusMetrics } from './ops/index.ts'
 import { runEntry, serve } from './service.ts'
 

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino'
 import type { Backends } from './backends.ts'
-import { type Bot, ChorusError, type Config } from './bot/index.ts'
+import type { Bot } from './bot/index.ts'
+import type { Config } from './config/index.ts'
 import { FairLimiter } from './engine/index.ts'
+import { ChorusError } from './errors.ts'
 import {
   type Check,
   type ChorusMetrics,

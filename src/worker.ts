@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs'
 import { openBackends } from './backends.ts'
-import { Bot, ConfigError, createLogger, loadConfig } from './bot/index.ts'
+import { Bot } from './bot/index.ts'
+import { ConfigError, loadConfig } from './config/index.ts'
+import { createLogger } from './log/index.ts'
 import { ChorusMetrics } from './ops/index.ts'
 import { runEntry, serve } from './service.ts'
 

@@ -1,59 +1,61 @@
-export type { Admission, Requester } from './admission.ts'
+// Configuration, the logger and ChorusError are not the bot's, but adapters reach them through it.
+export { type Config, ConfigError, loadConfig, type RateLimit } from '../config/index.ts'
+export { ChorusError } from '../errors.ts'
+export { createLogger } from '../log/index.ts'
+export type { Admission, Requester } from './admission/index.ts'
+export { Bot } from './bot.ts'
+export {
+  BudgetClosedError,
+  BudgetUnavailableError,
+  type EditBudget,
+  type EditPriority,
+  MemoryEditBudget,
+  PlatformRateLimited,
+  RedisEditBudget,
+  type RedisEditBudgetOptions,
+  type Route,
+  spend,
+  type Turn,
+  TurnCancelledError,
+} from './budgets/index.ts'
+export {
+  type Command,
+  type CommandOption,
+  commandOf,
+  FLOWS_DIR,
+  loadFlows,
+  MAX_COMMAND_TEXT,
+  type ParseResult,
+} from './commands/index.ts'
+export type { BotObserver, Check, RunInfo } from './observer.ts'
+export type { Platform, PlatformName } from './platform.ts'
+export {
+  type BranchState,
+  branchLine,
+  DEMO_NOTE,
+  describeFailure,
+  disguisesLink,
+  isTerminal,
+  progressText,
+  type ReplySink,
+  type ReplyView,
+  seconds,
+  splitText,
+  streamedText,
+  summaryText,
+  truncate,
+  type UsageLine,
+  usageText,
+  type VoteSummary,
+  voteText,
+} from './reply/index.ts'
 export {
   type AcceptRequest,
-  Bot,
+  type CommandRun,
   DRAINING_MESSAGE,
-  type Platform,
-  type PlatformName,
   RESTART_NOTICE,
   type RetryOutcome,
   STORE_DOWN_MESSAGE,
   type StartRequest,
   type StopOutcome,
-} from './bot.ts'
-export {
-  type EditBudget,
-  type EditPriority,
-  PlatformRateLimited,
-  type Route,
-  spend,
-  type Turn,
-  TurnCancelledError,
-} from './budget.ts'
-export { MemoryEditBudget } from './budget-memory.ts'
-export {
-  BudgetClosedError,
-  BudgetUnavailableError,
-  RedisEditBudget,
-  type RedisEditBudgetOptions,
-} from './budget-redis.ts'
-export { type Config, loadConfig, type RateLimit } from './config.ts'
-export { ChorusError, ConfigError, describeFailure } from './errors.ts'
-export {
-  branchLine,
-  DEMO_NOTE,
-  progressText,
-  seconds,
-  streamedText,
-  summaryText,
-  usageText,
-  type VoteSummary,
-  voteText,
-} from './format.ts'
-export { disguisesLink } from './links.ts'
-export { createLogger } from './logger.ts'
-export type { BotObserver, Check, RunInfo } from './observer.ts'
-export { MAX_COMMAND_TEXT } from './parse.ts'
-export { commandOf, FLOWS_DIR, loadFlows } from './registry.ts'
-export { splitText, truncate } from './text.ts'
-export {
-  type BranchState,
-  type Command,
-  type CommandOption,
-  type CommandRun,
-  isTerminal,
-  type ParseResult,
-  type ReplySink,
-  type ReplyView,
-  type UsageLine,
-} from './types.ts'
+} from './runs/index.ts'

@@ -1,6 +1,6 @@
 import type { FlowEvent } from '../engine/index.ts'
 import type { LanguageModel } from '../llm/index.ts'
-import type { ReplyView } from './types.ts'
+import type { ReplyView } from './reply/index.ts'
 
 /** Which run an observation belongs to. */
 export interface RunInfo {

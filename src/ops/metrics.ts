@@ -28,101 +28,16 @@ const STATS_BOUND_MS = 1_000
 export class ChorusMetrics {
   readonly registry = new Registry()
   readonly observer: BotObserver
-  readonly #commands: Counter<'flow' | 'platform' | 'outcome'>
-  readonly #ack: Histogram<'platform'>
-  readonly #first: Histogram<'flow' | 'platform'>
-  readonly #firstText: Histogram<'flow' | 'platform'>
-  readonly #final: Histogram<'flow' | 'platform'>
-  readonly #modelCalls: Counter<'model' | 'outcome'>
-  readonly #tokens: Counter<'model' | 'kind'>
-  readonly #modelErrors: Counter<'model' | 'code'>
-  readonly #limiterWait: Histogram<never>
-  readonly #rateLimited: Counter<'platform' | 'route'>
-  readonly #budgetWait: Histogram<'platform' | 'priority'>
-  readonly #feedback: Counter<'flow' | 'platform' | 'rating'>
+  readonly #replies: ReturnType<typeof replyMetrics>
+  readonly #calls: ReturnType<typeof callMetrics>
   #sources: MetricSources | undefined
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
     if (options.defaultMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'chorus_' })
-    this.#commands = new Counter({
-      name: 'chorus_commands_total',
-      help: 'Commands that ended, by flow, platform and outcome (completed, failed, cancelled)',
-      labelNames: ['flow', 'platform', 'outcome'],
-      registers,
-    })
-    this.#ack = new Histogram({
-      name: 'chorus_ack_seconds',
-      help: 'Time from a command reaching Chorus to its acknowledgement reaching the platform',
-      labelNames: ['platform'],
-      buckets: ACK_BUCKETS,
-      registers,
-    })
-    this.#first = new Histogram({
-      name: 'chorus_first_result_seconds',
-      help: 'Time from accepting a command to its first result reaching the platform',
-      labelNames: ['flow', 'platform'],
-      buckets: REPLY_BUCKETS,
-      registers,
-    })
-    this.#firstText = new Histogram({
-      name: 'chorus_first_text_seconds',
-      help: 'Time from accepting a command to the first model text (streamed, or the first result) reaching the platform',
-      labelNames: ['flow', 'platform'],
-      buckets: REPLY_BUCKETS,
-      registers,
-    })
-    this.#final = new Histogram({
-      name: 'chorus_final_seconds',
-      help: 'Time from accepting a command to its final reply (combined, failed or stopped) reaching the platform',
-      labelNames: ['flow', 'platform'],
-      buckets: REPLY_BUCKETS,
-      registers,
-    })
-    this.#feedback = new Counter({
-      name: 'chorus_feedback_total',
-      help: '👍 (up) and 👎 (down) on replies, by flow and platform; once per person, run and rating',
-      labelNames: ['flow', 'platform', 'rating'],
-      registers,
-    })
-    this.#modelCalls = new Counter({
-      name: 'chorus_model_calls_total',
-      help: 'Model requests by model and outcome (ok, error)',
-      labelNames: ['model', 'outcome'],
-      registers,
-    })
-    this.#tokens = new Counter({
-      name: 'chorus_model_tokens_total',
-      help: 'Tokens billed by model and kind (prompt, completion)',
-      labelNames: ['model', 'kind'],
-      registers,
-    })
-    this.#modelErrors = new Counter({
-      name: 'chorus_model_errors_total',
-      help: 'Failed model requests by model and error code',
-      labelNames: ['model', 'code'],
-      registers,
-    })
-    this.#limiterWait = new Histogram({
-      name: 'chorus_limiter_wait_seconds',
-      help: "Time a step's model calls waited for a limiter slot",
-      buckets: WAIT_BUCKETS,
-      registers,
-    })
-    this.#rateLimited = new Counter({
-      name: 'chorus_platform_rate_limited_total',
-      help: 'Platform calls answered 429 (Slack) or held by a rate limit (Discord rateLimited), by route',
-      labelNames: ['platform', 'route'],
-      registers,
-    })
-    this.#budgetWait = new Histogram({
-      name: 'chorus_reply_budget_wait_seconds',
-      help: 'Time a reply edit waited for its platform budget turn, by priority',
-      labelNames: ['platform', 'priority'],
-      buckets: WAIT_BUCKETS,
-      registers,
-    })
+    this.#replies = replyMetrics(registers)
+    this.#calls = callMetrics(registers)
     scrapedGauges(registers, () => this.#sources)
     this.observer = {
       event: (run, event) => this.#event(run, event),
@@ -131,15 +46,17 @@ export class ChorusMetrics {
         const s = (Date.now() - run.acceptedAt) / 1000
         const labels = { flow: run.flow, platform: run.platform }
         if (view.streaming !== undefined || view.status === 'first' || view.status === 'final')
-          this.#once(run.runId, 'text', () => this.#firstText.observe(labels, s))
-        if (view.status === 'first') this.#once(run.runId, 'first', () => this.#first.observe(labels, s))
+          this.#once(run.runId, 'text', () => this.#replies.firstText.observe(labels, s))
+        if (view.status === 'first')
+          this.#once(run.runId, 'first', () => this.#replies.first.observe(labels, s))
         else if (view.status !== 'working')
-          this.#once(run.runId, 'final', () => this.#final.observe(labels, s))
+          this.#once(run.runId, 'final', () => this.#replies.final.observe(labels, s))
       },
-      acked: (platform, ms) => this.#ack.observe({ platform }, ms / 1000),
-      rateLimited: (platform, route) => this.#rateLimited.inc({ platform, route }),
-      budgetWaited: (platform, priority, ms) => this.#budgetWait.observe({ platform, priority }, ms / 1000),
-      feedback: ({ flow, platform }, rating) => this.#feedback.inc({ flow, platform, rating }),
+      acked: (platform, ms) => this.#replies.ack.observe({ platform }, ms / 1000),
+      rateLimited: (platform, route) => this.#calls.rateLimited.inc({ platform, route }),
+      budgetWaited: (platform, priority, ms) =>
+        this.#calls.budgetWait.observe({ platform, priority }, ms / 1000),
+      feedback: ({ flow, platform }, rating) => this.#replies.feedback.inc({ flow, platform, rating }),
       model: (model) => this.#model(model),
     }
   }
@@ -171,26 +88,26 @@ export class ChorusMetrics {
   #event(run: RunInfo, event: FlowEvent): void {
     if (event.type === 'step.completed' || event.type === 'step.failed') {
       if (event.queuedMs > 0 || event.type === 'step.completed')
-        this.#limiterWait.observe(event.queuedMs / 1000)
+        this.#calls.limiterWait.observe(event.queuedMs / 1000)
     } else if (event.type === 'run.completed') {
-      this.#commands.inc({ flow: run.flow, platform: run.platform, outcome: event.result.status })
+      this.#replies.commands.inc({ flow: run.flow, platform: run.platform, outcome: event.result.status })
     }
   }
 
   #model(model: LanguageModel): LanguageModel {
     const id = model.id
     const usage = (u: Usage) => {
-      this.#modelCalls.inc({ model: id, outcome: 'ok' }, u.calls)
-      this.#tokens.inc({ model: id, kind: 'prompt' }, u.promptTokens)
-      this.#tokens.inc({ model: id, kind: 'completion' }, u.completionTokens)
+      this.#calls.modelCalls.inc({ model: id, outcome: 'ok' }, u.calls)
+      this.#calls.tokens.inc({ model: id, kind: 'prompt' }, u.promptTokens)
+      this.#calls.tokens.inc({ model: id, kind: 'completion' }, u.completionTokens)
     }
     const failed = (error: unknown, n = 1) => {
       const code = (error as { code?: unknown } | undefined)?.code
       // A call Chorus aborted itself (Stop, a race lost) is not the model's error.
       if (code === 'model_aborted' || n === 0) return
       const label = typeof code === 'string' ? code : 'unknown'
-      this.#modelCalls.inc({ model: id, outcome: 'error' }, n)
-      this.#modelErrors.inc({ model: id, code: label }, n)
+      this.#calls.modelCalls.inc({ model: id, outcome: 'error' }, n)
+      this.#calls.modelErrors.inc({ model: id, code: label }, n)
     }
     return {
       id,
@@ -298,4 +215,93 @@ function scrapedGauges(registers: Registry[], sources: () => MetricSources | und
       this.inc(redis.outages)
     },
   })
+}
+
+/** Commands and their replies: how they ended, the time to each reply moment, and 👍/👎. */
+function replyMetrics(registers: Registry[]) {
+  return {
+    commands: new Counter({
+      name: 'chorus_commands_total',
+      help: 'Commands that ended, by flow, platform and outcome (completed, failed, cancelled)',
+      labelNames: ['flow', 'platform', 'outcome'],
+      registers,
+    }),
+    ack: new Histogram({
+      name: 'chorus_ack_seconds',
+      help: 'Time from a command reaching Chorus to its acknowledgement reaching the platform',
+      labelNames: ['platform'],
+      buckets: ACK_BUCKETS,
+      registers,
+    }),
+    first: new Histogram({
+      name: 'chorus_first_result_seconds',
+      help: 'Time from accepting a command to its first result reaching the platform',
+      labelNames: ['flow', 'platform'],
+      buckets: REPLY_BUCKETS,
+      registers,
+    }),
+    firstText: new Histogram({
+      name: 'chorus_first_text_seconds',
+      help: 'Time from accepting a command to the first model text (streamed, or the first result) reaching the platform',
+      labelNames: ['flow', 'platform'],
+      buckets: REPLY_BUCKETS,
+      registers,
+    }),
+    final: new Histogram({
+      name: 'chorus_final_seconds',
+      help: 'Time from accepting a command to its final reply (combined, failed or stopped) reaching the platform',
+      labelNames: ['flow', 'platform'],
+      buckets: REPLY_BUCKETS,
+      registers,
+    }),
+    feedback: new Counter({
+      name: 'chorus_feedback_total',
+      help: '👍 (up) and 👎 (down) on replies, by flow and platform; once per person, run and rating',
+      labelNames: ['flow', 'platform', 'rating'],
+      registers,
+    }),
+  }
+}
+
+/** Calls Chorus makes: model requests, tokens and errors, and the waits for a limiter slot or a platform's turn. */
+function callMetrics(registers: Registry[]) {
+  return {
+    modelCalls: new Counter({
+      name: 'chorus_model_calls_total',
+      help: 'Model requests by model and outcome (ok, error)',
+      labelNames: ['model', 'outcome'],
+      registers,
+    }),
+    tokens: new Counter({
+      name: 'chorus_model_tokens_total',
+      help: 'Tokens billed by model and kind (prompt, completion)',
+      labelNames: ['model', 'kind'],
+      registers,
+    }),
+    modelErrors: new Counter({
+      name: 'chorus_model_errors_total',
+      help: 'Failed model requests by model and error code',
+      labelNames: ['model', 'code'],
+      registers,
+    }),
+    limiterWait: new Histogram({
+      name: 'chorus_limiter_wait_seconds',
+      help: "Time a step's model calls waited for a limiter slot",
+      buckets: WAIT_BUCKETS,
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'chorus_platform_rate_limited_total',
+      help: 'Platform calls answered 429 (Slack) or held by a rate limit (Discord rateLimited), by route',
+      labelNames: ['platform', 'route'],
+      registers,
+    }),
+    budgetWait: new Histogram({
+      name: 'chorus_reply_budget_wait_seconds',
+      help: 'Time a reply edit waited for its platform budget turn, by priority',
+      labelNames: ['platform', 'priority'],
+      buckets: WAIT_BUCKETS,
+      registers,
+    }),
+  }
 }

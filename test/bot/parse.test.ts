@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { parseOptions, parseText } from '../../src/bot/commands/index.ts'
 import { commandOf, loadFlows, MAX_COMMAND_TEXT } from '../../src/bot/index.ts'
-import { parseOptions, parseText } from '../../src/bot/parse.ts'
 
 const flows = await loadFlows()
 const brainstorm = flows.find((r) => r.flow.name === 'brainstorm')

@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { type EditBudget, type ReplyView, streamedText } from '../../src/bot/index.ts'
-import { ReplyPump, ViewBuilder } from '../../src/bot/reply.ts'
+import { ReplyPump, ViewBuilder } from '../../src/bot/reply/index.ts'
 import type { FlowEvent } from '../../src/engine/index.ts'
 
 const silent = pino({ level: 'silent' })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig, usageText } from '../../src/bot/index.ts'
-import { RunMeter } from '../../src/bot/meter.ts'
+import { RunMeter } from '../../src/bot/runs/meter.ts'
 import { costOf, DEFAULT_PRICES } from '../../src/llm/index.ts'
 
 describe('the usage line and its cost estimate', () => {

@@ -1,16 +1,3 @@
-/** A Chorus error with a stable code and a message that says what to do. */
-export class ChorusError extends Error {
-  readonly code: string
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = new.target.name
-    this.code = code
-  }
-}
-
-/** Start-up configuration is wrong; the message says what to fix. */
-export class ConfigError extends ChorusError {}
-
 /** The step whose failure stopped the run, following `upstream_failed` and `final_not_reached` to the root. */
 export function failedStepOf(error: unknown): string | undefined {
   let step: string | undefined

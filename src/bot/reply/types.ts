@@ -1,36 +1,4 @@
-import type { RunResult } from '../engine/index.ts'
-import type { Route } from './budget.ts'
-
-/** One typed option of a command, derived from the flow's zod input schema. */
-export interface CommandOption {
-  /** Key in the flow input, e.g. `topic`, `angles`. */
-  name: string
-  description: string
-  type: 'string' | 'integer' | 'number' | 'boolean'
-  required: boolean
-  /** The option that takes the free text after the command (`/brainstorm <topic>`). */
-  primary: boolean
-  min?: number
-  max?: number
-  /** For strings: maximum length in characters. */
-  maxLength?: number
-  choices?: string[]
-  default?: unknown
-}
-
-/** A slash command: one per file in `flows/`. */
-export interface Command {
-  /** `brainstorm` (no slash). */
-  name: string
-  description: string
-  /** e.g. `/brainstorm <topic> [--angles 1-8]`. */
-  usage: string
-  options: CommandOption[]
-  /** Plural noun for progress lines: "2/5 ideas ready". */
-  noun: string
-}
-
-export type ParseResult = { ok: true; input: Record<string, unknown> } | { ok: false; message: string }
+import type { Route } from '../budgets/index.ts'
 
 /** One start step (a branch of the fan-out) as the progress view shows it. */
 export interface BranchState {
@@ -112,17 +80,4 @@ export interface ReplySink {
   show(view: ReplyView): Promise<void>
   /** The platform budget route the next `show` of `view` spends from; undefined = none. */
   route?(view: ReplyView): Route | undefined
-}
-
-export interface CommandRun {
-  runId: string
-  /** Stops the run: every in-flight model call is aborted; the reply says who stopped it. */
-  cancel(by: string): void
-  /**
-   * Stops working on the run in this process without ending it: the reply says it continues after
-   * the restart, and the journal keeps it for the next start.
-   */
-  suspend(notice: string): void
-  /** Settles after the terminal view was shown (or showing it failed and was logged). */
-  done: Promise<RunResult>
 }

@@ -1,4 +1,4 @@
-import type { LanguageModel } from '../llm/index.ts'
+import type { LanguageModel } from '../../llm/index.ts'
 
 /** The step a flow names for its judge or synthesis (`meta.judgeStep`), which may get its own model. */
 export function judgeStepOf(meta: Record<string, unknown> | undefined): string | undefined {

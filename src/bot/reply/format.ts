@@ -1,4 +1,4 @@
-import type { Pick, Tally } from '../llm/index.ts'
+import type { Pick, Tally } from '../../llm/index.ts'
 import { truncate } from './text.ts'
 import type { BranchState, ReplyView } from './types.ts'
 

@@ -1,12 +1,12 @@
 import { readdir } from 'node:fs/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { z } from 'zod'
-import type { AnyFlow } from '../engine/index.ts'
-import { ChorusError } from './errors.ts'
+import type { AnyFlow } from '../../engine/index.ts'
+import { ChorusError } from '../../errors.ts'
 import type { Command, CommandOption } from './types.ts'
 
 /** The default folder of flows: one command per file. */
-export const FLOWS_DIR = fileURLToPath(new URL('../../flows/', import.meta.url))
+export const FLOWS_DIR = fileURLToPath(new URL('../../../flows/', import.meta.url))
 
 export interface Registered {
   command: Command

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import type { AnyFlow } from '../engine/index.ts'
+import type { AnyFlow } from '../../engine/index.ts'
 import type { Command, CommandOption, ParseResult } from './types.ts'
 
 /** Longest command text Chorus accepts, whatever the flow allows. */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { pricesSchema } from '../llm/prices.ts'
-import { ConfigError } from './errors.ts'
+import { ChorusError } from '../errors.ts'
+import { pricesSchema } from '../llm/index.ts'
 
 /** Empty variables (as `.env.example` leaves them) count as unset. */
 const blank = <T extends z.ZodType>(schema: T) =>
@@ -11,6 +11,9 @@ const blank = <T extends z.ZodType>(schema: T) =>
 const text = blank(z.string().optional())
 const url = (example: string) => (name: string) =>
   blank(z.url({ message: `${name} must be a URL such as ${example}` }).optional())
+
+/** Start-up configuration is wrong; the message says what to fix. */
+export class ConfigError extends ChorusError {}
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 /** The longest window a limit may have (the stores forget uses older than this). */

@@ -1,7 +1,5 @@
 import { z } from 'zod'
-import type { LanguageModel } from '../llm/index.ts'
-import { truncate } from './text.ts'
-import type { Command } from './types.ts'
+import type { LanguageModel } from '../../llm/index.ts'
 
 /**
  * Where a refined run keeps what it refines, inside its journaled input: no flow option can be
@@ -12,19 +10,6 @@ export const refineSchema = z.object({ previous: z.string(), request: z.string()
 export type Refine = z.infer<typeof refineSchema>
 /** The journal entry that keeps a completed run's final output, for Refine (the engine ignores the name on resume). */
 export const FINAL_STEP = 'chorus:final'
-/** A refine request is cut to this in titles. */
-const REFINE_TITLE_MAX = 80
-
-/** `Brainstorm: a name for our analytics product`, and `· refined: shorter` for a refined run. */
-export function titleOf(command: Command, input: Record<string, unknown>, refine?: Refine): string {
-  const primary = command.options.find((o) => o.primary)
-  const subject = primary === undefined ? '' : String(input[primary.name] ?? '')
-  const title = `${capitalise(command.name)}: ${truncate(subject.replace(/\s+/g, ' '), 150)}`
-  return refine === undefined
-    ? title
-    : `${title} · refined: ${truncate(refine.request.replace(/\s+/g, ' '), REFINE_TITLE_MAX)}`
-}
-
 /**
  * The model for a refined run: every prompt starts with the earlier result and what should change,
  * so any flow refines without knowing it is refining.
@@ -44,8 +29,4 @@ export function refining(model: LanguageModel, refine: Refine): LanguageModel {
     text: (prompt, options) => model.text(prefix + prompt, options),
     samples: (prompt, k, options) => model.samples(prefix + prompt, k, options),
   }
-}
-
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1)
 }

@@ -1,7 +1,7 @@
 /**
  * Edits to a platform are spent from one budget per route (a Slack workspace's method, a Discord
  * interaction webhook) shared by every run: final views first, then first results, then progress.
- * Implementations: in this process (`budget-memory.ts`) and in Redis (`budget-redis.ts`), where
+ * Implementations: in this process (`memory.ts`) and in Redis (`redis.ts`), where
  * every process on a prefix shares one budget.
  */
 export type EditPriority = 'final' | 'first' | 'progress'

@@ -1,31 +1,21 @@
-import type { Logger } from 'pino'
-import type { ReplyTarget } from '../store/index.ts'
-import type { EditBudget } from './budget.ts'
-import type { BotObserver } from './observer.ts'
-import type { Command, ReplySink } from './types.ts'
+import type { RunResult } from '../../engine/index.ts'
+import type { ReplyTarget } from '../../store/index.ts'
+import type { Command } from '../commands/index.ts'
+import type { PlatformName } from '../platform.ts'
+import type { ReplySink } from '../reply/index.ts'
 
-export type PlatformName = 'slack' | 'discord' | 'console'
-
-/** How a platform answers runs: everything it needs comes from a run's plain-data reply target. */
-export interface Platform {
-  name: 'slack' | 'discord'
-  /** Rebuilds a reply sink from a target in whatever process finishes the run. */
-  sink(
-    target: ReplyTarget,
-    ctx: {
-      runId: string
-      log: Logger
-      save(target: ReplyTarget): void
-      budget: EditBudget
-      observer: BotObserver
-    },
-  ): ReplySink
-  /** Least time between progress edits; the platform's edit rate. */
-  minIntervalMs: number
-  /** How long a run on this target may still take (Discord: until a minute before its token ends); undefined = no limit. */
-  remainingMs(target: ReplyTarget, now: number): number | undefined
-  /** How long its reply can still be edited at all (Discord: the token's 15 minutes); without it, `remainingMs`. */
-  replyMs?(target: ReplyTarget, now: number): number | undefined
+/** A run in progress in this process. */
+export interface CommandRun {
+  runId: string
+  /** Stops the run: every in-flight model call is aborted; the reply says who stopped it. */
+  cancel(by: string): void
+  /**
+   * Stops working on the run in this process without ending it: the reply says it continues after
+   * the restart, and the journal keeps it for the next start.
+   */
+  suspend(notice: string): void
+  /** Settles after the terminal view was shown (or showing it failed and was logged). */
+  done: Promise<RunResult>
 }
 
 /** A run started from the console or a test: not journaled, its sink given. */
@@ -64,3 +54,9 @@ export type StopOutcome =
   | 'unknown'
 
 export type RetryOutcome = { ok: true; runId: string } | { ok: false; message: string }
+
+/** How a rerun (Retry, Again, Refine) is accepted: the platform's placeholder, and `intake`'s signal. */
+export interface RerunOptions {
+  placeholder?: Promise<unknown>
+  signal?: AbortSignal
+}

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { FlowEvent } from '../engine/index.ts'
+import type { FlowEvent } from '../../engine/index.ts'
 
 /** One log line per engine event: warnings for failures and retries, debug for the routine. */
 export function logEvent(log: Logger, event: FlowEvent): void {

@@ -1,5 +1,6 @@
-import type { LimitSpec, RunStore } from '../store/index.ts'
-import type { Config, RateLimit } from './config.ts'
+import type { Config, RateLimit } from '../../config/index.ts'
+import type { LimitSpec, RunStore } from '../../store/index.ts'
+import { DAY_MS, dailyKey, dailyTtlMs } from './daily.ts'
 
 /** Who asks for a run, as the limits and budgets count it. */
 export interface Requester {
@@ -16,18 +17,6 @@ export interface Requester {
 export type Admission =
   | { ok: true }
   | { ok: false; code: 'user_limit' | 'channel_limit' | 'daily_budget'; retryAt: number; message: string }
-
-const DAY_MS = 86_400_000
-
-/** The daily budget's counter for a workspace on the UTC day of `now`. */
-export function dailyKey(platform: string, workspace: string, now: number): string {
-  return `tokens:${platform}:${workspace}:${new Date(now).toISOString().slice(0, 10)}`
-}
-
-/** How long a day's counter is kept: the rest of that UTC day and a margin for clocks that differ. */
-export function dailyTtlMs(now: number): number {
-  return DAY_MS - (now % DAY_MS) + 60 * 60_000
-}
 
 /**
  * Checks a command against CHORUS_USER_LIMIT, CHORUS_CHANNEL_LIMIT and CHORUS_DAILY_TOKEN_BUDGET,
@@ -98,7 +87,7 @@ function countOf(rate: RateLimit): string {
 }
 
 /** 3_600_000 → `1 hour`, 600_000 → `10 minutes`. */
-export function windowText(ms: number): string {
+function windowText(ms: number): string {
   const units: Array<[number, string]> = [
     [DAY_MS, 'day'],
     [3_600_000, 'hour'],
@@ -114,7 +103,7 @@ export function windowText(ms: number): string {
 }
 
 /** `14:32 UTC`, with the date when it is not today (UTC). */
-export function when(at: number, now: number): string {
+function when(at: number, now: number): string {
   const iso = new Date(at).toISOString()
   const time = `${iso.slice(11, 16)} UTC`
   return iso.slice(0, 10) === new Date(now).toISOString().slice(0, 10)
@@ -123,7 +112,7 @@ export function when(at: number, now: number): string {
 }
 
 /** `in 12 minutes`, rounded up, so trying again then always works. */
-export function fromNow(at: number, now: number): string {
+function fromNow(at: number, now: number): string {
   const minutes = Math.max(1, Math.ceil((at - now) / 60_000))
   if (minutes < 120) return minutes === 1 ? 'in 1 minute' : `in ${minutes} minutes`
   return `in about ${Math.round(minutes / 60)} hours`

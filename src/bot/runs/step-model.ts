@@ -1,5 +1,5 @@
-import type { StepServiceArgs } from '../engine/index.ts'
-import type { LanguageModel, TextOptions } from '../llm/index.ts'
+import type { StepServiceArgs } from '../../engine/index.ts'
+import type { LanguageModel, TextOptions } from '../../llm/index.ts'
 
 /**
  * A model for one step: every call waits for a slot of the run's limiter (fair by run, the step's

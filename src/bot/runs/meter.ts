@@ -1,6 +1,6 @@
-import type { UsageReport } from '../engine/index.ts'
-import { costOf, type Price } from '../llm/index.ts'
-import type { UsageLine } from './types.ts'
+import type { UsageReport } from '../../engine/index.ts'
+import { costOf, type Price } from '../../llm/index.ts'
+import type { UsageLine } from '../reply/index.ts'
 
 /**
  * Adds up one run's usage events: per model for the usage line, against CHORUS_RUN_TOKEN_BUDGET

@@ -1,0 +1,2 @@
+export { type Admission, admit, type Requester } from './admit.ts'
+export { dailyKey, dailyTtlMs, workspaceOf } from './daily.ts'

@@ -1,0 +1,34 @@
+import type { Logger } from 'pino'
+import type { ReplyTarget } from '../store/index.ts'
+import type { EditBudget } from './budgets/index.ts'
+import type { BotObserver } from './observer.ts'
+import type { ReplySink } from './reply/index.ts'
+
+export type PlatformName = 'slack' | 'discord' | 'console'
+
+/** How a platform answers runs: everything it needs comes from a run's plain-data reply target. */
+export interface Platform {
+  name: 'slack' | 'discord'
+  /** Rebuilds a reply sink from a target in whatever process finishes the run. */
+  sink(
+    target: ReplyTarget,
+    ctx: {
+      runId: string
+      log: Logger
+      save(target: ReplyTarget): void
+      budget: EditBudget
+      observer: BotObserver
+    },
+  ): ReplySink
+  /** Least time between progress edits; the platform's edit rate. */
+  minIntervalMs: number
+  /** How long a run on this target may still take (Discord: until a minute before its token ends); undefined = no limit. */
+  remainingMs(target: ReplyTarget, now: number): number | undefined
+  /** How long its reply can still be edited at all (Discord: the token's 15 minutes); without it, `remainingMs`. */
+  replyMs?(target: ReplyTarget, now: number): number | undefined
+}
+
+/** How long a run's reply can still be edited at all (undefined: no limit). */
+export function replyMsOf(platform: Platform, target: ReplyTarget, now: number): number | undefined {
+  return platform.replyMs === undefined ? platform.remainingMs(target, now) : platform.replyMs(target, now)
+}

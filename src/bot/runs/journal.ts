@@ -1,0 +1,97 @@
+import type { Logger } from 'pino'
+import type { FlowEvent, RunResult } from '../../engine/index.ts'
+import type { DeliveredView, RunStore } from '../../store/index.ts'
+import { asMarkdown, describeFailure } from '../reply/index.ts'
+import { FINAL_STEP } from './refine.ts'
+
+/** Ended runs stay in the journal this long, so Retry and Stop can still find them. */
+export const KEEP_ENDED_MS = 7 * 24 * 60 * 60_000
+/** A journal write at the end of a run waits for the store at most this long when the run has no reply deadline. */
+const FINAL_WRITE_BOUND_MS = 10 * 60_000
+
+/** Starts a journal write the run does not wait for; a failure is logged. */
+export function record(log: Logger, what: () => Promise<unknown>): void {
+  what().catch((err: unknown) => log.error({ err }, 'journal.write_failed'))
+}
+
+/** One journaled run's writes: its steps as they end, its views as they are shown, its final output and its end. */
+export class RunJournal {
+  readonly #store: RunStore
+  readonly #runId: string
+  readonly #log: Logger
+  readonly #boundMs: number
+  /** Each step's call number, from `step.started`, for the failure of that call. */
+  readonly #calls = new Map<string, number>()
+
+  constructor(store: RunStore, runId: string, log: Logger, deadlineMs: number | undefined) {
+    this.#store = store
+    this.#runId = runId
+    this.#log = log
+    // A write the run waits for waits for the store (an outage delays the run, it does not fail it),
+    // but not past the reply's own deadline: then the run ends and the next pick-up finds the rest.
+    this.#boundMs = Math.max(5_000, deadlineMs ?? FINAL_WRITE_BOUND_MS)
+  }
+
+  /** Journals a step's outcome from its engine event (a resumed step is journaled already). */
+  step(event: FlowEvent): void {
+    const runId = this.#runId
+    if (event.type === 'step.completed' && !event.resumed) {
+      record(this.#log, () =>
+        this.#store.recordStep(runId, { step: event.step, call: event.call, ok: true, value: event.value }),
+      )
+    } else if (event.type === 'step.failed') {
+      const call = this.#calls.get(event.step) ?? 1
+      const error = (event.error as { code?: string } | undefined)?.code ?? describeFailure(event.error)
+      record(this.#log, () => this.#store.recordStep(runId, { step: event.step, call, ok: false, error }))
+    }
+    if (event.type === 'step.started') this.#calls.set(event.step, event.call)
+  }
+
+  /** A view reached the user: a resumed run does not show it again. */
+  delivered(view: DeliveredView): void {
+    record(this.#log, () => this.#store.markDelivered(this.#runId, view))
+  }
+
+  /** Keeps a completed run's final output, for Refine. */
+  final(output: unknown): Promise<void> {
+    return this.#settle(
+      this.#store.recordStep(this.#runId, { step: FINAL_STEP, call: 0, ok: true, value: asMarkdown(output) }),
+    )
+  }
+
+  /** Ends the run in the journal: completed, stopped (and by whom) or failed (and why). */
+  finish(result: RunResult, stoppedBy: string | undefined): Promise<void> {
+    const status =
+      result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'stopped' : 'failed'
+    return this.#settle(
+      this.#store.finish(this.#runId, status, {
+        ...(stoppedBy === undefined ? {} : { stoppedBy }),
+        ...(status === 'failed' ? { note: describeFailure(result.error) } : {}),
+      }),
+    )
+  }
+
+  #settle(what: Promise<unknown>): Promise<void> {
+    const boundMs = this.#boundMs
+    return within(what, boundMs).then(
+      (landed) => {
+        if (!landed)
+          this.#log.warn({ event: 'journal.write_waited_out', boundMs }, 'journal.write_waited_out')
+      },
+      (err: unknown) => this.#log.error({ err }, 'journal.write_failed'),
+    )
+  }
+}
+
+/** True when `what` settles within `ms`, false when it is still pending then (it may land later). */
+async function within(what: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([what.then(() => true as const), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -101,7 +101,7 @@ describe.skipIf(!canMount)(
       expect(ack.ms).toBeLessThan(3_000)
       expect((ack.payload as { response_type?: string }).response_type).toBe('ephemeral')
       expect(JSON.stringify(ack.payload)).toMatch(/run journal could not be written.*Nothing was started/)
-      expect(chorus.logs.some((l) => l.msg === 'intake.failed')).toBe(true)
+      await chorus.waitForLog((l) => l.msg === 'intake.failed', 5_000)
       expect(slack.posted()).toHaveLength(0)
 
       rmSync(filler)

@@ -57,6 +57,8 @@ export function callStep(inv: Invocation, record: StepRecord, run: CallHost): Pr
         runId: run.runId,
         step,
         attempt: n,
+        call: record.calls,
+        asker: run.options.asker,
         signal,
         clock,
         services: run.options.services,

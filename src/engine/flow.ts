@@ -1,5 +1,6 @@
 /** The authoring API: a flow's spec, the builder its `build` gets, and what a step is and receives. */
 import type { z } from 'zod'
+import type { Ask } from './ask.ts'
 import { FlowDefinitionError } from './errors.ts'
 import { describe, type Label, type Step, sourcesOf, type Trigger } from './triggers.ts'
 
@@ -30,6 +31,12 @@ export type StepContext = FlowServices & {
    * stands still while it waits; `fn` gets the time left then, to bound its own request.
    */
   slot<T>(fn: (timeoutMs: number | undefined) => Promise<T>, signal?: AbortSignal): Promise<T>
+  /**
+   * Asks people and waits for the decided answer (see ask.ts): choices or a form, who may answer,
+   * one answer or a collection, a deadline with an explicit outcome. The step's timeout stands still
+   * while it waits; the run's deadline does not.
+   */
+  ask: Ask
 }
 
 export interface RetryPolicy {

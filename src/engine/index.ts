@@ -1,3 +1,16 @@
+export {
+  type Answer,
+  type Ask,
+  AskError,
+  type Askee,
+  type Asker,
+  type Choice,
+  type ChoiceAsk,
+  durationMs,
+  type FormAsk,
+  NoAnswerError,
+  type Question,
+} from './ask.ts'
 export type { StepServiceArgs } from './context.ts'
 export { defineFlow } from './define.ts'
 export {
@@ -28,12 +41,14 @@ export {
 } from './flow.ts'
 export { buildGraph, type Graph } from './graph.ts'
 export { FairLimiter, type Limiter } from './limiter.ts'
+export { MemoryAsker } from './memory-asker.ts'
 export { toMermaid } from './mermaid.ts'
 export type { RunOptions } from './options.ts'
 export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
 export type { ResumedStep } from './resume.ts'
 export { type RunHandle, runFlow } from './run.ts'
 export { sleep } from './sleep.ts'
+export { type Decision, decide, type Rule, type Tally, tallyOf, type Vote } from './tally.ts'
 export {
   all,
   any,

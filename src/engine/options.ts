@@ -2,6 +2,7 @@
  * What a run can be told (`RunOptions`), and what the engine assumes for a step where neither the
  * step nor its run sets an option (`DEFAULT_STEP_OPTIONS`), in one object.
  */
+import type { Asker } from './ask.ts'
 import type { Services } from './context.ts'
 import type { FlowEvent } from './events.ts'
 import type { RetryPolicy, StepOptions } from './flow.ts'
@@ -12,6 +13,8 @@ export interface RunOptions {
   runId?: string
   /** Services for every step (`llm`, …), or a factory called per step try. */
   services?: Services
+  /** Puts the steps' questions (`ctx.ask`) to people; without one, an ask fails the step. */
+  asker?: Asker
   /** Bounds the model calls of every step that goes through `ctx.slot`, fair between runs. */
   limiter?: Limiter
   /** Straggler grace for every partial `all` that sets none (see `all`). */

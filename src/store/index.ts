@@ -3,6 +3,12 @@ export { REDIS_OPTIONS, RedisHealth } from './redis-health.ts'
 export { SqliteStore } from './sqlite.ts'
 export type {
   Counters,
+  GivenAnswer,
+  NewQuestion,
+  Parking,
+  QuestionRecord,
+  Questions,
+  StoredDecision,
   DeliveredView,
   DiscordTarget,
   KeyClaims,

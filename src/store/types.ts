@@ -1,3 +1,4 @@
+import type { Decision } from '../engine/tally.ts'
 /** Where a run's reply lives, as plain data: any process can rebuild a sink from it. */
 export type ReplyTarget = SlackTarget | DiscordTarget
 
@@ -30,6 +31,8 @@ export interface DiscordTarget {
   messageId?: string
   /** The guild the command came from (none in DMs), for budgets. */
   guildId?: string
+  /** The channel the command came from: where the bot edits the reply once the token has expired. */
+  channelId?: string
 }
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'abandoned'
@@ -43,7 +46,10 @@ export interface NewRun {
   command: string
   /** The validated flow input. */
   input: Record<string, unknown>
+  /** Who ran it, as shown (a name). */
   user: string
+  /** Who ran it, as the platform knows them (a user id): who `who: 'requester'` questions may answer. */
+  userId?: string
   target: ReplyTarget
   createdAt: number
 }
@@ -56,6 +62,10 @@ export interface RunRecord extends NewRun {
   stoppedBy: string | undefined
   /** User-safe note for failed and abandoned runs. */
   note: string | undefined
+  /** True while the run waits for people only: no process works it until `wake`. */
+  parked: boolean
+  /** How many times an answer or a deadline woke it (see `park`). */
+  wakes: number
 }
 
 /** A settled step call: successes are replayed on resume, failures only recorded. */
@@ -68,7 +78,7 @@ export interface RunJournal {
   /** Records an accepted run as `running`; a second create with the same id changes nothing. */
   create(run: NewRun): Promise<void>
   get(id: string): Promise<RunRecord | undefined>
-  /** Runs still `running`, oldest first. */
+  /** Runs still `running` and not parked, oldest first. */
   unfinished(): Promise<RunRecord[]>
   /** Idempotent per (run, step, call); a success replaces a failure, never the reverse. */
   recordStep(runId: string, outcome: StepOutcome): Promise<void>
@@ -88,6 +98,94 @@ export interface RunJournal {
   ): Promise<boolean>
   /** Deletes ended runs (and their steps) last updated before `before` (ms since epoch); returns how many. */
   prune(before: number): Promise<number>
+}
+
+/** The decision of a question, as journaled (see engine/tally.ts `Decision`), and when it was taken. */
+export type StoredDecision = Decision & { at: number }
+
+/** One person's answer to a question: their last one counts. */
+export interface GivenAnswer {
+  user: string
+  /** How the platform names them, for tallies and "decided by". */
+  name: string
+  value: unknown
+  at: number
+}
+
+/** A question a run put to people, as journaled: plain data any process can render and decide. */
+export interface QuestionRecord {
+  runId: string
+  /** Unique in the run: `<step>#<call>#<n>`. */
+  id: string
+  step: string
+  /** What the platforms render and the rule decides (bot/asks: QuestionSpec), as JSON. */
+  spec: unknown
+  createdAt: number
+  deadlineAt: number
+  /** Where the question was posted (platform data), once it was. */
+  message: unknown
+  /** One per person (their last answer), in the order they first answered. */
+  answers: GivenAnswer[]
+  /** Counts accepted answers: a decision is taken against the answers it saw (`decide`). */
+  version: number
+  decision: StoredDecision | undefined
+}
+
+export interface NewQuestion {
+  runId: string
+  id: string
+  step: string
+  spec: unknown
+  createdAt: number
+  deadlineAt: number
+}
+
+/** The questions of runs, their answers, and their decisions, each taken exactly once. */
+export interface Questions {
+  /**
+   * Records a question; a second open of the same (run, id) changes nothing and returns the record
+   * as it is (its deadline stays the first one's). Answers given before it was recorded are in it.
+   */
+  openQuestion(question: NewQuestion): Promise<QuestionRecord>
+  question(runId: string, id: string): Promise<QuestionRecord | undefined>
+  /** A run's questions, in the order they were opened. */
+  questions(runId: string): Promise<QuestionRecord[]>
+  /**
+   * Keeps `answer` as its user's (replacing their earlier one, keeping their place) and bumps the
+   * version, unless the question is decided: then nothing changes and `ok` is false. An answer to a
+   * question not recorded yet is kept for it (`record` undefined).
+   */
+  giveAnswer(
+    runId: string,
+    id: string,
+    answer: GivenAnswer,
+  ): Promise<{ ok: boolean; record: QuestionRecord | undefined }>
+  /**
+   * Decides the question once: `decision` is stored when none is and its version is still `version`.
+   * `won` false: it was decided already, or answers came in since (read the record and decide again).
+   */
+  decide(
+    runId: string,
+    id: string,
+    decision: StoredDecision,
+    version: number,
+  ): Promise<{ won: boolean; record: QuestionRecord | undefined }>
+  /** Where the question was posted. */
+  setQuestionMessage(runId: string, id: string, message: unknown): Promise<void>
+}
+
+/** Runs that wait for people cost only their journal rows: parked, and woken by answers and deadlines. */
+export interface Parking {
+  /**
+   * Parks a running run: true, unless it was woken since its worker read `wakes` (then an answer
+   * came in meanwhile: it is not parked, its worker goes on). `wakeAt`: when its earliest open
+   * question's deadline passes.
+   */
+  park(runId: string, wakes: number, wakeAt: number | undefined): Promise<boolean>
+  /** An answer decided or a deadline came: counts a wake, unparks; true when it was parked (queue it). */
+  wake(runId: string): Promise<boolean>
+  /** Parked runs and when each wants waking, for the timers a start sets. */
+  parkedRuns(): Promise<Array<{ id: string; wakeAt: number | undefined }>>
 }
 
 /** Keys claimed for a while: redelivered commands and events run once. */
@@ -134,7 +232,7 @@ export interface Counters {
 }
 
 /** Everything Chorus keeps between processes; one implementation per backend. */
-export interface RunStore extends RunJournal, KeyClaims, Counters {
+export interface RunStore extends RunJournal, Questions, Parking, KeyClaims, Counters {
   /** `sqlite:<file>` or `redis:<prefix>`, for logs. */
   readonly describe: string
   close(): Promise<void>

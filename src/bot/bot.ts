@@ -6,6 +6,7 @@ import { createLogger } from '../log/index.ts'
 import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
 import { type ReplyTarget, type RunStore, SqliteStore } from '../store/index.ts'
 import { type Admission, admit, type Requester } from './admission/index.ts'
+import * as asks from './asks/index.ts'
 import { type EditBudget, MemoryEditBudget } from './budgets/index.ts'
 import { type Command, Commands, loadFlows, type ParseResult } from './commands/index.ts'
 import type { BotObserver } from './observer.ts'
@@ -234,6 +235,28 @@ export class Bot {
    */
   shutdown(graceMs: number): Promise<{ finished: number; suspended: number }> {
     return runs.shutdown(this.#runs, graceMs)
+  }
+
+  /**
+   * A click or a form submission on a run's question, from any process: who may answer, whether it
+   * is still open and whether it fits are checked; it is kept, and decides the question exactly once
+   * when it closes it (the run is then woken, wherever it is). The outcome says what to show.
+   */
+  answer(req: asks.AnswerRequest): Promise<asks.AnswerOutcome> {
+    return asks.answer(this.#runs, req)
+  }
+
+  /** The question `key` of a run as it is now, or why `userId` may not answer it (before opening a form). */
+  question(runId: string, key: string, userId: string): Promise<asks.QuestionLookup> {
+    return asks.lookup(this.#runs, runId, key, userId)
+  }
+
+  /**
+   * **Vote on these**: a finished run's ranked ideas put to the channel as a /decide vote, as a new
+   * run for whoever pressed it, replying at `target` (the reply's thread).
+   */
+  voteOn(runId: string, by: string, target: ReplyTarget, options: RerunOptions = {}): Promise<RetryOutcome> {
+    return asks.voteOn(this.#runs, runId, by, target, options)
   }
 
   /** A run still in progress in this process. */

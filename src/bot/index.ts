@@ -3,6 +3,20 @@ export { type Config, ConfigError, loadConfig, type RateLimit } from '../config/
 export { ChorusError } from '../errors.ts'
 export { createLogger } from '../log/index.ts'
 export type { Admission, Requester } from './admission/index.ts'
+export {
+  type AnswerOutcome,
+  type AnswerRequest,
+  CannotAskError,
+  closesText,
+  type FormField,
+  notAllowedText,
+  type QuestionLookup,
+  type QuestionView,
+  ruleText,
+  tallyLines,
+  type WhoSpec,
+  whoText,
+} from './asks/index.ts'
 export { Bot } from './bot.ts'
 export {
   BudgetClosedError,

@@ -38,7 +38,7 @@ export class MemoryAsker implements Asker {
         reject(signal.reason ?? new CancelledError('cancelled'))
         return
       }
-      const timer = setTimeout(() => this.#close(question.id), question.timeoutMs)
+      const timer = setTimeout(() => this.close(question.id), question.timeoutMs)
       const onAbort = (): void => entry.settle(signal.reason ?? new CancelledError('cancelled'))
       const entry: Open = {
         question,
@@ -89,7 +89,8 @@ export class MemoryAsker implements Asker {
     return { ok: true, decided: true }
   }
 
-  #close(id: string): void {
+  /** Closes question `id` now, as its deadline would (the console closes a vote when its input ends). */
+  close(id: string): void {
     const entry = this.#open.get(id)
     if (entry === undefined) return
     const decision = decide(entry.question, entry.votes, true)

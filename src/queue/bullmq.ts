@@ -89,11 +89,21 @@ export class BullQueue implements RunQueue {
     this.#disown = client.chorusQueueDisown.bind(client)
   }
 
-  async enqueue(runId: string): Promise<void> {
+  async enqueue(runId: string, options: { at?: number; key?: string } = {}): Promise<void> {
+    const { at, key } = options
+    // A deadline is a delayed job of its own; a wake too (the run's first job may still be finishing).
+    const jobId = key !== undefined ? `${runId}:${key}` : at !== undefined ? `${runId}:at-${at}` : runId
+    const delay = at === undefined ? 0 : Math.max(0, at - Date.now())
     await this.#queue.add(
       'run',
       { runId },
-      { jobId: runId, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 1 },
+      {
+        jobId,
+        ...(delay > 0 ? { delay } : {}),
+        removeOnComplete: true,
+        removeOnFail: { age: 7 * 24 * 3600 },
+        attempts: 1,
+      },
     )
   }
 
@@ -188,8 +198,11 @@ export class BullQueue implements RunQueue {
     else this.#options.log.error({ err }, msg)
   }
 
+  /** Its first job is active, or a process that is alive owns the run (a woken run's job has its own id). */
   async isActive(runId: string): Promise<boolean> {
-    return (await this.#queue.getJobState(runId)) === 'active'
+    if ((await this.#queue.getJobState(runId)) === 'active') return true
+    const owner = await this.#connection.get(this.#ownerKey(runId))
+    return owner !== null && (await this.#connection.exists(`${this.#options.prefix}:alive:${owner}`)) === 1
   }
 
   async publishStop(runId: string, by: string): Promise<void> {
@@ -197,6 +210,23 @@ export class BullQueue implements RunQueue {
   }
 
   async onStop(listener: (runId: string, by: string) => void): Promise<void> {
+    await this.#listen((m) => {
+      if (m.wake !== true && typeof m.by === 'string') listener(m.runId, m.by)
+    })
+  }
+
+  async publishWake(runId: string): Promise<void> {
+    await this.#connection.publish(this.#channel, JSON.stringify({ runId, wake: true }))
+  }
+
+  async onWake(listener: (runId: string) => void): Promise<void> {
+    await this.#listen((m) => {
+      if (m.wake === true) listener(m.runId)
+    })
+  }
+
+  /** Stop and wake messages share one channel. */
+  async #listen(listener: (message: { runId: string; by?: string; wake?: boolean }) => void): Promise<void> {
     if (this.#subscriber === undefined) {
       this.#subscriber = this.#connection.duplicate()
       this.#subscriber.on('error', (err) => this.#quiet(err, 'queue.redis_error'))
@@ -204,10 +234,10 @@ export class BullQueue implements RunQueue {
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.#channel) return
       try {
-        const { runId, by } = JSON.parse(message) as { runId: string; by: string }
-        listener(runId, by)
+        const parsed = JSON.parse(message) as { runId: string; by?: string; wake?: boolean }
+        if (typeof parsed.runId === 'string') listener(parsed)
       } catch (err) {
-        this.#options.log.warn({ err }, 'queue.bad_stop_message')
+        this.#options.log.warn({ err }, 'queue.bad_message')
       }
     })
     await this.#subscriber.subscribe(this.#channel)

@@ -8,12 +8,32 @@ export class LocalQueue implements RunQueue {
   readonly describe = 'local'
   readonly #pending: string[] = []
   readonly #active = new Set<string>()
+  /** Runs queued again while they were being worked: worked once more when that ends. */
+  readonly #again = new Set<string>()
+  readonly #timers = new Set<NodeJS.Timeout>()
+  readonly #wake: Array<(runId: string) => void> = []
   #handler: ((runId: string) => Promise<WorkOutcome>) | undefined
   #concurrency = Number.POSITIVE_INFINITY
   #closed = false
 
-  async enqueue(runId: string): Promise<void> {
-    if (this.#closed || this.#active.has(runId) || this.#pending.includes(runId)) return
+  async enqueue(runId: string, options: { at?: number; key?: string } = {}): Promise<void> {
+    if (this.#closed) return
+    const delay = options.at === undefined ? 0 : options.at - Date.now()
+    if (delay > 0) {
+      // Unref'd: a timer alone does not keep the process up; the next start's journal scan sets it again.
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer)
+        void this.enqueue(runId, { key: options.key ?? 'deadline' })
+      }, delay)
+      timer.unref()
+      this.#timers.add(timer)
+      return
+    }
+    if (this.#active.has(runId)) {
+      if (options.key !== undefined || options.at !== undefined) this.#again.add(runId)
+      return
+    }
+    if (this.#pending.includes(runId)) return
     this.#pending.push(runId)
     this.#next()
   }
@@ -36,6 +56,14 @@ export class LocalQueue implements RunQueue {
 
   async onStop(): Promise<void> {}
 
+  async publishWake(runId: string): Promise<void> {
+    for (const listener of this.#wake) listener(runId)
+  }
+
+  async onWake(listener: (runId: string) => void): Promise<void> {
+    this.#wake.push(listener)
+  }
+
   async stats(): Promise<QueueStats> {
     return { waiting: this.#pending.length, active: this.#active.size, delayed: 0 }
   }
@@ -47,6 +75,8 @@ export class LocalQueue implements RunQueue {
   async close(): Promise<void> {
     this.#closed = true
     this.#pending.length = 0
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.clear()
   }
 
   #next(): void {
@@ -59,6 +89,7 @@ export class LocalQueue implements RunQueue {
         .catch(() => 'done' as const)
         .finally(() => {
           this.#active.delete(runId)
+          if (this.#again.delete(runId)) this.#pending.push(runId)
           this.#next()
         })
     }

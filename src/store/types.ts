@@ -101,7 +101,11 @@ export interface RunJournal {
 }
 
 /** The decision of a question, as journaled (see engine/tally.ts `Decision`), and when it was taken. */
-export type StoredDecision = Decision & { at: number }
+export type StoredDecision = Decision & {
+  at: number
+  /** Set when the question was withdrawn rather than answered (the run stopped, its step was no longer needed). */
+  withdrawn?: string
+}
 
 /** One person's answer to a question: their last one counts. */
 export interface GivenAnswer {

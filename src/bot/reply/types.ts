@@ -45,6 +45,8 @@ export interface ReplyView {
   demo: boolean
   /** A failed or stopped reply offers Retry (the run is in the journal). */
   retryable: boolean
+  /** A final reply offers **Vote on these**: its ranked ideas put to the channel as a /decide vote. */
+  voteOn?: boolean
   /** A line under the reply, e.g. that the run continues after a restart. */
   notice?: string
   /** What the run spent, on terminal views of runs that called a model. */

@@ -15,6 +15,8 @@ import type { CommandRun } from './types.ts'
 /** A run live in this process; `suspended` once a shutdown handed it back to the journal. */
 export interface Live extends CommandRun {
   suspended: boolean
+  /** One of its questions was decided elsewhere: read them again. */
+  wake(): void
 }
 
 /** What the runs of one process share: the commands, the backends, the platforms and the live runs. */

@@ -1,4 +1,4 @@
-import type { RunResult } from '../../engine/index.ts'
+import type { Asker, RunResult } from '../../engine/index.ts'
 import type { ReplyTarget } from '../../store/index.ts'
 import type { Command } from '../commands/index.ts'
 import type { PlatformName } from '../platform.ts'
@@ -30,6 +30,8 @@ export interface StartRequest {
   minIntervalMs?: number
   /** Cut the run off after this long. */
   deadlineMs?: number
+  /** Who answers the run's questions (`ctx.ask`); without one, an ask fails its step. */
+  asker?: Asker
 }
 
 /** A run accepted from Slack or Discord: journaled first, answerable from any process. */
@@ -37,6 +39,8 @@ export interface AcceptRequest {
   command: Command
   input: Record<string, unknown>
   user: string
+  /** The platform user id of `user`: who may answer the run's questions meant for the requester. */
+  userId?: string
   target: ReplyTarget
   /**
    * The platform's own placeholder (Discord's deferred reply), sent after the journal write: the run
@@ -59,4 +63,6 @@ export type RetryOutcome = { ok: true; runId: string } | { ok: false; message: s
 export interface RerunOptions {
   placeholder?: Promise<unknown>
   signal?: AbortSignal
+  /** The platform user id of whoever asked for the rerun (who answers its questions). */
+  userId?: string
 }

@@ -155,9 +155,14 @@ export interface AskPlan {
 /** `ctx.ask` for one try of a step: numbers its questions, checks them and their answers. */
 export function askFor(plan: AskPlan): Ask {
   let n = 0
+  const ids = new Set<string>()
   const ask = async (spec: ChoiceAsk<string> | FormAsk<z.ZodObject>): Promise<Answer<unknown>> => {
     n++
     const question = questionOf(plan, spec, n)
+    // The id keys the question's answer (in the journal too): a second question under it would get the first's.
+    if (ids.has(question.id))
+      throw new AskError(plan.step, `question ${question.id} is asked twice; give each ask its own \`id\``)
+    ids.add(question.id)
     if (plan.asker === undefined)
       throw new AskError(plan.step, 'this run has no one to ask (no asker was given to runFlow)')
     const resume = plan.pause()

@@ -38,13 +38,13 @@ export class MemoryAsker implements Asker {
         reject(signal.reason ?? new CancelledError('cancelled'))
         return
       }
-      const timer = setTimeout(() => this.close(question.id), question.timeoutMs)
+      const timer = deadlineTimer(question.timeoutMs, () => this.close(question.id))
       const onAbort = (): void => entry.settle(signal.reason ?? new CancelledError('cancelled'))
       const entry: Open = {
         question,
         votes: [],
         settle: (answer) => {
-          clearTimeout(timer)
+          timer.clear()
           signal.removeEventListener('abort', onAbort)
           this.#open.delete(question.id)
           if (answer instanceof Error) reject(answer)
@@ -106,4 +106,19 @@ export function mayAnswer(question: Pick<Question, 'who'>, user: string, request
   if (who === 'anyone') return true
   if (who === 'requester') return user === requester
   return who.users.includes(user)
+}
+
+/** Node: a timer past 2^31 - 1 ms fires after 1 ms; a question may stay open for days (`'30d'`). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Calls `fn` after `ms`, in legs a timer can hold. */
+function deadlineTimer(ms: number, fn: () => void): { clear(): void } {
+  const end = performance.now() + ms
+  let timer: ReturnType<typeof setTimeout>
+  const arm = (): void => {
+    const left = end - performance.now()
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fn, Math.max(0, left))
+  }
+  arm()
+  return { clear: () => clearTimeout(timer) }
 }

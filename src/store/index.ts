@@ -3,17 +3,16 @@ export { REDIS_OPTIONS, RedisHealth } from './redis-health.ts'
 export { SqliteStore } from './sqlite.ts'
 export type {
   Counters,
+  DeliveredView,
+  DiscordTarget,
   GivenAnswer,
+  KeyClaims,
+  LimitSpec,
   NewQuestion,
+  NewRun,
   Parking,
   QuestionRecord,
   Questions,
-  StoredDecision,
-  DeliveredView,
-  DiscordTarget,
-  KeyClaims,
-  LimitSpec,
-  NewRun,
   ReplyTarget,
   RunJournal,
   RunRecord,
@@ -21,6 +20,7 @@ export type {
   RunStore,
   SlackTarget,
   StepOutcome,
+  StoredDecision,
   Take,
 } from './types.ts'
 

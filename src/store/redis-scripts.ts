@@ -2,65 +2,128 @@
 export const ENDED_RUN_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
 // Keeps the ended-runs index and the safety TTL in step with `updatedAt`.
-// KEYS: run, steps, ended. ARGV: now, id, ttlMs (as the script's last three).
+// KEYS: run, steps, ended, questions. ARGV: now, id, ttlMs (as the script's last three).
 const TOUCH = `
 local function touch(now, id, ttl)
   if redis.call('HGET', KEYS[1], 'status') ~= 'running' then
     redis.call('ZADD', KEYS[3], 'XX', now, id)
     redis.call('PEXPIRE', KEYS[1], ttl)
     redis.call('PEXPIRE', KEYS[2], ttl)
+    redis.call('PEXPIRE', KEYS[4], ttl)
   end
+end
+`
+
+// Gives a run's steps or questions (KEYS[1]) the run's (KEYS[2]) safety TTL: none while it runs, the
+// rest of its own once ended, a whole one when the run is gone (orphans must not live forever).
+const FOLLOW_RUN = `
+local function followRun(ttlMs)
+  local ttl = redis.call('PTTL', KEYS[2])
+  if ttl == -2 then ttl = tonumber(ttlMs) end
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
+`
+
+// A question's fields in a run's questions hash (KEYS[1]): those whose name starts with `prefix`
+// (redis-questions.ts names fields as JSON arrays that start with the question's id).
+const RECORD = `
+local function record(prefix)
+  local out = {}
+  local h = redis.call('HGETALL', KEYS[1])
+  for i = 1, #h, 2 do
+    if string.sub(h[i], 1, #prefix) == prefix then
+      out[#out + 1] = h[i]
+      out[#out + 1] = h[i + 1]
+    end
+  end
+  return out
 end
 `
 
 /** The run store's Lua scripts, one per change, so each is atomic (defined through ioredis' `defineCommand`). */
 export const SCRIPTS = {
-  // KEYS: run, running. ARGV: id, command, input, user, target, createdAt, now.
+  // KEYS: run, running. ARGV: id, command, input, user, target, createdAt, now, userId ('1' + id, or '0').
   chorusStoreCreate: {
     numberOfKeys: 2,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'command', ARGV[2], 'input', ARGV[3], 'user', ARGV[4],
-  'target', ARGV[5], 'status', 'running', 'createdAt', ARGV[6], 'updatedAt', ARGV[7], 'delivered', '')
+  'target', ARGV[5], 'status', 'running', 'createdAt', ARGV[6], 'updatedAt', ARGV[7], 'delivered', '',
+  'parked', '0', 'wakes', '0')
+if string.sub(ARGV[8], 1, 1) == '1' then redis.call('HSET', KEYS[1], 'userId', string.sub(ARGV[8], 2)) end
 redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
 return 1`,
   },
-  // KEYS: running. ARGV: run key prefix. Returns each running run's hash, oldest first.
+  // KEYS: running. ARGV: run key prefix. Returns each running, unparked run's hash, oldest first.
   chorusStoreUnfinished: {
     numberOfKeys: 1,
     readOnly: true,
     lua: `
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local h = redis.call('HGETALL', ARGV[1] .. id)
-  if #h > 0 then out[#out + 1] = h end
+  if redis.call('HGET', ARGV[1] .. id, 'parked') ~= '1' then
+    local h = redis.call('HGETALL', ARGV[1] .. id)
+    if #h > 0 then out[#out + 1] = h end
+  end
 end
 return out`,
+  },
+  // KEYS: running. ARGV: run key prefix. Returns {id, wakeAt or ''} per parked run, oldest first.
+  chorusStoreParkedRuns: {
+    numberOfKeys: 1,
+    readOnly: true,
+    lua: `
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local h = redis.call('HMGET', ARGV[1] .. id, 'parked', 'wakeAt')
+  if h[1] == '1' then out[#out + 1] = {id, h[2] or ''} end
+end
+return out`,
+  },
+  // KEYS: run. ARGV: wakes, wakeAt ('' for none), now.
+  chorusStorePark: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'wakes') or '0') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'parked', '1', 'updatedAt', ARGV[3])
+if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'wakeAt') else redis.call('HSET', KEYS[1], 'wakeAt', ARGV[2]) end
+return 1`,
+  },
+  // KEYS: run. ARGV: now. Returns 1 when the run was parked.
+  chorusStoreWake: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+local parked = redis.call('HGET', KEYS[1], 'parked') == '1'
+redis.call('HINCRBY', KEYS[1], 'wakes', 1)
+redis.call('HSET', KEYS[1], 'parked', '0', 'updatedAt', ARGV[1])
+redis.call('HDEL', KEYS[1], 'wakeAt')
+if parked then return 1 end
+return 0`,
   },
   // KEYS: steps, run. ARGV: field, value ('1' or '0' then the payload), ttlMs for orphans.
   chorusStoreStep: {
     numberOfKeys: 2,
-    lua: `
+    lua: `${FOLLOW_RUN}
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur and string.sub(cur, 1, 1) == '1' then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local ttl = redis.call('PTTL', KEYS[2])
-if ttl == -2 then ttl = tonumber(ARGV[3]) end
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+followRun(ARGV[3])
 return 1`,
   },
-  // KEYS: run, steps, ended. ARGV: target, now, id, ttlMs.
+  // KEYS: run, steps, ended, questions. ARGV: target, now, id, ttlMs.
   chorusStoreTarget: {
-    numberOfKeys: 3,
+    numberOfKeys: 4,
     lua: `${TOUCH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'target', ARGV[1], 'updatedAt', ARGV[2])
 touch(ARGV[2], ARGV[3], ARGV[4])
 return 1`,
   },
-  // KEYS: run, steps, ended. ARGV: view, now, id, ttlMs.
+  // KEYS: run, steps, ended, questions. ARGV: view, now, id, ttlMs.
   chorusStoreDelivered: {
-    numberOfKeys: 3,
+    numberOfKeys: 4,
     lua: `${TOUCH}
 local d = redis.call('HGET', KEYS[1], 'delivered')
 if not d then return 0 end
@@ -69,18 +132,20 @@ redis.call('HSET', KEYS[1], 'delivered', d .. ARGV[1] .. ',', 'updatedAt', ARGV[
 touch(ARGV[2], ARGV[3], ARGV[4])
 return 1`,
   },
-  // KEYS: run, steps, running, ended. ARGV: status, stoppedBy, note ('1' + value, or '0'), now, id, ttlMs.
+  // KEYS: run, steps, running, ended, questions. ARGV: status, stoppedBy, note ('1' + value, or '0'), now, id, ttlMs.
   chorusStoreFinish: {
-    numberOfKeys: 4,
+    numberOfKeys: 5,
     lua: `
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[4], 'parked', '0')
+redis.call('HDEL', KEYS[1], 'wakeAt')
 if string.sub(ARGV[2], 1, 1) == '1' then redis.call('HSET', KEYS[1], 'stoppedBy', string.sub(ARGV[2], 2)) end
 if string.sub(ARGV[3], 1, 1) == '1' then redis.call('HSET', KEYS[1], 'note', string.sub(ARGV[3], 2)) end
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('PEXPIRE', KEYS[5], ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('(%d', tonumber(ARGV[4]) - tonumber(ARGV[6])))
 return 1`,
   },
@@ -94,7 +159,7 @@ for _, id in ipairs(ids) do
   local k = ARGV[2] .. id
   if redis.call('HGET', k, 'status') ~= 'running' then
     n = n + redis.call('DEL', k)
-    redis.call('DEL', k .. ':steps')
+    redis.call('DEL', k .. ':steps', k .. ':questions')
   end
   redis.call('ZREM', KEYS[1], id)
 end
@@ -132,4 +197,54 @@ local total = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return total`,
   },
+  // KEYS: questions, run. ARGV: prefix, open field, question, ttlMs for orphans. Returns its fields.
+  // The open field holds the open order (from the hash's 'opened' counter), a space, the question.
+  chorusStoreOpenQuestion: {
+    numberOfKeys: 2,
+    lua: `${FOLLOW_RUN}${RECORD}
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
+  local seq = redis.call('HINCRBY', KEYS[1], 'opened', 1)
+  redis.call('HSET', KEYS[1], ARGV[2], seq .. ' ' .. ARGV[3])
+  followRun(ARGV[4])
+end
+return record(ARGV[1])`,
+  },
+  // KEYS: questions, run. ARGV: prefix, decision field, version field, answer field, answer, ttlMs.
+  // Returns {kept (1 or 0), fields}. An answer field holds its first version (its place), a space, the answer.
+  chorusStoreGiveAnswer: {
+    numberOfKeys: 2,
+    lua: `${FOLLOW_RUN}${RECORD}
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return {0, record(ARGV[1])} end
+local version = redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+local cur = redis.call('HGET', KEYS[1], ARGV[4])
+local pos = cur and string.match(cur, '^(%d+) ') or version
+redis.call('HSET', KEYS[1], ARGV[4], pos .. ' ' .. ARGV[5])
+followRun(ARGV[6])
+return {1, record(ARGV[1])}`,
+  },
+  // KEYS: questions. ARGV: prefix, open field, decision field, version field, version, decision.
+  // Returns {won (1 or 0), fields}.
+  chorusStoreDecide: {
+    numberOfKeys: 1,
+    lua: `${RECORD}
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 or redis.call('HEXISTS', KEYS[1], ARGV[3]) == 1 then
+  return {0, record(ARGV[1])}
+end
+if tonumber(redis.call('HGET', KEYS[1], ARGV[4]) or '0') ~= tonumber(ARGV[5]) then return {0, record(ARGV[1])} end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[6])
+return {1, record(ARGV[1])}`,
+  },
+  // KEYS: questions. ARGV: open field, message field, message. Only an opened question takes one.
+  chorusStoreQuestionMessage: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+return 1`,
+  },
 } satisfies Record<string, { numberOfKeys?: number; lua: string; readOnly?: boolean }>
+
+type Script = (...args: Array<string | number>) => Promise<unknown>
+
+/** The scripts as commands on a client that defined them (`defineCommand`). */
+export type Scripts = { [K in keyof typeof SCRIPTS]: Script }

@@ -1,58 +1,25 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { fromText, toText } from './opaque.ts'
+import { immediately, openJournal } from './sqlite-db.ts'
+import { SqliteQuestions } from './sqlite-questions.ts'
 import {
   type DeliveredView,
+  type GivenAnswer,
   type LimitSpec,
   MAX_LIMIT_WINDOW_MS,
+  type NewQuestion,
   type NewRun,
+  type QuestionRecord,
   type ReplyTarget,
   type RunRecord,
   type RunStatus,
   type RunStore,
   type StepOutcome,
+  type StoredDecision,
   type Take,
 } from './types.ts'
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY,
-  command TEXT NOT NULL,
-  input TEXT NOT NULL,
-  user TEXT NOT NULL,
-  target TEXT NOT NULL,
-  status TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  delivered TEXT NOT NULL DEFAULT '',
-  stopped_by TEXT,
-  note TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, created_at);
-CREATE TABLE IF NOT EXISTS steps (
-  run_id TEXT NOT NULL,
-  step TEXT NOT NULL,
-  call INTEGER NOT NULL,
-  ok INTEGER NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (run_id, step, call)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS claims (
-  key TEXT PRIMARY KEY,
-  expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS limit_uses (
-  key TEXT NOT NULL,
-  at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS limit_uses_by_key ON limit_uses (key, at);
-CREATE TABLE IF NOT EXISTS totals (
-  key TEXT PRIMARY KEY,
-  total INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
-PRAGMA user_version = 2;
-`
 
 interface RunRow {
   id: string
@@ -66,6 +33,9 @@ interface RunRow {
   delivered: string
   stopped_by: string | null
   note: string | null
+  user_id: string | null
+  parked: number
+  wakes: number
 }
 
 /**
@@ -78,15 +48,15 @@ export class SqliteStore implements RunStore {
   readonly describe: string
   readonly #db: DatabaseSync
   readonly #q: ReturnType<typeof statements>
+  readonly #questions: SqliteQuestions
 
   /** Opens (creating if needed) the journal at `file`; `:memory:` keeps it in this process. */
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     this.describe = `sqlite:${file}`
-    this.#db = new DatabaseSync(file)
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
-    this.#db.exec(SCHEMA)
+    this.#db = openJournal(file)
     this.#q = statements(this.#db)
+    this.#questions = new SqliteQuestions(this.#db)
   }
 
   /** Writes and removes a row, so a read-only folder or a full disk shows before any command arrives. */
@@ -102,6 +72,7 @@ export class SqliteStore implements RunStore {
       run.command,
       JSON.stringify(run.input),
       run.user,
+      run.userId ?? null,
       JSON.stringify(run.target),
       run.createdAt,
       Date.now(),
@@ -118,13 +89,13 @@ export class SqliteStore implements RunStore {
   }
 
   async recordStep(runId: string, outcome: StepOutcome): Promise<void> {
-    const value = outcome.ok ? JSON.stringify({ v: outcome.value }) : outcome.error
+    const value = outcome.ok ? toText(outcome.value) : outcome.error
     this.#q.step.run(runId, outcome.step, outcome.call, outcome.ok ? 1 : 0, value)
   }
 
   async completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>> {
     const rows = this.#q.steps.all(runId) as unknown as Array<{ step: string; call: number; value: string }>
-    return rows.map((r) => ({ step: r.step, call: r.call, value: (JSON.parse(r.value) as { v: unknown }).v }))
+    return rows.map((r) => ({ step: r.step, call: r.call, value: fromText(r.value) }))
   }
 
   async setTarget(runId: string, target: ReplyTarget): Promise<void> {
@@ -145,12 +116,57 @@ export class SqliteStore implements RunStore {
   }
 
   async prune(before: number): Promise<number> {
-    this.#q.pruneSteps.run(before)
-    const r = this.#q.pruneRuns.run(before)
+    const r = immediately(this.#db, () => {
+      this.#q.pruneSteps.run(before)
+      this.#questions.prune(before)
+      return this.#q.pruneRuns.run(before)
+    })
     this.#q.pruneClaims.run(Date.now())
     this.#q.pruneUses.run(Date.now() - MAX_LIMIT_WINDOW_MS)
     this.#q.pruneTotals.run(Date.now())
     return Number(r?.changes ?? 0)
+  }
+
+  async park(runId: string, wakes: number, wakeAt: number | undefined): Promise<boolean> {
+    return Number(this.#q.park.run(wakeAt ?? null, Date.now(), runId, wakes).changes) > 0
+  }
+
+  async wake(runId: string): Promise<boolean> {
+    return immediately(this.#db, () => {
+      const row = this.#q.parked.get(runId) as { parked: number } | undefined
+      if (row === undefined) return false
+      this.#q.wake.run(Date.now(), runId)
+      return row.parked === 1
+    })
+  }
+
+  async parkedRuns(): Promise<Array<{ id: string; wakeAt: number | undefined }>> {
+    const rows = this.#q.parkedRuns.all() as Array<{ id: string; wake_at: number | null }>
+    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at ?? undefined }))
+  }
+
+  openQuestion(question: NewQuestion): Promise<QuestionRecord> {
+    return this.#questions.openQuestion(question)
+  }
+
+  question(runId: string, id: string): Promise<QuestionRecord | undefined> {
+    return this.#questions.question(runId, id)
+  }
+
+  questions(runId: string): Promise<QuestionRecord[]> {
+    return this.#questions.questions(runId)
+  }
+
+  giveAnswer(runId: string, id: string, answer: GivenAnswer) {
+    return this.#questions.giveAnswer(runId, id, answer)
+  }
+
+  decide(runId: string, id: string, decision: StoredDecision, version: number) {
+    return this.#questions.decide(runId, id, decision, version)
+  }
+
+  setQuestionMessage(runId: string, id: string, message: unknown): Promise<void> {
+    return this.#questions.setQuestionMessage(runId, id, message)
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
@@ -160,9 +176,7 @@ export class SqliteStore implements RunStore {
   }
 
   async take(limits: ReadonlyArray<LimitSpec>, now: number): Promise<Take> {
-    // IMMEDIATE takes the write lock first, so processes sharing the file count one at a time.
-    this.#db.exec('BEGIN IMMEDIATE')
-    try {
+    return immediately(this.#db, (): Take => {
       const remaining: number[] = []
       for (const [i, l] of limits.entries()) {
         this.#q.expireUses.run(l.key, now - l.windowMs)
@@ -170,18 +184,13 @@ export class SqliteStore implements RunStore {
         if (n >= l.limit) {
           // Free again once enough of the oldest uses have left the window to drop below the limit.
           const { at } = this.#q.nthUse.get(l.key, n - l.limit) as { at: number }
-          this.#db.exec('COMMIT')
           return { ok: false, refused: i, retryAt: at + l.windowMs }
         }
         remaining.push(l.limit - n - 1)
       }
       for (const l of limits) this.#q.addUse.run(l.key, now)
-      this.#db.exec('COMMIT')
       return { ok: true, remaining }
-    } catch (error) {
-      this.#db.exec('ROLLBACK')
-      throw error
-    }
+    })
   }
 
   async spend(key: string, amount: number, ttlMs: number): Promise<number> {
@@ -199,11 +208,11 @@ function statements(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql)
   return {
     create: p(
-      `INSERT INTO runs (id, command, input, user, target, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO runs (id, command, input, user, user_id, target, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
     get: p('SELECT * FROM runs WHERE id = ?'),
-    unfinished: p(`SELECT * FROM runs WHERE status = 'running' ORDER BY created_at`),
+    unfinished: p(`SELECT * FROM runs WHERE status = 'running' AND parked = 0 ORDER BY created_at`),
     step: p(
       `INSERT INTO steps (run_id, step, call, ok, value) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run_id, step, call) DO UPDATE SET ok = excluded.ok, value = excluded.value
@@ -216,9 +225,16 @@ function statements(db: DatabaseSync) {
          WHERE id = ? AND instr(delivered, ? || ',') = 0`,
     ),
     finish: p(
-      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, updated_at = ?
+      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, updated_at = ?, parked = 0, wake_at = NULL
          WHERE id = ? AND status = 'running'`,
     ),
+    park: p(
+      `UPDATE runs SET parked = 1, wake_at = ?, updated_at = ?
+         WHERE id = ? AND status = 'running' AND wakes = ?`,
+    ),
+    parked: p(`SELECT parked FROM runs WHERE id = ? AND status = 'running'`),
+    wake: p('UPDATE runs SET wakes = wakes + 1, parked = 0, wake_at = NULL, updated_at = ? WHERE id = ?'),
+    parkedRuns: p(`SELECT id, wake_at FROM runs WHERE status = 'running' AND parked = 1 ORDER BY created_at`),
     pruneSteps: p(
       `DELETE FROM steps WHERE run_id IN
            (SELECT id FROM runs WHERE status != 'running' AND updated_at < ?)`,
@@ -258,5 +274,8 @@ function toRecord(row: RunRow): RunRecord {
     delivered: row.delivered.split(',').filter((v) => v !== '') as DeliveredView[],
     stoppedBy: row.stopped_by ?? undefined,
     note: row.note ?? undefined,
+    parked: row.parked === 1,
+    wakes: row.wakes,
+    ...(row.user_id === null ? {} : { userId: row.user_id }),
   }
 }

@@ -2,7 +2,6 @@
  * Questions as the bot journals and shows them: plain data (`QuestionSpec` is kept with the question,
  * `QuestionView` is what adapters render), and what a click or a form submission comes to.
  */
-import type { PlatformName } from '../platform.ts'
 
 /** Who may answer, resolved when the question was asked. */
 export type WhoSpec =
@@ -72,7 +71,7 @@ export interface AnswerRequest {
   user: { id: string; name: string }
   /** A choice's index in `QuestionView.choices`, or a form's raw field values. */
   answer: { choice: number } | { form: Record<string, string> }
-  platform: PlatformName
+  platform: 'slack' | 'discord' | 'console'
 }
 
 export type AnswerOutcome =

@@ -1,4 +1,5 @@
 import type { RunRecord } from '../../store/index.ts'
+import { closeQuestions } from '../asks/close.ts'
 import { replyMsOf } from '../platform.ts'
 import { titleOf, ViewBuilder } from '../reply/index.ts'
 import type { Runs } from './runs.ts'
@@ -7,6 +8,7 @@ import type { Runs } from './runs.ts'
 export async function abandon(runs: Runs, run: RunRecord, note: string): Promise<void> {
   if (!(await runs.store.finish(run.id, 'abandoned', { note }))) return
   await close(runs, run, { error: `${note} Press Retry to run it again.` })
+  await closeQuestions(runs, run, 'the run could not go on.')
 }
 
 /** Shows a closing view on a run's reply from the journal alone (no flow runs). */
@@ -20,7 +22,7 @@ export async function close(
   if (platform === undefined) return
   const log = runs.logOf(run)
   const replyLeft = replyMsOf(platform, run.target, Date.now())
-  if (replyLeft !== undefined && replyLeft <= 0) {
+  if (replyLeft !== undefined && replyLeft <= 0 && platform.lateEdits?.(run.target) !== true) {
     log.info({ event: 'reply.expired' }, 'reply.expired')
     return
   }

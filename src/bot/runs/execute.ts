@@ -1,7 +1,9 @@
 import type { Logger } from 'pino'
-import { type AnyFlow, type FlowEvent, type RunResult, runFlow } from '../../engine/index.ts'
+import { type AnyFlow, type Asker, type FlowEvent, type RunResult, runFlow } from '../../engine/index.ts'
 import { DEFAULT_PRICES, type LanguageModel } from '../../llm/index.ts'
 import { dailyKey, dailyTtlMs } from '../admission/index.ts'
+import { JournalAsker } from '../asks/asker.ts'
+import { closesText } from '../asks/text.ts'
 import type { Command } from '../commands/index.ts'
 import type { BotObserver, RunInfo } from '../observer.ts'
 import type { PlatformName } from '../platform.ts'
@@ -9,6 +11,7 @@ import { ReplyPump, type ReplySink, titleOf, ViewBuilder } from '../reply/index.
 import { RunJournal, record } from './journal.ts'
 import { RunMeter } from './meter.ts'
 import { judgeStepOf, modelName } from './model-choice.ts'
+import { Parker } from './park.ts'
 import { type Refine, refining } from './refine.ts'
 import { logEvent } from './run-log.ts'
 import type { Live, Runs } from './runs.ts'
@@ -31,9 +34,15 @@ export interface Execution {
   command: Command
   input: Record<string, unknown>
   user: string
+  /** The requester's platform user id (who answers questions meant for them); default `user`. */
+  userId?: string | undefined
   platform: PlatformName
   sink: ReplySink
   minIntervalMs: number
+  /** A run that is not journaled: who answers its questions. Journaled runs ask through the journal. */
+  asker?: Asker | undefined
+  /** A journaled run's wake count when it was read (see runs/park.ts). */
+  wakes?: number
   deadlineMs: number | undefined
   /** When the reply can no longer be edited (epoch ms), if ever. */
   replyClosesAt?: number
@@ -51,6 +60,8 @@ export interface Execution {
 interface Ending {
   stoppedBy: string | undefined
   suspendNotice: string | undefined
+  /** Parked: waiting for people; woken at this time at the latest (a question's deadline). */
+  parked?: { wakeAt: number | undefined }
 }
 
 /** What drives one run's reply from its events. */
@@ -63,6 +74,8 @@ interface Driver {
   meter: RunMeter
   journal: RunJournal | undefined
   ending: Ending
+  /** Queues the run again at `at` (a parked run's earliest deadline). */
+  wakeAt(at: number): Promise<void>
 }
 
 /**
@@ -88,8 +101,11 @@ export function execute(runs: Runs, req: Execution): Live {
   const modelOf = (step: string) => runs.models.of(flow.name, judgeStep, step)
   const meter = meterOf(runs, req, log, modelOf, () => handle.curtail('the token budget was reached'))
   const onText = streamer(views, pump)
+  const ending: Ending = { stoppedBy: undefined, suspendNotice: undefined }
+  const asks = asksOf(runs, req, log, ending, (reason) => handle.cancel(reason))
   const handle = runFlow(flow, req.input, {
     runId,
+    ...(asks.asker === undefined ? {} : { asker: asks.asker }),
     services: (step) => ({
       llm: stepModel(refined(runs.observed(modelOf(step.step)), req.refine), step, (text) =>
         onText(step.step, text),
@@ -106,12 +122,13 @@ export function execute(runs: Runs, req: Execution): Live {
     onEvent: (event: FlowEvent): void => {
       if (event.type === 'usage') meter.add(event.step, event.usage)
       journal?.step(event)
+      asks.parker?.event(event)
     },
   })
   // A resumed run replays its journal in microtasks; show the reply only once that is applied.
   if (req.resume !== undefined && req.resume.length > 0) pump.hold(new Promise((r) => setImmediate(r)))
-  const ending: Ending = { stoppedBy: undefined, suspendNotice: undefined }
-  const driver = { log, info, observer: runs.observer, pump, views, meter, journal, ending }
+  const wakeAt = wakerOf(runs, runId, log)
+  const driver = { log, info, observer: runs.observer, pump, views, meter, journal, ending, wakeAt }
   const run: Live = {
     runId,
     suspended: false,
@@ -119,10 +136,14 @@ export function execute(runs: Runs, req: Execution): Live {
       ending.stoppedBy ??= by
       handle.cancel(`stopped by ${by}`)
     },
+    wake: () => {
+      void asks.journal?.wake().then(() => asks.parker?.check())
+    },
     suspend: (notice) => {
-      if (!req.journaled || ending.stoppedBy !== undefined) return
+      if (!req.journaled || ending.stoppedBy !== undefined || ending.parked !== undefined) return
       ending.suspendNotice ??= notice
       run.suspended = true
+      asks.journal?.leave()
       handle.cancel('Chorus is shutting down')
     },
     done: drive(handle, driver).finally(() => runs.live.delete(runId)),
@@ -144,9 +165,18 @@ async function drive(events: AsyncIterable<FlowEvent>, d: Driver): Promise<RunRe
   throw new Error('run ended without run.completed')
 }
 
-/** The run's last view and its end in the journal; a suspended run's reply says it continues instead. */
+/** The run's last view and its end in the journal; a suspended or parked run's reply says it continues instead. */
 async function end(result: RunResult, d: Driver): Promise<RunResult> {
   const { pump, views, meter, journal, log, ending } = d
+  if (ending.parked !== undefined) {
+    const { wakeAt } = ending.parked
+    const until = wakeAt === undefined ? '' : ` (${closesText(wakeAt)})`
+    pump.end(views.withNotice(`Waiting for answers to go on${until}.`))
+    await pump.drained
+    log.info({ event: 'run.parked', wakeAt }, 'run.parked')
+    if (wakeAt !== undefined) await d.wakeAt(wakeAt)
+    return result
+  }
   if (ending.suspendNotice !== undefined) {
     pump.end(views.withNotice(ending.suspendNotice))
     await pump.drained
@@ -250,4 +280,39 @@ function streamer(views: ViewBuilder, pump: ReplyPump): (step: string, text: str
 /** A refined run's model gets the earlier result and the request before every prompt. */
 function refined(model: LanguageModel, refine: Refine | undefined): LanguageModel {
   return refine === undefined ? model : refining(model, refine)
+}
+
+/** Who answers the run's questions: the journal (a journaled run, which can park) or the caller's asker. */
+function asksOf(
+  runs: Runs,
+  req: Execution,
+  log: Logger,
+  ending: Ending,
+  cancel: (reason: string) => void,
+): { asker: Asker | undefined; journal?: JournalAsker; parker?: Parker } {
+  if (!req.journaled) return { asker: req.asker }
+  const onChange = (): void => parker.check()
+  const park = (wakeAt: number | undefined): void => {
+    ending.parked = { wakeAt }
+    journal.leave()
+    cancel('waiting for people')
+  }
+  const journal = new JournalAsker({
+    runs,
+    runId: req.runId,
+    requester: { id: req.userId ?? req.user, name: req.user },
+    platform: req.platform === 'console' ? undefined : runs.platforms.get(req.platform),
+    log,
+    onChange,
+  })
+  const parker = new Parker({ runs, runId: req.runId, wakes: req.wakes ?? 0, asker: journal, log, park })
+  return { asker: journal, journal, parker }
+}
+
+/** Queues a parked run again at its earliest deadline. */
+function wakerOf(runs: Runs, runId: string, log: Logger): (at: number) => Promise<void> {
+  return (at) =>
+    runs.queue
+      .enqueue(runId, { at, key: `at-${at}` })
+      .catch((err: unknown) => log.error({ err }, 'run.wake_schedule_failed'))
 }

@@ -70,6 +70,7 @@ export async function accept(
     command: req.command.name,
     input: req.input,
     user: req.user,
+    ...(req.userId === undefined ? {} : { userId: req.userId }),
     target: req.target,
     createdAt: Date.now(),
   }
@@ -103,6 +104,7 @@ export function start(runs: Runs, req: StartRequest): Live {
     sink: req.sink,
     minIntervalMs: req.minIntervalMs ?? 1_000,
     deadlineMs: req.deadlineMs,
+    asker: req.asker,
     journaled: false,
     acceptedAt: Date.now(),
   })

@@ -69,6 +69,7 @@ async function rerun(
         ...(refine === undefined ? {} : { [REFINE_KEY]: refine }),
       },
       user: by,
+      ...(options.userId === undefined ? {} : { userId: options.userId }),
       target,
       ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
     },

@@ -12,6 +12,13 @@ export async function resume(runs: Runs): Promise<{ queued: number }> {
   await runs.store.prune(Date.now() - KEEP_ENDED_MS)
   const unfinished = await runs.store.unfinished()
   for (const run of unfinished) await runs.queue.enqueue(run.id)
+  // Parked runs cost nothing until their deadline (one that passed while all was down: now).
+  const parked = await runs.store.parkedRuns()
+  for (const { id, wakeAt } of parked) {
+    const at = wakeAt ?? Date.now()
+    await runs.queue.enqueue(id, { at, key: `at-${at}` })
+  }
+  if (parked.length > 0) runs.logger.info({ event: 'journal.parked', runs: parked.length }, 'journal.parked')
   return { queued: unfinished.length }
 }
 

@@ -1,3 +1,4 @@
+import { closeQuestions } from '../asks/close.ts'
 import { close } from './close.ts'
 import type { Runs } from './runs.ts'
 import type { StopOutcome } from './types.ts'
@@ -19,5 +20,6 @@ export async function stop(runs: Runs, runId: string, by: string): Promise<StopO
   }
   if (!(await runs.store.finish(runId, 'stopped', { stoppedBy: by }))) return 'finished'
   await close(runs, run, { stoppedBy: by })
+  await closeQuestions(runs, run, `the run was stopped by ${by}.`)
   return 'stopped'
 }

@@ -1,7 +1,7 @@
 import type { WorkOutcome } from '../../queue/index.ts'
 import type { RunRecord } from '../../store/index.ts'
 import { workspaceOf } from '../admission/index.ts'
-import { replyMsOf } from '../platform.ts'
+import { type Platform, replyMsOf } from '../platform.ts'
 import { abandon } from './close.ts'
 import { execute } from './execute.ts'
 import { REFINE_KEY, refineSchema } from './refine.ts'
@@ -13,6 +13,8 @@ const RESUME_MAX_AGE_MS = 60 * 60_000
 const FRESH_MS = 10_000
 /** A resumed run needs at least this long to be worth starting before its reply expires. */
 const RESUME_MIN_REMAINING_MS = 30_000
+/** A run woken by people (past its platform's short window) gets this long to go on, per wake. */
+const WOKEN_RUN_MS = 10 * 60_000
 
 /** Works queued runs in this process and obeys Stop requests from other processes. */
 export async function startWorking(runs: Runs, concurrency: number): Promise<void> {
@@ -30,8 +32,13 @@ export function work(runs: Runs, runId: string): Promise<WorkOutcome> {
 /** Takes a run from the journal and runs it here, or ends it when its reply can no longer be made in time. */
 async function pickUp(runs: Runs, runId: string): Promise<WorkOutcome> {
   try {
-    const run = await runs.store.get(runId)
+    let run = await runs.store.get(runId)
     if (run === undefined || run.status !== 'running' || runs.live.has(runId)) return 'done'
+    // Its deadline came (a timer job): taken out of the parking, and its questions decided as it goes.
+    if (run.parked) {
+      await runs.store.wake(runId)
+      run = (await runs.store.get(runId)) ?? run
+    }
     const platform = runs.platforms.get(run.target.platform)
     const log = runs.logOf(run)
     if (platform === undefined) {
@@ -49,10 +56,10 @@ async function pickUp(runs: Runs, runId: string): Promise<WorkOutcome> {
       return 'done'
     }
     const now = Date.now()
-    const remaining = platform.remainingMs(run.target, now)
-    const replyLeft = replyMsOf(platform, run.target, now)
+    const { remaining, replyLeft } = limitsOf(platform, run, now)
     const age = now - run.createdAt
-    const tooOld = remaining === undefined && age > RESUME_MAX_AGE_MS
+    // A run that waited for people is as old as their answers made it: only its reply's edits count.
+    const tooOld = remaining === undefined && age > RESUME_MAX_AGE_MS && !wokeLate(platform, run)
     // A fresh command starts while its reply can be edited, even with its run time spent: its
     // deadline cuts it off with a clear word. A resumed one with too little time left is closed
     // instead of being started to be cut off.
@@ -89,8 +96,7 @@ function fromJournal(
   if (command === undefined) throw new Error(`no flow for command '${run.command}'`)
   const sink = runs.sinkFor(run, platform, runs.logOf(run))
   const now = Date.now()
-  const remaining = platform.remainingMs(run.target, now)
-  const replyLeft = replyMsOf(platform, run.target, now)
+  const { remaining, replyLeft } = limitsOf(platform, run, now)
   const { [REFINE_KEY]: refineValue, ...input } = run.input
   const refine = refineSchema.safeParse(refineValue)
   return execute(runs, {
@@ -99,6 +105,8 @@ function fromJournal(
     input,
     ...(refine.success ? { refine: refine.data } : {}),
     user: run.user,
+    userId: run.userId,
+    wakes: run.wakes,
     platform: run.target.platform,
     sink,
     minIntervalMs: platform.minIntervalMs,
@@ -111,4 +119,24 @@ function fromJournal(
     offsetMs: steps.length > 0 || run.delivered.length > 0 ? Date.now() - run.createdAt : 0,
     acceptedAt: run.createdAt,
   })
+}
+
+/** A run woken by people, whose reply can still be edited after the platform's short window. */
+function wokeLate(platform: Platform, run: RunRecord): boolean {
+  return (run.wakes > 0 || run.parked) && (platform.lateEdits?.(run.target) ?? false)
+}
+
+/**
+ * How long the run may take and its reply be edited: the platform's windows, or, for a run woken by
+ * people that the platform can edit late (the bot token), a fresh WOKEN_RUN_MS and no reply limit.
+ */
+function limitsOf(
+  platform: Platform,
+  run: RunRecord,
+  now: number,
+): { remaining: number | undefined; replyLeft: number | undefined } {
+  const remaining = platform.remainingMs(run.target, now)
+  const replyLeft = replyMsOf(platform, run.target, now)
+  if (!wokeLate(platform, run)) return { remaining, replyLeft }
+  return { remaining: remaining === undefined ? undefined : WOKEN_RUN_MS, replyLeft: undefined }
 }

@@ -95,6 +95,13 @@ function answer(prompt: string, system: string, rand: () => number): string {
     )
     return JSON.stringify({ response: best + 1 })
   }
+  if (/decision chair/i.test(system)) {
+    const chosen = (/voted for: (.+)/.exec(prompt)?.[1] ?? 'this option').replace(/\*\*/g, '').trim()
+    return (
+      `The team chose ${chosen}: it had the broadest support and can start this week.\n` +
+      '- Name an owner and a first milestone today\n- Check back in two weeks on what changed'
+    )
+  }
   if (/slogan/i.test(prompt)) return pick(SLOGANS)
   if (/tagline/i.test(prompt)) return `${pick(TAGLINES)}, for ${topic.replace(/^.*for: /, '')}.`
   if (/reviewer/i.test(system)) {

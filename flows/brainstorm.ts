@@ -56,7 +56,8 @@ export default defineFlow({
       .describe('How many angles to explore at once'),
   }),
   example: { topic: 'a name for our analytics product' },
-  meta: { noun: 'ideas', firstLabel: 'First idea', judgeStep: 'synthesis' },
+  // voteOn: the final reply offers Vote on these (its ranked ideas as a /decide vote).
+  meta: { noun: 'ideas', firstLabel: 'First idea', judgeStep: 'synthesis', voteOn: true },
   build(f, { topic, angles }) {
     const chosen = ANGLES.slice(0, angles)
     const ideas = chosen.map((angle) =>

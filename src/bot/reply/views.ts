@@ -13,6 +13,7 @@ export class ViewBuilder {
   readonly #texts = new Map<string, string>()
   /** The branch whose text the reply shows: the first to write, while it runs. */
   #leader: string | undefined
+  readonly #voteOn: boolean
 
   constructor(init: {
     runId: string
@@ -26,7 +27,10 @@ export class ViewBuilder {
     retryable: boolean
     /** Time the run had already taken before this process (a resumed run). */
     offsetMs?: number
+    /** A final reply offers Vote on these (brainstorm, journaled, with /decide at hand). */
+    voteOn?: boolean
   }) {
+    this.#voteOn = init.voteOn === true
     this.#firstLabel = init.firstLabel
     this.#starts = new Set()
     this.#offsetMs = init.offsetMs ?? 0
@@ -151,6 +155,7 @@ export class ViewBuilder {
     if (result.status === 'completed') {
       v.status = 'final'
       v.final = { markdown: asMarkdown(result.output) }
+      if (this.#voteOn) v.voteOn = true
       // Failures on branches that do not lead to the final answer are still worth saying.
       for (const f of result.failures) {
         if (this.#starts.has(f.step) || v.failures.some((x) => x.step === f.step)) continue

@@ -232,6 +232,7 @@ function viewsOf(runs: Runs, req: Execution, flow: AnyFlow): ViewBuilder {
     demo: runs.model.demo,
     firstLabel: (flow.meta?.firstLabel as string | undefined) ?? 'First result',
     retryable: req.journaled,
+    voteOn: req.journaled && flow.meta?.voteOn === true && runs.commands.get('decide') !== undefined,
     ...(req.offsetMs === undefined ? {} : { offsetMs: req.offsetMs }),
   })
 }

@@ -1,18 +1,24 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { ENDED_RUN_TTL_MS, SCRIPTS } from './redis-scripts.ts'
+import { fromText, toText } from './opaque.ts'
+import { RedisQuestions } from './redis-questions.ts'
+import { ENDED_RUN_TTL_MS, SCRIPTS, type Scripts } from './redis-scripts.ts'
 
 export { ENDED_RUN_TTL_MS }
 
 import type {
   DeliveredView,
+  GivenAnswer,
   LimitSpec,
+  NewQuestion,
   NewRun,
+  QuestionRecord,
   ReplyTarget,
   RunRecord,
   RunStatus,
   RunStore,
   StepOutcome,
+  StoredDecision,
   Take,
 } from './types.ts'
 
@@ -26,13 +32,11 @@ export interface RedisStoreOptions {
 /** Ended runs deleted per prune script, so one call never blocks Redis for long. */
 const PRUNE_BATCH = 500
 
-type Script = (...args: Array<string | number>) => Promise<unknown>
-type Scripts = { [K in keyof typeof SCRIPTS]: Script }
-
 /**
  * The run store on Redis (with REDIS_URL). A run is a hash; `running` (by createdAt) and `ended`
- * (by updatedAt) sorted sets index it; steps are a hash per run keyed `call:step`. Every method is
- * one command or one Lua script (EVALSHA through ioredis' `defineCommand`), so each is atomic.
+ * (by updatedAt) sorted sets index it; steps are a hash per run keyed `call:step`, questions another
+ * (redis-questions.ts). Every method is one command or one Lua script (EVALSHA through ioredis'
+ * `defineCommand`), so each is atomic.
  */
 export class RedisStore implements RunStore {
   readonly describe: string
@@ -40,6 +44,7 @@ export class RedisStore implements RunStore {
   readonly #owned: boolean
   readonly #scripts: Scripts
   readonly #prefix: string
+  readonly #questions: RedisQuestions
 
   constructor(options: RedisStoreOptions) {
     this.#owned = typeof options.redis === 'string'
@@ -51,6 +56,7 @@ export class RedisStore implements RunStore {
     this.#scripts = Object.fromEntries(
       Object.keys(SCRIPTS).map((name) => [name, client[name as keyof Scripts].bind(client)]),
     ) as Scripts
+    this.#questions = new RedisQuestions(this.#redis, this.#scripts, (id) => this.#run(id))
   }
 
   #run(id: string): string {
@@ -76,6 +82,7 @@ export class RedisStore implements RunStore {
       JSON.stringify(run.target),
       run.createdAt,
       Date.now(),
+      run.userId === undefined ? '0' : `1${run.userId}`,
     )
   }
 
@@ -90,7 +97,7 @@ export class RedisStore implements RunStore {
   }
 
   async recordStep(runId: string, outcome: StepOutcome): Promise<void> {
-    const value = outcome.ok ? `1${JSON.stringify({ v: outcome.value })}` : `0${outcome.error}`
+    const value = outcome.ok ? `1${toText(outcome.value)}` : `0${outcome.error}`
     const run = this.#run(runId)
     await this.#scripts.chorusStoreStep(
       `${run}:steps`,
@@ -110,7 +117,7 @@ export class RedisStore implements RunStore {
       steps.push({
         step: field.slice(colon + 1),
         call: Number(field.slice(0, colon)),
-        value: (JSON.parse(value.slice(1)) as { v: unknown }).v,
+        value: fromText(value.slice(1)),
       })
     }
     // The same order as the SQLite store: by call, then step.
@@ -123,6 +130,7 @@ export class RedisStore implements RunStore {
       run,
       `${run}:steps`,
       this.#ended,
+      `${run}:questions`,
       JSON.stringify(target),
       Date.now(),
       runId,
@@ -136,6 +144,7 @@ export class RedisStore implements RunStore {
       run,
       `${run}:steps`,
       this.#ended,
+      `${run}:questions`,
       view,
       Date.now(),
       runId,
@@ -154,6 +163,7 @@ export class RedisStore implements RunStore {
       `${run}:steps`,
       this.#running,
       this.#ended,
+      `${run}:questions`,
       status,
       details.stoppedBy === undefined ? '0' : `1${details.stoppedBy}`,
       details.note === undefined ? '0' : `1${details.note}`,
@@ -176,6 +186,43 @@ export class RedisStore implements RunStore {
       deleted += n
       if (seen < PRUNE_BATCH) return deleted
     }
+  }
+
+  async park(runId: string, wakes: number, wakeAt: number | undefined): Promise<boolean> {
+    return (await this.#scripts.chorusStorePark(this.#run(runId), wakes, wakeAt ?? '', Date.now())) === 1
+  }
+
+  async wake(runId: string): Promise<boolean> {
+    return (await this.#scripts.chorusStoreWake(this.#run(runId), Date.now())) === 1
+  }
+
+  async parkedRuns(): Promise<Array<{ id: string; wakeAt: number | undefined }>> {
+    const rows = (await this.#scripts.chorusStoreParkedRuns(this.#running, this.#run(''))) as string[][]
+    return rows.map(([id, wakeAt]) => ({ id: id as string, wakeAt: wakeAt ? Number(wakeAt) : undefined }))
+  }
+
+  openQuestion(question: NewQuestion): Promise<QuestionRecord> {
+    return this.#questions.openQuestion(question)
+  }
+
+  question(runId: string, id: string): Promise<QuestionRecord | undefined> {
+    return this.#questions.question(runId, id)
+  }
+
+  questions(runId: string): Promise<QuestionRecord[]> {
+    return this.#questions.questions(runId)
+  }
+
+  giveAnswer(runId: string, id: string, answer: GivenAnswer) {
+    return this.#questions.giveAnswer(runId, id, answer)
+  }
+
+  decide(runId: string, id: string, decision: StoredDecision, version: number) {
+    return this.#questions.decide(runId, id, decision, version)
+  }
+
+  setQuestionMessage(runId: string, id: string, message: unknown): Promise<void> {
+    return this.#questions.setQuestionMessage(runId, id, message)
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
@@ -221,5 +268,8 @@ function toRecord(hash: Record<string, string>): RunRecord {
     delivered: (hash.delivered ?? '').split(',').filter((v) => v !== '') as DeliveredView[],
     stoppedBy: hash.stoppedBy,
     note: hash.note,
+    parked: hash.parked === '1',
+    wakes: Number(hash.wakes ?? 0),
+    ...(hash.userId === undefined ? {} : { userId: hash.userId }),
   }
 }

@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NewRun, RunStore } from '../../src/store/index.ts'
+import { asksContract, type SiblingFactory } from './contract-asks.ts'
 
-export interface StoreFactory {
+export interface StoreFactory extends SiblingFactory {
   create(): Promise<RunStore>
   destroy(store: RunStore): Promise<void>
 }
@@ -32,6 +33,8 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     afterAll(async () => {
       await factory.destroy(store)
     })
+
+    asksContract(() => store, factory)
 
     it('records a run as running with everything needed to finish it elsewhere', async () => {
       const run = newRun()

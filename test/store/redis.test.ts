@@ -28,6 +28,9 @@ whenRedis(await redisTestsEnabled(), () => {
       prefixes.set(store, prefix)
       return store
     },
+    async sibling(store) {
+      return new RedisStore({ redis: TEST_REDIS_URL, prefix: prefixes.get(store as RedisStore) as string })
+    },
     async destroy(store) {
       await store.close()
       const prefix = prefixes.get(store as RedisStore) as string
@@ -81,6 +84,52 @@ whenRedis(await redisTestsEnabled(), () => {
         expect(ttl).toBeGreaterThan(ENDED_RUN_TTL_MS - 60_000)
         expect(ttl).toBeLessThanOrEqual(ENDED_RUN_TTL_MS)
       }
+    })
+
+    it("gives an ended run's questions the same safety TTL, also those written after it ended", async () => {
+      const run = newRun()
+      const q = { runId: run.id, id: 'q#1#1', step: 'q', spec: {}, createdAt: 1, deadlineAt: 2 }
+      await store.create(run)
+      await store.openQuestion(q)
+      await store.giveAnswer(run.id, q.id, { user: 'U1', name: 'ada', value: 'yes', at: 1 })
+      const key = `${prefix}:run:${run.id}:questions`
+      expect(await admin.pttl(key)).toBe(-1)
+      await store.finish(run.id, 'completed')
+      expect(await admin.pttl(key)).toBeGreaterThan(ENDED_RUN_TTL_MS - 60_000)
+      await admin.persist(key)
+      await store.markDelivered(run.id, 'final')
+      expect(await admin.pttl(key)).toBeGreaterThan(ENDED_RUN_TTL_MS - 60_000)
+      const late = newRun()
+      await store.create(late)
+      await store.finish(late.id, 'stopped')
+      await store.giveAnswer(late.id, q.id, { user: 'U1', name: 'ada', value: 'no', at: 2 })
+      expect(await admin.pttl(`${prefix}:run:${late.id}:questions`)).toBeGreaterThan(
+        ENDED_RUN_TTL_MS - 60_000,
+      )
+      const orphan = randomUUID()
+      await store.giveAnswer(orphan, q.id, { user: 'U1', name: 'ada', value: 'no', at: 2 })
+      expect(await admin.pttl(`${prefix}:run:${orphan}:questions`)).toBeGreaterThan(0)
+    })
+
+    it('reads a run written before parking existed as not parked and never woken', async () => {
+      const id = randomUUID()
+      await admin.hset(`${prefix}:run:${id}`, {
+        id,
+        command: 'vote',
+        input: '{}',
+        user: 'ada',
+        target: '{"platform":"slack","channel":"C1"}',
+        status: 'running',
+        createdAt: '1',
+        updatedAt: '1',
+        delivered: '',
+      })
+      await admin.zadd(`${prefix}:runs:running`, 1, id)
+      expect(await store.get(id)).toMatchObject({ parked: false, wakes: 0 })
+      expect((await store.unfinished()).map((r) => r.id)).toContain(id)
+      expect(await store.park(id, 0, undefined)).toBe(true)
+      expect(await store.wake(id)).toBe(true)
+      expect((await store.get(id))?.wakes).toBe(1)
     })
 
     it('prunes by last update: a run touched after the cut survives', async () => {

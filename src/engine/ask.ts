@@ -123,8 +123,11 @@ export class NoAnswerError extends EngineError {
 
 /** The run has no one to ask (no asker configured), or the question itself is malformed. */
 export class AskError extends EngineError {
+  /** The message without the step: what the people asked may read. */
+  readonly reason: string
   constructor(step: string, message: string) {
     super('ask', `step '${step}': ${message}`)
+    this.reason = message
   }
 }
 

@@ -35,6 +35,11 @@ export function describeFailure(error: unknown): string {
       return describeFailure((error as { cause?: unknown }).cause)
     case 'straggler':
       return 'the model took too long'
+    // The flow's own question and the platform's reason: both written for the people asked.
+    case 'no_answer':
+      return (error as Error).message
+    case 'ask':
+      return (error as { reason?: string }).reason ?? 'a question could not be asked'
     default:
       return 'something went wrong'
   }

@@ -156,7 +156,9 @@ export function execute(runs: Runs, req: Execution): Live {
 async function drive(events: AsyncIterable<FlowEvent>, d: Driver): Promise<RunResult> {
   for await (const event of events) {
     logEvent(d.log, event)
-    d.observer.event?.(d.info, event)
+    // A run parked or suspended here has not ended: the metrics count it when it does.
+    const handedOn = d.ending.parked !== undefined || d.ending.suspendNotice !== undefined
+    if (!(event.type === 'run.completed' && handedOn)) d.observer.event?.(d.info, event)
     // Awaited here, so the event stream is let go only once the reply is finished.
     if (event.type === 'run.completed') return await end(event.result, d)
     const view = d.views.apply(event)

@@ -43,7 +43,8 @@ export class Parker {
       const n = this.#running.get(event.step) ?? 0
       if (n <= 1) this.#running.delete(event.step)
       else this.#running.set(event.step, n - 1)
-    }
+    } else return
+    this.check()
   }
 
   /** Something changed: after this turn's microtasks, park if every live step waits for people. */

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { runOnce, startConsole } from '../adapters/console/index.ts'
 import { openBackends } from './backends.ts'
 import { Bot } from './bot/index.ts'
 import { loadConfig } from './config/index.ts'
+import { ChorusError } from './errors.ts'
 import { createLogger } from './log/index.ts'
 import { ChorusMetrics } from './ops/index.ts'
 import { runEntry, serve } from './service.ts'
@@ -29,7 +31,8 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     const logger = createLogger(level, { pretty: consoleMode })
     if (consoleMode) {
       // Console runs print to the terminal that started them, so nothing is journaled.
-      const bot = await Bot.create({ config, logger })
+      const flowsDir = consoleFlowsDir(process.env.CHORUS_FLOWS_DIR)
+      const bot = await Bot.create({ config, logger, ...(flowsDir === undefined ? {} : { flowsDir }) })
       if (bot.model.demo) {
         process.stderr.write(
           'No OPENAI_API_KEY set: using the offline demo model; its answers are canned demo text.\n',
@@ -49,4 +52,16 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     ]
     await serve({ bot, backends, config, logger, role: 'receiver', connections, metrics })
   })
+}
+
+/** CHORUS_FLOWS_DIR: the console's commands from another folder of flows (tests, a flow being written). */
+function consoleFlowsDir(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  const dir = resolve(value)
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new ChorusError(
+      'config_invalid',
+      `CHORUS_FLOWS_DIR=${value} is not a folder; point it at a folder of flow files, or unset it for flows/`,
+    )
+  return dir
 }

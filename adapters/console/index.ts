@@ -1,52 +1,48 @@
-import { createInterface } from 'node:readline'
-import type { Bot, CommandRun, ReplySink, ReplyView } from '../../src/bot/index.ts'
-import { renderView } from './render.ts'
+import type { Bot, CommandRun } from '../../src/bot/index.ts'
+import { ConsoleAsker } from './ask.ts'
+import { Lines } from './lines.ts'
+import { consoleSink, type Out } from './sink.ts'
 
-type Out = { write(s: string): unknown; isTTY?: boolean; columns?: number }
+export { consoleSink } from './sink.ts'
+
+type Input = NodeJS.ReadableStream & { isTTY?: boolean }
 
 /**
- * A sink that prints views; on a terminal, the progress block (a line, then one per branch) is
- * redrawn in place. Piped output gets no progress, only the results.
+ * Runs `/name text` once and prints the reply; resolves with the exit code. Its questions are answered
+ * from `input`'s lines (typed, or piped: `npm start -- decide "Which one?" <<< "2"`), read only once
+ * a question is asked.
  */
-export function consoleSink(out: Out): ReplySink {
-  /** Lines of the progress block on screen, to move back over. */
-  let progressLines = 0
-  let firstShown = false
-  const erase = (): string =>
-    progressLines === 0 ? '' : `\r${progressLines > 1 ? `\x1b[${progressLines - 1}A` : ''}\x1b[J`
-  return {
-    async show(view: ReplyView) {
-      // After the first result is printed, later updates are progress lines again.
-      const progress = view.status === 'working' || (view.status === 'first' && firstShown)
-      if (view.status === 'first') firstShown = true
-      const text = progress
-        ? renderView({ ...view, status: 'working' })
-        : renderView(view, out.isTTY === true)
-      if (progress && !out.isTTY) return
-      if (progress) {
-        // A line wider than the terminal would wrap and throw off the count of lines to move back over.
-        const width = Math.max(20, (out.columns ?? 80) - 1)
-        const lines = text.split('\n').map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l))
-        out.write(`${erase()}${lines.join('\n')}`)
-        progressLines = lines.length
-        return
-      }
-      out.write(`${erase()}${text}\n`)
-      progressLines = 0
-    },
+export async function runOnce(
+  bot: Bot,
+  line: string,
+  out: Out = process.stdout,
+  input: Input = process.stdin,
+): Promise<number> {
+  let lines: Lines | undefined
+  let run: CommandRun | undefined
+  const open = (): Lines => {
+    if (lines === undefined) {
+      lines = Lines.open(input, out)
+      // While it reads a terminal, readline takes Ctrl+C from the process: it stops the run instead.
+      lines.onInterrupt(() => run?.cancel('you (Ctrl+C)'))
+    }
+    return lines
+  }
+  run = dispatch(bot, line, out, open)
+  if (run === undefined) return 2
+  try {
+    const result = await run.done
+    return result.status === 'completed' ? 0 : 1
+  } finally {
+    lines?.close()
   }
 }
 
-/** Runs `/name text` once and prints the reply; resolves with the exit code. */
-export async function runOnce(bot: Bot, line: string, out: Out = process.stdout): Promise<number> {
-  const run = dispatch(bot, line, out)
-  if (run === undefined) return 2
-  const result = await run.done
-  return result.status === 'completed' ? 0 : 1
-}
-
-/** Parses one line and starts its run, or prints help / a usage message. */
-export function dispatch(bot: Bot, line: string, out: Out): CommandRun | undefined {
+/**
+ * Parses one line and starts its run, or prints help / a usage message. The run's questions read
+ * `input`'s lines; without it, a question fails its step (no one to ask).
+ */
+export function dispatch(bot: Bot, line: string, out: Out, input?: () => Lines): CommandRun | undefined {
   const m = /^\/?(\S+)\s*([\s\S]*)$/.exec(line.trim())
   if (m === null) return undefined
   const [, name = '', text = ''] = m
@@ -64,14 +60,17 @@ export function dispatch(bot: Bot, line: string, out: Out): CommandRun | undefin
     out.write(`${parsed.message}\n`)
     return undefined
   }
+  // Whoever runs the console asked; named like on Slack and Discord.
+  const user = process.env.USER || 'console'
+  const sink = consoleSink(out)
   return bot.start({
     command,
     input: parsed.input,
-    // Whoever runs the console asked; named like on Slack and Discord.
-    user: process.env.USER || 'console',
+    user,
     platform: 'console',
-    sink: consoleSink(out),
+    sink,
     minIntervalMs: 150,
+    ...(input === undefined ? {} : { asker: new ConsoleAsker(user, { out, sink, lines: input }) }),
   })
 }
 
@@ -80,31 +79,34 @@ function help(bot: Bot): string {
   return `Commands:\n${lines.join('\n')}\n  /help\n  /quit`
 }
 
-/** The interactive prompt: Ctrl+C stops the running command, or quits at the prompt. */
-export async function startConsole(bot: Bot): Promise<void> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY })
+/**
+ * The interactive prompt: Ctrl+C stops the running command, or quits at the prompt. Commands and the
+ * answers to their questions come from one stream of lines, so nothing typed for a question is taken
+ * for a command.
+ */
+export async function startConsole(
+  bot: Bot,
+  input: Input = process.stdin,
+  out: Out = process.stdout,
+): Promise<void> {
+  const lines = Lines.open(input, out)
   let current: CommandRun | undefined
-  let closed = false
-  rl.on('close', () => {
-    closed = true
-  })
-  rl.on('SIGINT', () => {
+  lines.onInterrupt(() => {
     if (current !== undefined) current.cancel('you (Ctrl+C)')
-    else rl.close()
+    else lines.close()
   })
-  process.stdout.write(`Chorus console on ${bot.model.id}. Type /help for commands, /quit to leave.\n`)
-  rl.setPrompt('> ')
-  rl.prompt()
-  // The async iterator buffers lines typed (or piped in) while a command runs.
-  for await (const line of rl) {
+  out.write(`Chorus console on ${bot.model.id}. Type /help for commands, /quit to leave.\n`)
+  for (;;) {
+    lines.prompt('> ')
+    // Lines typed (or piped in) while a command runs wait for it, unless its questions take them.
+    const line = await lines.next()
+    if (line === undefined) break
     const trimmed = line.trim()
     if (trimmed === '/quit' || trimmed === '/exit') break
-    if (trimmed !== '') {
-      current = dispatch(bot, trimmed, process.stdout)
-      if (current !== undefined) await current.done
-      current = undefined
-    }
-    if (!closed) rl.prompt()
+    if (trimmed === '') continue
+    current = dispatch(bot, trimmed, out, () => lines)
+    if (current !== undefined) await current.done
+    current = undefined
   }
-  rl.close()
+  lines.close()
 }

@@ -43,7 +43,14 @@ function range(o: CommandOption): { min_value?: number; max_value?: number } {
   }
 }
 
-/** The invite link: the bot plus its slash commands; replies go through interaction webhooks, so no channel permissions are needed. */
+/**
+ * Discord permission bits the bot asks for: View Channel (1 << 10) and Send Messages (1 << 11).
+ * Replies go through interaction webhooks, which need none; a question that stays open past the
+ * interaction's 15 minutes, and the reply after it, are posted and edited by the bot in the channel.
+ */
+const PERMISSIONS = (1n << 10n) | (1n << 11n)
+
+/** The invite link: the bot, its slash commands, and the channel permissions for questions that outlive an interaction. */
 export function inviteUrl(appId: string): string {
-  return `https://discord.com/oauth2/authorize?client_id=${appId}&scope=bot%20applications.commands&permissions=0`
+  return `https://discord.com/oauth2/authorize?client_id=${appId}&scope=bot%20applications.commands&permissions=${PERMISSIONS}`
 }

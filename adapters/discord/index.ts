@@ -4,20 +4,30 @@ import { discordSettings } from './config.ts'
 import { gatewayState } from './gateway.ts'
 import { guardInteractions } from './guard.ts'
 import { route } from './listeners/index.ts'
-import { discordPlatform, RUN_BUDGET_MS, webhookRest } from './platform.ts'
+import { discordPlatform, webhookRest } from './platform.ts'
 import { NO_MENTIONS } from './render.ts'
+import type { TokenClock } from './token.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
 export { discordSettings } from './config.ts'
 export { INACTIVE_COMPONENT, TOKEN_EXPIRED_TEXT } from './listeners/index.ts'
-export { discordPlatform, discordRest, TOKEN_LIFETIME_MS, webhookRest } from './platform.ts'
+export {
+  type DiscordRest,
+  discordPlatform,
+  discordRest,
+  webhookRest,
+} from './platform.ts'
+export { CANNOT_POST_TEXT } from './questions.ts'
 export { neutralise, renderView } from './render.ts'
+export { TOKEN_LIFETIME_MS, type TokenClock } from './token.ts'
 
 export interface DiscordOptions {
   /** Merged into the REST options (tests shorten timeouts). */
   rest?: Partial<RESTOptions>
   /** Overrides the run budget (tests). */
   runBudgetMs?: number
+  /** Overrides the interaction token's lifetime and margin (tests, with a fake Discord whose tokens die sooner). */
+  clock?: TokenClock
 }
 
 /** Logs in and answers every flow's slash command; resolves once the gateway session is ready. */
@@ -36,9 +46,18 @@ export async function startDiscord(
   })
   // A malformed INTERACTION_CREATE must not kill the process (discord.js throws in its socket handler).
   guardInteractions(client, log)
-  // Replies go through interaction webhooks on a REST client of their own, without the global limit.
+  // Replies go through interaction webhooks on a REST client of their own, without the global limit;
+  // past a token's 15 minutes, through the bot (the client's own REST, with the bot token).
   const webhooks = webhookRest(settings.api, options.rest)
-  bot.attach(discordPlatform(webhooks, options.runBudgetMs ?? RUN_BUDGET_MS))
+  bot.attach(
+    discordPlatform(
+      { webhooks, bot: client.rest },
+      {
+        ...(options.runBudgetMs === undefined ? {} : { budgetMs: options.runBudgetMs }),
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      },
+    ),
+  )
   const ctx = { bot, log }
   client.on(Events.InteractionCreate, (interaction) => route(ctx, interaction))
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.client_error'))

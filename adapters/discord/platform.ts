@@ -1,45 +1,61 @@
-import { createHash } from 'node:crypto'
 import { REST, type RESTOptions } from 'discord.js'
 import type { Config, Platform } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
+import { editQuestion, postQuestion } from './questions.ts'
 import { DiscordSink } from './sink.ts'
+import { DISCORD_TOKEN_CLOCK, type TokenClock, tokenLeftMs } from './token.ts'
 
-/** Discord: an interaction token lives 15 minutes; stop a run a minute before so its last edit still lands. */
-export const TOKEN_LIFETIME_MS = 15 * 60_000
-export const RUN_BUDGET_MS = TOKEN_LIFETIME_MS - 60_000
+/** Discord: a fresh run stops a minute before its token ends, so its last edit still lands. */
+const RUN_MARGIN_MS = 60_000
 /** Interaction webhooks allow about 5 edits per 2 s; one progress edit a second stays inside it. */
 export const MIN_EDIT_MS = 1_000
-/** Webhook calls on one interaction (edits and follow-ups): 4 per 2 s, under the 5 per 2 s Discord allows. */
-export const WEBHOOK_BUDGET = { limit: 4, windowMs: 2_000 }
 
-/** How long the interaction token of `target` still works: 15 minutes from the interaction's creation. */
-export function tokenLeftMs(target: DiscordTarget, now: number): number {
-  return target.createdAt + TOKEN_LIFETIME_MS - now
+/**
+ * The REST clients a platform answers with: `webhooks` for interaction webhooks (no authorization,
+ * see `webhookRest`), `bot` (the bot token) for channel messages once a token is over. Without `bot`,
+ * replies and questions live only as long as their interaction's token.
+ */
+export interface DiscordRest {
+  webhooks: REST
+  bot?: REST | undefined
+}
+
+export interface DiscordPlatformOptions {
+  /** How long a fresh run may take; default a minute less than the token lives. */
+  budgetMs?: number
+  /** The token's lifetime and margin (tests shorten them). */
+  clock?: TokenClock
 }
 
 /**
  * How runs answer on Discord from plain data: interaction webhooks need only the application id and
- * the token in the target, so any process with a REST client can finish a run. `rest` should be a
- * `webhookRest` (no client-side global limit).
+ * the token in the target, so any process with a REST client can finish a run; once the token is
+ * over, the bot edits the same message in its channel (`target.channelId`, `target.messageId`).
  */
-export function discordPlatform(rest: REST, budgetMs: number = RUN_BUDGET_MS): Platform {
+export function discordPlatform(rest: DiscordRest, options: DiscordPlatformOptions = {}): Platform {
+  const clock = options.clock ?? DISCORD_TOKEN_CLOCK
+  const budgetMs = options.budgetMs ?? clock.lifetimeMs - RUN_MARGIN_MS
   return {
     name: 'discord',
     minIntervalMs: MIN_EDIT_MS,
     remainingMs: (target, now) => (target as DiscordTarget).createdAt + budgetMs - now,
-    replyMs: (target, now) => tokenLeftMs(target as DiscordTarget, now),
-    sink: (target, ctx) => {
-      const t = target as DiscordTarget
-      // The token is a credential: the route key carries a digest of it, never the token.
-      const digest = createHash('sha256').update(t.token).digest('base64url').slice(0, 16)
-      return new DiscordSink({
+    replyMs: (target, now) => tokenLeftMs(target as DiscordTarget, now, clock.lifetimeMs),
+    sink: (target, ctx) =>
+      new DiscordSink({
         rest,
-        target: t,
+        clock,
+        target: target as DiscordTarget,
         log: ctx.log,
-        route: { key: `discord:webhook:${t.applicationId}:${digest}`, ...WEBHOOK_BUDGET },
         budget: ctx.budget,
-      })
+        save: ctx.save,
+      }),
+    postQuestion: (target, view, ctx) => postQuestion(rest, clock, target as DiscordTarget, view, ctx.log),
+    editQuestion: (target, message, view, ctx) =>
+      editQuestion(rest, clock, target as DiscordTarget, message, view, ctx.log),
+    lateEdits: (target) => {
+      const t = target as DiscordTarget
+      return rest.bot !== undefined && t.channelId !== undefined && t.messageId !== undefined
     },
   }
 }
@@ -54,8 +70,18 @@ export function webhookRest(api: string, options: Partial<RESTOptions> = {}): RE
   return new REST({ ...options, api, globalRequestsPerSecond: Number.POSITIVE_INFINITY })
 }
 
-/** The webhook REST client for a process that only works runs (`npm run worker`); no gateway connection. */
-export function discordRest(config: Config): REST {
+/**
+ * The REST clients of a process that only works runs (`npm run worker`; no gateway connection):
+ * webhooks always, the bot's own client when DISCORD_TOKEN is set.
+ */
+export function discordRest(config: Config): DiscordRest {
+  if (config.DISCORD_TOKEN === undefined)
+    return {
+      webhooks: webhookRest((config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/+$/, '')),
+    }
   const settings = discordSettings(config)
-  return webhookRest(settings.api)
+  return {
+    webhooks: webhookRest(settings.api),
+    bot: new REST({ api: settings.api }).setToken(settings.token),
+  }
 }

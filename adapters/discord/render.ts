@@ -34,6 +34,8 @@ export const REFINE_PREFIX = 'chorus:refine:'
 export const REFINE_FIELD = 'request'
 /** `chorus:feedback:up:<run>` / `chorus:feedback:down:<run>`. */
 export const FEEDBACK_PREFIX = 'chorus:feedback:'
+/** Vote on these: `voteon:<run>`. */
+export const VOTE_ON_PREFIX = 'voteon:'
 
 export interface DiscordMessage {
   content: string
@@ -102,7 +104,7 @@ export function renderView(view: ReplyView): { main: DiscordMessage; more: Disco
     case 'final':
       status = `✅ ${summaryText(view)}`
       body = view.final?.markdown
-      if (view.retryable) components.push(carryOnRow(view.runId))
+      if (view.retryable) components.push(carryOnRow(view.runId, view.voteOn === true))
       break
     case 'failed':
       status = '⚠️ Failed'
@@ -169,13 +171,16 @@ function branchField(view: ReplyView): string {
   return truncate(neutralise(escapeMarkdown(view.branches.map(branchLine).join('\n'))), FIELD_VALUE_LIMIT)
 }
 
-/** Again, Refine, 👍 and 👎 under a final reply. */
-function carryOnRow(runId: string): APIActionRowComponent<APIButtonComponent> {
+/** Again, Refine, 👍 and 👎 under a final reply, and Vote on these when its ideas can be put to a vote (5 buttons, Discord's most in a row). */
+function carryOnRow(runId: string, voteOn: boolean): APIActionRowComponent<APIButtonComponent> {
   return {
     type: 1,
     components: [
       { type: 2, style: 1, label: 'Again', custom_id: `${RETRY_PREFIX}${runId}` },
       { type: 2, style: 2, label: 'Refine', custom_id: `${REFINE_PREFIX}${runId}` },
+      ...(voteOn
+        ? [{ type: 2, style: 2, label: 'Vote on these', custom_id: `${VOTE_ON_PREFIX}${runId}` } as const]
+        : []),
       { type: 2, style: 2, emoji: { name: '👍' }, custom_id: `${FEEDBACK_PREFIX}up:${runId}` },
       { type: 2, style: 2, emoji: { name: '👎' }, custom_id: `${FEEDBACK_PREFIX}down:${runId}` },
     ],

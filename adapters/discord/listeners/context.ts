@@ -41,5 +41,7 @@ export function targetOf(interaction: RepliableInteraction): DiscordTarget {
     // The interaction's snowflake carries its creation time; the token lives 15 minutes from it.
     createdAt: interaction.createdTimestamp,
     ...(interaction.guildId === null ? {} : { guildId: interaction.guildId }),
+    // Where the bot edits the reply once the token is over.
+    ...(interaction.channelId === null ? {} : { channelId: interaction.channelId }),
   }
 }

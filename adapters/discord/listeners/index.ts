@@ -1,13 +1,23 @@
-import type { ButtonInteraction, Interaction, ModalSubmitInteraction } from 'discord.js'
-import { FEEDBACK_PREFIX, REFINE_PREFIX, RETRY_PREFIX, STOP_PREFIX } from '../render.ts'
+import type {
+  ButtonInteraction,
+  Interaction,
+  ModalSubmitInteraction,
+  StringSelectMenuInteraction,
+} from 'discord.js'
+import { FEEDBACK_PREFIX, REFINE_PREFIX, RETRY_PREFIX, STOP_PREFIX, VOTE_ON_PREFIX } from '../render.ts'
+import { ASK_FORM_PREFIX, ASK_MODAL_PREFIX, ASK_PREFIX } from '../render-question.ts'
 import { choices } from './autocomplete/choices.ts'
 import { flowCommand } from './commands/flow.ts'
+import { answerChoice } from './components/ask.ts'
+import { openQuestionForm } from './components/ask-form.ts'
 import { feedback } from './components/feedback.ts'
 import { inactive } from './components/inactive.ts'
 import { openRefine } from './components/refine.ts'
 import { retry } from './components/retry.ts'
 import { stop } from './components/stop.ts'
+import { voteOn } from './components/vote-on.ts'
 import type { Context, Listener } from './context.ts'
+import { submitAnswer } from './modals/ask.ts'
 import { submitRefine } from './modals/refine.ts'
 
 export { TOKEN_EXPIRED_TEXT } from './commands/flow.ts'
@@ -21,10 +31,19 @@ const BUTTONS: ByPrefix<ButtonInteraction> = [
   [RETRY_PREFIX, retry],
   [REFINE_PREFIX, openRefine],
   [FEEDBACK_PREFIX, feedback],
+  [VOTE_ON_PREFIX, voteOn],
+  [ASK_PREFIX, answerChoice],
+  [ASK_FORM_PREFIX, openQuestionForm],
 ]
 
+/** String selects by custom id prefix: a question with more than 5 choices. */
+const SELECTS: ByPrefix<StringSelectMenuInteraction> = [[ASK_PREFIX, answerChoice]]
+
 /** Modal submits by custom id prefix. */
-const MODALS: ByPrefix<ModalSubmitInteraction> = [[REFINE_PREFIX, submitRefine]]
+const MODALS: ByPrefix<ModalSubmitInteraction> = [
+  [REFINE_PREFIX, submitRefine],
+  [ASK_MODAL_PREFIX, submitAnswer],
+]
 
 /** Routes an interaction to its listener: by kind, then by custom id prefix. */
 export function route(ctx: Context, interaction: Interaction): void {
@@ -33,6 +52,7 @@ export function route(ctx: Context, interaction: Interaction): void {
   else if (interaction.isModalSubmit()) byPrefix(MODALS, ctx, interaction)
   // Discord: every interaction needs an answer, or the user sees "This interaction failed".
   else if (interaction.isButton()) byPrefix(BUTTONS, ctx, interaction, inactive)
+  else if (interaction.isStringSelectMenu()) byPrefix(SELECTS, ctx, interaction, inactive)
   else if (interaction.isMessageComponent()) inactive(ctx, interaction)
 }
 

@@ -6,8 +6,9 @@ import { refuse } from './answer.ts'
 import { type Context, requesterOf, targetOf } from './context.ts'
 
 /**
- * Again, Retry and Refine: admitted like a command; the interaction's deferred reply becomes the new
- * run's message (under the one it came from), or says why the run did not start.
+ * Again, Retry, Refine and Vote on these: admitted like a command; the interaction's deferred reply
+ * becomes the new run's message (under the one it came from), or says why the run did not start. The
+ * clicker is the new run's requester (who answers its questions).
  */
 export function rerun(
   { bot, log }: Context,
@@ -15,7 +16,7 @@ export function rerun(
   failedEvent: string,
   start: (
     target: DiscordTarget,
-    options: { placeholder: Promise<unknown>; signal: AbortSignal },
+    options: { placeholder: Promise<unknown>; signal: AbortSignal; userId: string },
   ) => Promise<RetryOutcome>,
 ): void {
   // Admitted, journaled and queued inside Discord's 3 s, or the user hears why not.
@@ -24,7 +25,11 @@ export function rerun(
       const admission = await bot.admit(requesterOf(interaction))
       if (!admission.ok) return admission.message
       const placeholder = interaction.deferReply()
-      const outcome = await start(targetOf(interaction), { placeholder, signal })
+      const outcome = await start(targetOf(interaction), {
+        placeholder,
+        signal,
+        userId: interaction.user.id,
+      })
       return outcome.ok ? undefined : { placeholder, message: outcome.message }
     })
     .then(async (outcome) => {

@@ -559,7 +559,9 @@ describe('Discord registration and configuration', () => {
       )
     const out = await run()
     await run()
-    expect(out).toContain('Registered /brainstorm, /brand, /review, /vote in server 222222222222222222.')
+    expect(out).toContain(
+      'Registered /brainstorm, /brand, /decide, /review, /vote in server 222222222222222222.',
+    )
     expect(out).toContain(`client_id=${APP_ID}&scope=bot%20applications.commands`)
     expect(discord.registrations).toHaveLength(2)
     expect(discord.registrations[0]?.path).toBe(`/applications/${APP_ID}/guilds/222222222222222222/commands`)

@@ -1,5 +1,5 @@
 import type { ChatInputCommandInteraction } from 'discord.js'
-import { tokenLeftMs } from '../../platform.ts'
+import { tokenLeftMs } from '../../token.ts'
 import { ephemeral, FAILED_TEXT, refuse } from '../answer.ts'
 import { type Context, nameOf, requesterOf, targetOf } from '../context.ts'
 
@@ -52,7 +52,10 @@ export function flowCommand({ bot, log }: Context, interaction: ChatInputCommand
         () => bot.observer.acked?.('discord', performance.now() - t0),
         () => {},
       )
-      await bot.accept({ command: cmd, input: parsed.input, user, target, placeholder }, signal)
+      await bot.accept(
+        { command: cmd, input: parsed.input, user, userId: interaction.user.id, target, placeholder },
+        signal,
+      )
       return undefined
     })
     .then(async (outcome) => {

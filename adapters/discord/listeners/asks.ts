@@ -1,0 +1,91 @@
+import type { InteractionEditReplyOptions, InteractionUpdateOptions, RepliableInteraction } from 'discord.js'
+import type { AnswerOutcome } from '../../../src/bot/index.ts'
+import { NO_MENTIONS } from '../render.ts'
+import { renderQuestion } from '../render-question.ts'
+import { ephemeral, FAILED_TEXT } from './answer.ts'
+import type { Context } from './context.ts'
+
+/** Discord: a click is answered within 3 s; an answer waits this long for its outcome before it defers. */
+const DECIDE_MS = 1_500
+
+/**
+ * An interaction on a question's message (a click, a select, a modal submitted from it). Its own
+ * response edits that message in place (type 7, or a deferral then an edit), with its own fresh
+ * token: it works however old the question is.
+ */
+export type OnQuestion = RepliableInteraction & {
+  update(options: InteractionUpdateOptions): Promise<unknown>
+  deferUpdate(): Promise<unknown>
+  editReply(options: InteractionEditReplyOptions): Promise<unknown>
+}
+
+/**
+ * Shows what an answer came to: the question's message edited with the view it returns (a new tally,
+ * the decision, or the question as it is now, for a stale message) and, to the person only, what
+ * the core says (a counted vote, a refusal, a form that did not pass). Answers within Discord's 3 s:
+ * an outcome slower than DECIDE_MS is deferred first and shown after.
+ */
+export function settle(
+  { log }: Context,
+  interaction: OnQuestion,
+  work: Promise<AnswerOutcome>,
+  failedEvent: string,
+): void {
+  let deferral: Promise<unknown> | undefined
+  const timer = setTimeout(() => {
+    deferral = interaction.deferUpdate()
+  }, DECIDE_MS)
+  work
+    .then(
+      async (outcome) => {
+        clearTimeout(timer)
+        if (deferral !== undefined) await deferral
+        await show({ log }, interaction, outcome, deferral !== undefined)
+      },
+      async (err: unknown) => {
+        clearTimeout(timer)
+        log.error({ err }, failedEvent)
+        if (deferral !== undefined) await deferral
+        await ephemeral(log, interaction, FAILED_TEXT)
+      },
+    )
+    .catch((err: unknown) => log.error({ err }, failedEvent))
+}
+
+/** Shows `outcome` on an interaction not yet answered (or deferred, then `deferred`). */
+export async function show(
+  { log }: Pick<Context, 'log'>,
+  interaction: OnQuestion,
+  outcome: AnswerOutcome,
+  deferred = false,
+): Promise<void> {
+  const view = outcome.kind === 'invalid' ? undefined : outcome.view
+  if (view !== undefined) {
+    const message = { ...renderQuestion(view), allowedMentions: NO_MENTIONS }
+    await (deferred ? interaction.editReply(message) : interaction.update(message))
+  }
+  const words = wordsOf(outcome)
+  if (words !== undefined) await ephemeral(log, interaction, words)
+  else if (view === undefined && !deferred) await interaction.deferUpdate()
+}
+
+/** What the person who answered is told, if anything: a decision shows on the message itself. */
+export function wordsOf(outcome: AnswerOutcome): string | undefined {
+  switch (outcome.kind) {
+    case 'decided':
+      return undefined
+    case 'invalid':
+      return invalidText(outcome.message)
+    default:
+      return outcome.message
+  }
+}
+
+/** Discord modals cannot show errors beside their fields: the reasons, and how to try again. */
+function invalidText(reasons: string): string {
+  const lines = reasons
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => `• ${l}`)
+  return `Your answer was not taken:\n${lines.join('\n')}\nThe question is still open: press **Answer…** to try again.`
+}

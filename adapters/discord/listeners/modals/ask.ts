@@ -1,0 +1,35 @@
+import { ComponentType, type ModalSubmitInteraction } from 'discord.js'
+import { questionIdOf } from '../../render-question.ts'
+import { ephemeral, FAILED_TEXT } from '../answer.ts'
+import { settle, wordsOf } from '../asks.ts'
+import { type Context, nameOf } from '../context.ts'
+
+/**
+ * A question's form submitted: its fields go to the core, which checks them. From the question's
+ * message, the message shows the outcome (type 7); a form that did not pass is said to the person
+ * only, and the question stays open for another try.
+ */
+export function submitAnswer(ctx: Context, interaction: ModalSubmitInteraction, rest: string): void {
+  const { runId, key } = questionIdOf(rest)
+  const form: Record<string, string> = {}
+  for (const field of interaction.fields.fields.values())
+    if (field.type === ComponentType.TextInput) form[field.customId] = field.value
+  const answer = ctx.bot.answer({
+    runId,
+    key,
+    user: { id: interaction.user.id, name: nameOf(interaction) },
+    answer: { form },
+    platform: 'discord',
+  })
+  if (interaction.isFromMessage()) {
+    settle(ctx, interaction, answer, 'discord.answer_failed')
+    return
+  }
+  // Not from a message (Discord sends none): there is no message to edit, only words to say.
+  answer
+    .then((outcome) => ephemeral(ctx.log, interaction, wordsOf(outcome) ?? 'Thanks, that decided it.'))
+    .catch(async (err: unknown) => {
+      ctx.log.error({ err }, 'discord.answer_failed')
+      await ephemeral(ctx.log, interaction, FAILED_TEXT)
+    })
+}

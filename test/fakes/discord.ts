@@ -146,8 +146,10 @@ export interface FakeDiscord {
   channelMessages(channelId?: string): FakeMessage[]
   /** What only the user of an interaction saw: its ephemeral response and follow-ups, in order. */
   ephemerals(token: string): string[]
-  /** The bot may not see (50001) or post in (50013) `channelId`; `undefined` gives access back. */
-  denyChannel(channelId: string, code?: 50001 | 50013 | undefined): void
+  /** The bot may not see (50001, the default) or post in (50013) `channelId`. */
+  denyChannel(channelId: string, code?: 50001 | 50013): void
+  /** Gives the bot its access to `channelId` back. */
+  allowChannel(channelId: string): void
   /** The next `count` webhook edits answer 429 with this Retry-After (seconds). */
   rateLimitEdits(retryAfterSec: number, count?: number): void
   /** Ages every interaction token by `ms` (to reach the token's end without waiting). */
@@ -747,8 +749,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         .map((m) => String(m?.body.content ?? ''))
     },
     denyChannel(channelId, code = 50001) {
-      if (code === undefined) denied.delete(channelId)
-      else denied.set(channelId, code)
+      denied.set(channelId, code)
+    },
+    allowChannel(channelId) {
+      denied.delete(channelId)
     },
     rateLimitEdits(retryAfterSec, count = 1) {
       limited = { retryAfter: retryAfterSec, count }

@@ -151,6 +151,30 @@ describe('people in the flow, on Discord with the real discord.js', () => {
     await expect.poll(() => discord.ephemerals(after.token)).toEqual(['Already decided by v5.'])
   })
 
+  it('a vote whose journal answers slowly is deferred inside 3 s, then the message edited and the voter told', async () => {
+    const { discord, bot } = await setup()
+    const { token } = discord.command('vote3', [topic('friday')], 'alice')
+    const question = await until(() => discord.followUps(token)[0])
+    const questions = bot.store.questions.bind(bot.store)
+    bot.store.questions = async (runId) => {
+      await new Promise((r) => setTimeout(r, 2_000))
+      return questions(runId)
+    }
+    const click = discord.click(idsOf(question)[1] as string, question.id, 'bob')
+    await expect
+      .poll(() => discord.callsFor(click.token).map((c) => [c.method, c.status]), { timeout: 4_000 })
+      .toEqual([
+        ['POST', 204],
+        ['PATCH', 200],
+        ['POST', 200],
+      ])
+    expect(responseOf(discord, click.token)).toEqual({ type: 6 })
+    expect(tallyOf(discord.message(question.id))).toEqual({ pizza: 0, sushi: 1, tacos: 0 })
+    expect(discord.ephemerals(click.token)).toEqual([
+      'Your vote for sushi is counted; you can change it until the vote closes.',
+    ])
+  })
+
   it('a form: Answer… opens a modal; an invalid answer is told with its reason and the question stays open; a valid one decides', async () => {
     const { discord } = await setup()
     const { token } = discord.command('release', [topic('x')], 'alice')
@@ -251,6 +275,53 @@ describe('people in the flow, on Discord with the real discord.js', () => {
     expect(edits.length).toBeGreaterThan(0)
     expect(edits.every((c) => c.status === 200 && c.authorization === `Bot ${TOKEN}`)).toBe(true)
     // Nothing tried the dead webhook.
+    expect(discord.callsFor(token).every((c) => c.status < 400)).toBe(true)
+  })
+
+  it('a question no one answers closes at its deadline: edited through its webhook while the token lives', async () => {
+    const { discord } = await setup()
+    const { token } = discord.command(
+      'ship',
+      [topic('x'), { name: 'timeout', type: 3, value: '2s' }],
+      'alice',
+    )
+    const question = await until(() => discord.followUps(token)[0])
+    await expect
+      .poll(() => content(discord.message(question.id)), { timeout: 6_000 })
+      .toContain('⏹️ Closed: no one answered in time.')
+    expect(discord.message(question.id)?.body.components).toEqual([])
+    const edit = discord
+      .callsFor(token)
+      .find((c) => c.method === 'PATCH' && c.path.endsWith(`/messages/${question.id}`))
+    expect(edit).toMatchObject({ status: 200, authorization: undefined })
+    await expect
+      .poll(() => replyText(discord, token), { timeout: 5_000 })
+      .toContain('no one answered in time')
+    expect(discord.channelCalls()).toEqual([])
+  })
+
+  it("a question no one answers past the token's end closes at its deadline through the bot, and so does the reply", async () => {
+    const clock = { lifetimeMs: 3_000, marginMs: 1_000 }
+    const { discord } = await setup({ fake: { tokenLifetimeMs: 3_000 }, clock, runBudgetMs: 2_500 })
+    const { token } = discord.command(
+      'ship',
+      [topic('x'), { name: 'timeout', type: 3, value: '4s' }],
+      'alice',
+    )
+    const question = await until(() => discord.channelMessages()[0])
+    await expect
+      .poll(() => content(discord.message(question.id)), { timeout: 8_000 })
+      .toContain('⏹️ Closed: no one answered in time.')
+    expect(discord.channelCalls()).toContainEqual(
+      expect.objectContaining({
+        method: 'PATCH',
+        path: `/channels/${CHANNEL_ID}/messages/${question.id}`,
+        status: 200,
+      }),
+    )
+    await expect
+      .poll(() => replyText(discord, token), { timeout: 5_000 })
+      .toContain('no one answered in time')
     expect(discord.callsFor(token).every((c) => c.status < 400)).toBe(true)
   })
 

@@ -8,7 +8,7 @@ import {
 } from '../../../adapters/discord/index.ts'
 import { Bot, loadConfig } from '../../../src/bot/index.ts'
 import { OpenAIModel } from '../../../src/llm/index.ts'
-import { APP_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../../fakes/discord.ts'
+import { APP_ID, CHANNEL_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../../fakes/discord.ts'
 import { type FakeOpenAI, type Handler, startFakeOpenAI } from '../../fakes/openai.ts'
 
 const silent = pino({ level: 'silent' })
@@ -506,6 +506,92 @@ describe('the fake Discord enforces the interaction rules', () => {
       status: 404,
       body: { code: 10062 },
     })
+  })
+
+  it('takes components, modals, updates and channel messages only as Discord does', async () => {
+    const discord = await startFakeDiscord()
+    cleanup.push(() => discord.close())
+    const call = (path: string, body: unknown, method = 'POST', auth = false) =>
+      fetch(`${discord.api}/v10${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bot ${TOKEN}` } : {}) },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }))
+    const row = (...components: unknown[]) => ({ type: 1, components })
+    const button = (custom_id: string, label = 'x') => ({ type: 2, style: 1, label, custom_id })
+    const invalid = { status: 400, body: { code: 50035 } }
+    const a = discord.command('brainstorm', [])
+    // A command cannot be answered by editing a message (6, 7): it has none.
+    expect(
+      await call(`/interactions/${a.id}/${a.token}/callback`, { type: 7, data: { content: 'x' } }),
+    ).toMatchObject(invalid)
+    const tooMany = {
+      content: 'x',
+      components: [row(...Array.from({ length: 6 }, (_, i) => button(`b${i}`)))],
+    }
+    expect(await call(`/interactions/${a.id}/${a.token}/callback`, { type: 4, data: tooMany })).toMatchObject(
+      invalid,
+    )
+    const longId = { content: 'x', components: [row(button('b'.repeat(101)))] }
+    expect(await call(`/interactions/${a.id}/${a.token}/callback`, { type: 4, data: longId })).toMatchObject(
+      invalid,
+    )
+    const twice = { content: 'x', components: [row(button('same'), button('same'))] }
+    expect(await call(`/interactions/${a.id}/${a.token}/callback`, { type: 4, data: twice })).toMatchObject(
+      invalid,
+    )
+    const options = Array.from({ length: 26 }, (_, i) => ({ label: `o${i}`, value: String(i) }))
+    const select = { content: 'x', components: [row({ type: 3, custom_id: 's', options })] }
+    expect(await call(`/interactions/${a.id}/${a.token}/callback`, { type: 4, data: select })).toMatchObject(
+      invalid,
+    )
+    const input = (i: number) => row({ type: 4, custom_id: `f${i}`, label: 'Field', style: 1 })
+    const modal = { custom_id: 'm', title: 'Form', components: [0, 1, 2, 3, 4, 5].map(input) }
+    expect(await call(`/interactions/${a.id}/${a.token}/callback`, { type: 9, data: modal })).toMatchObject(
+      invalid,
+    )
+    const longLabel = {
+      ...modal,
+      components: [row({ type: 4, custom_id: 'f', label: 'L'.repeat(46), style: 1 })],
+    }
+    expect(
+      await call(`/interactions/${a.id}/${a.token}/callback`, { type: 9, data: longLabel }),
+    ).toMatchObject(invalid)
+    // Channel messages: the bot's token only, and only where the bot has access.
+    const message = { content: 'hello', components: [row(button('ok'))] }
+    expect(await call(`/channels/${CHANNEL_ID}/messages`, message)).toMatchObject({ status: 401 })
+    const posted = await call(`/channels/${CHANNEL_ID}/messages`, message, 'POST', true)
+    expect(posted).toMatchObject({ status: 200, body: { channel_id: CHANNEL_ID, content: 'hello' } })
+    const id = (posted.body as { id: string }).id
+    expect(
+      await call(`/channels/${CHANNEL_ID}/messages/${id}`, { content: 'edited' }, 'PATCH', true),
+    ).toMatchObject({
+      status: 200,
+      body: { content: 'edited' },
+    })
+    discord.denyChannel(CHANNEL_ID)
+    expect(await call(`/channels/${CHANNEL_ID}/messages`, message, 'POST', true)).toMatchObject({
+      status: 403,
+      body: { code: 50001 },
+    })
+    discord.denyChannel(CHANNEL_ID, 50013)
+    expect(
+      await call(`/channels/${CHANNEL_ID}/messages/${id}`, { content: 'x' }, 'PATCH', true),
+    ).toMatchObject({
+      status: 403,
+      body: { code: 50013 },
+    })
+    // The Discord client sends only what a select offers.
+    discord.allowChannel(CHANNEL_ID)
+    const menu = {
+      content: 'pick',
+      components: [row({ type: 3, custom_id: 's', options: options.slice(0, 3) })],
+    }
+    const withMenu = (await call(`/channels/${CHANNEL_ID}/messages`, menu, 'POST', true)).body as {
+      id: string
+    }
+    expect(() => discord.select('s', withMenu.id, ['7'])).toThrow(/would not send/)
+    expect(() => discord.select('nope', withMenu.id, ['1'])).toThrow(/no select/)
   })
 })
 

@@ -7,6 +7,7 @@ import { watchConnection } from './connection.ts'
 import { registerListeners } from './listeners/index.ts'
 import { boltLogger } from './logger.ts'
 import { slackPlatform, slackWebClient } from './platform.ts'
+import { SlackQuestions } from './questions.ts'
 import { guardSocketMode } from './socket.ts'
 import { refuseFutureTimestamps } from './timestamps.ts'
 
@@ -34,8 +35,10 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
     watchConnection(app, receiver.client)
   }
 
-  bot.attach(slackPlatform(slackWebClient(config, clientOptions), config.CHORUS_SLACK_WRITES_PER_MIN))
-  registerListeners(app, bot, log)
+  const client = slackWebClient(config, clientOptions)
+  const questions = new SlackQuestions(client)
+  bot.attach(slackPlatform(client, config.CHORUS_SLACK_WRITES_PER_MIN, questions))
+  registerListeners(app, bot, log, questions)
   app.error(async (error) => {
     log.error({ err: error }, 'slack.error')
   })

@@ -38,7 +38,7 @@ export function slackManifest(commands: Command[], name = 'Chorus'): string {
     '    bot_events:',
     '      - app_mention',
     '  interactivity:',
-    '    is_enabled: true # Stop, Retry, Again, Refine (a modal), 👍/👎',
+    '    is_enabled: true # Stop, Retry, Again, Refine (a modal), Vote on these, 👍/👎, answers to questions',
     '  org_deploy_enabled: false',
     '  socket_mode_enabled: true',
     '  token_rotation_enabled: false',

@@ -2,6 +2,7 @@ import { WebClient, type WebClientOptions } from '@slack/web-api'
 import type { Config, Platform } from '../../src/bot/index.ts'
 import type { SlackTarget } from '../../src/store/index.ts'
 import { slackBotToken } from './config.ts'
+import { questionMessageOf, SlackQuestions } from './questions.ts'
 import { SlackSink } from './sink.ts'
 
 /** chat.update is Tier 3 (~50/min); one progress edit a second per run, within the workspace budget. */
@@ -11,9 +12,14 @@ export const MIN_UPDATE_MS = 1_000
  * How runs answer on Slack from plain data: needs only a bot-token Web API client, no socket. Every
  * run's chat.postMessage and chat.update calls in a workspace share one budget per method of
  * `writesPerMin` (CHORUS_SLACK_WRITES_PER_MIN). The client must reject rate-limited calls
- * (`slackWebClient` does) so a 429 pauses the budget instead of the client's shared queue.
+ * (`slackWebClient` does) so a 429 pauses the budget instead of the client's shared queue. Questions
+ * are posted and edited through `questions` (the app's listeners edit them through the same one).
  */
-export function slackPlatform(client: WebClient, writesPerMin: number): Platform {
+export function slackPlatform(
+  client: WebClient,
+  writesPerMin: number,
+  questions: SlackQuestions = new SlackQuestions(client),
+): Platform {
   const intervalMs = 60_000 / writesPerMin
   return {
     name: 'slack',
@@ -30,6 +36,10 @@ export function slackPlatform(client: WebClient, writesPerMin: number): Platform
         intervalMs,
         onLimited: (method, ms) => ctx.observer.rateLimited?.('slack', method, ms),
       }),
+    postQuestion: (target, view, ctx) => questions.post(target as SlackTarget, view, ctx.log),
+    editQuestion: (_target, message, view, ctx) => questions.edit(questionMessageOf(message), view, ctx.log),
+    // Questions and replies are edited with the bot token, unless the reply only has its response_url.
+    lateEdits: (target) => (target as SlackTarget).viaResponseUrl !== true,
   }
 }
 

@@ -22,6 +22,8 @@ export const BLOCK_LIMIT = 50
 export const STOP_ACTION = 'chorus_stop'
 export const RETRY_ACTION = 'chorus_retry'
 export const REFINE_ACTION = 'chorus_refine'
+/** **Vote on these**: the final reply's ranked ideas as a /decide vote; the run id as value. */
+export const VOTE_ON_ACTION = 'chorus_vote_on'
 /** The modal Refine opens; its one field. */
 export const REFINE_VIEW = 'chorus_refine_view'
 export const REFINE_FIELD = 'request'
@@ -67,7 +69,7 @@ export function renderView(view: ReplyView): { main: SlackMessage; more: SlackMe
     case 'final':
       body = view.final?.markdown
       tail.push(context(escapeMrkdwn(summaryText(view))))
-      if (view.retryable) tail.push(carryOnButtons(view.runId))
+      if (view.retryable) tail.push(carryOnButtons(view.runId, view.voteOn === true))
       fallback = `${view.title}: done`
       break
     case 'failed':
@@ -128,11 +130,11 @@ function header(text: string): KnownBlock {
   return { type: 'header', text: { type: 'plain_text', text: truncate(text, HEADER_LIMIT) } }
 }
 
-function section(text: string): KnownBlock {
+export function section(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, SECTION_LIMIT) } }
 }
 
-function context(text: string): KnownBlock {
+export function context(text: string): KnownBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: text.slice(0, SECTION_LIMIT) }] }
 }
 
@@ -151,8 +153,8 @@ function stopButton(runId: string): KnownBlock {
   }
 }
 
-/** Again (a new run of the same command), Refine (a modal), 👍 and 👎 under a final reply. */
-function carryOnButtons(runId: string): KnownBlock {
+/** Again (a new run of the same command), Refine (a modal), Vote on these when offered, 👍 and 👎 under a final reply. */
+function carryOnButtons(runId: string, voteOn: boolean): KnownBlock {
   const button = (action_id: string, text: string) =>
     ({ type: 'button', action_id, value: runId, text: { type: 'plain_text', text, emoji: true } }) as const
   return {
@@ -160,6 +162,7 @@ function carryOnButtons(runId: string): KnownBlock {
     elements: [
       button(RETRY_ACTION, 'Again'),
       button(REFINE_ACTION, 'Refine'),
+      ...(voteOn ? [button(VOTE_ON_ACTION, 'Vote on these')] : []),
       button('chorus_feedback_up', '👍'),
       button('chorus_feedback_down', '👎'),
     ],

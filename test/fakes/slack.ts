@@ -3,7 +3,10 @@
  * checks and injectable 429s; `apps.connections.open` plus a Socket Mode WebSocket (hello, envelopes,
  * acks timed against Slack's 3-second rule, raw frames, disconnects as Slack sends them);
  * `response_url` endpoints (5 uses within 30 minutes); and signed HTTP deliveries for HTTP mode.
- * Everything posted is recorded in order.
+ * Users click buttons, pick options and submit modals as Slack's client would: only controls that
+ * are on the message, only forms that pass the inputs' own checks, and an app that must answer a
+ * view_submission within 3 s with errors only under the modal's input blocks. Everything posted is
+ * recorded in order.
  */
 import { createHmac, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -46,6 +49,48 @@ export interface Link {
   openedAt: number
   closedAt: number | undefined
 }
+
+/** A person in the fake workspace. */
+export interface SlackUser {
+  id: string
+  name: string
+}
+
+/** How an interaction reaches the app: the Socket Mode link, or a signed POST to its HTTP endpoint. */
+export type Via = 'socket' | { url: string }
+
+export interface ClickOptions {
+  via?: Via
+  /** The message's blocks as the user's client showed them; default the message as it is now. */
+  seen?: unknown[]
+}
+
+/** A click or a pick, as delivered: the app's acknowledgement and what the payload carried. */
+export interface Interaction {
+  /** Milliseconds from sending to the acknowledgement. */
+  ms: number
+  /** The ack's payload (Socket Mode) or the response body (HTTP); undefined when empty. */
+  payload: unknown
+  responseUrl: string
+  triggerId: string
+}
+
+/** A modal submission and what Slack made of the app's answer to it. */
+export interface Submission {
+  ms: number
+  payload: unknown
+  /**
+   * `closed`: acked without errors, the modal closed. `errors`: the modal stays open with a reason
+   * under each named input. `failed`: Slack showed its generic error (no ack within 3 s, or errors
+   * under blocks that are not inputs of the modal); the modal stays open.
+   */
+  result: 'closed' | 'errors' | 'failed'
+  errors?: Record<string, string>
+  reason?: string
+}
+
+/** Slack's client refused to send a form (a required input empty, a length outside min/max). */
+export class FormRefused extends Error {}
 
 export interface FakeSlackOptions {
   /** How long a socket stays usable after a `warning` disconnect before the server closes it. */
@@ -93,13 +138,43 @@ export interface FakeSlack {
    * `envelope_id` resolves with its ack (rejects after 3 s without one); others resolve at once.
    */
   sendRaw(frame: unknown): Promise<Ack | undefined>
-  /** Modals opened with `views.open`, by view id, as sent. */
+  /** Modals open now (opened with `views.open`, not yet closed), by view id, as sent. */
   views: Map<string, Record<string, unknown>>
   /**
    * Submits an open modal as its user would (a `view_submission` over Socket Mode); `values` maps
    * block id → action id → the typed text. Resolves with the ack.
    */
-  submitView(viewId: string, values: Record<string, Record<string, string>>, user?: string): Promise<Ack>
+  submitView(
+    viewId: string,
+    values: Record<string, Record<string, string>>,
+    user?: string,
+  ): Promise<Submission>
+  /**
+   * Submits an open modal as `user` (default whoever opened it), `values` by input block id. Throws
+   * FormRefused where Slack's client would not send it; see Submission for what happens after.
+   */
+  submit(
+    viewId: string,
+    values: Record<string, string>,
+    options?: { user?: SlackUser; via?: Via },
+  ): Promise<Submission>
+  /** Modal submissions that ended in Slack's generic error, with why. */
+  modalErrors: Array<{ viewId: string; reason: string }>
+  /**
+   * Clicks the button `actionId` on `message` as `user` sees it: as it is now (it must be there), or
+   * as `seen` (the blocks a client still showed when its click raced an edit).
+   */
+  click(message: Message, actionId: string, user: SlackUser, options?: ClickOptions): Promise<Interaction>
+  /** Picks the option labelled `label` of the select `actionId` on `message`, as `click` does. */
+  pick(
+    message: Message,
+    actionId: string,
+    label: string,
+    user: SlackUser,
+    options?: ClickOptions,
+  ): Promise<Interaction>
+  /** What `userId` was told privately, in order: ephemeral messages and response_url notes. */
+  notes(userId: string): string[]
   /** A fresh trigger_id, as Slack puts on each command and click; `views.open` takes it for 3 s. */
   triggerId(): string
   /** A slash command payload with a fresh response_url and trigger_id. */
@@ -140,7 +215,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const acks: Ack[] = []
   const late: string[] = []
   const limits = new Map<string, { retryAfter: number; count: number }>()
-  const responseUrls = new Map<string, { uses: number; createdAt: number }>()
+  const responseUrls = new Map<string, { uses: number; createdAt: number; user: string | undefined }>()
   const pendingAcks = new Map<string, { sentAt: number; resolve: (a: Ack) => void }>()
   const links: Link[] = []
   /** The socket new envelopes go to: the newest one, even while it is retiring after a `warning`. */
@@ -262,7 +337,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const issued = triggers.get(trigger)
         if (issued === undefined) return json(res, 200, { ok: false, error: 'invalid_trigger_id' })
         triggers.delete(trigger)
-        if (performance.now() - issued > 3_000)
+        if (performance.now() - issued.at > 3_000)
           return json(res, 200, { ok: false, error: 'expired_trigger_id' })
         const view = (typeof args.view === 'string' ? JSON.parse(args.view) : args.view) as Record<
           string,
@@ -273,11 +348,21 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           return json(res, 200, { ok: false, error: 'invalid_arguments', errors: [invalid] })
         const id = `V${String(++tsCounter).padStart(8, '0')}`
         views.set(id, view)
+        if (issued.user !== undefined) viewOwners.set(id, issued.user)
         return json(res, 200, { ok: true, view: { id, ...view } })
       }
-      case 'chat.postEphemeral':
+      case 'chat.postEphemeral': {
+        // Slack: channel and user are required, and text or blocks; blocks obey the message limits.
+        if (args.channel === undefined || args.user === undefined)
+          return json(res, 200, { ok: false, error: 'invalid_arguments' })
+        if (args.text === undefined && args.blocks === undefined)
+          return json(res, 200, { ok: false, error: 'no_text' })
+        const invalid = invalidBlocks(args.blocks)
+        if (invalid !== undefined)
+          return json(res, 200, { ok: false, error: 'invalid_blocks', errors: [invalid] })
         ephemeral.push(call)
         return json(res, 200, { ok: true, message_ts: `1700000000.${String(++tsCounter).padStart(6, '0')}` })
+      }
       default:
         return json(res, 200, { ok: false, error: 'unknown_method' })
     }
@@ -368,23 +453,258 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     })
   }
 
-  /** trigger_id → when it was issued; Slack lets `views.open` use one within 3 s, once. */
-  const triggers = new Map<string, number>()
+  /** trigger_id → when it was issued and to whom; Slack lets `views.open` use one within 3 s, once. */
+  const triggers = new Map<string, { at: number; user: SlackUser | undefined }>()
   /** A response_url Slack would hand out with a command or a click: 5 uses within 30 minutes. */
-  function newResponseUrl(): string {
+  function newResponseUrl(user?: string): string {
     const id = randomUUID()
-    responseUrls.set(id, { uses: 0, createdAt: Date.now() })
+    responseUrls.set(id, { uses: 0, createdAt: Date.now(), user })
     return `${baseUrl}/commands/${id}`
   }
 
-  function newTrigger(): string {
+  function newTrigger(user?: SlackUser): string {
     const id = `${Date.now()}.${randomUUID()}`
-    triggers.set(id, performance.now())
+    triggers.set(id, { at: performance.now(), user })
     return id
   }
 
-  /** Modals opened with views.open, by view id. */
+  /** Modals open now, by view id, and whom each was opened for (the user of its trigger_id). */
   const views = new Map<string, Record<string, unknown>>()
+  const viewOwners = new Map<string, SlackUser>()
+  const modalErrors: FakeSlack['modalErrors'] = []
+
+  /** Delivers an interactive payload as Slack does, over the socket or signed over HTTP; 3 s to ack. */
+  async function interact(
+    payload: Record<string, unknown>,
+    via: Via = 'socket',
+  ): Promise<{ ms: number; payload: unknown }> {
+    if (via === 'socket') {
+      const ack = (await deliver({
+        envelope_id: randomUUID(),
+        type: 'interactive',
+        accepts_response_payload: true,
+        payload,
+      })) as Ack
+      return { ms: ack.ms, payload: ack.payload }
+    }
+    const res = await deliverInteraction(via.url, payload).catch((error: unknown) => {
+      late.push(String(payload.trigger_id))
+      throw error
+    })
+    if (res.status !== 200) throw new Error(`the app answered the ${String(payload.type)} with ${res.status}`)
+    return { ms: res.ms, payload: res.body === '' ? undefined : JSON.parse(res.body) }
+  }
+
+  /** A block_actions payload for `action` on `message` as it is now, with the message as Slack sends it. */
+  function actionPayload(
+    message: Message,
+    user: SlackUser,
+    block: Record<string, unknown>,
+    action: Record<string, unknown>,
+    state: Record<string, unknown> = {},
+  ): Record<string, unknown> {
+    const thread = message.threadTs === undefined ? {} : { thread_ts: message.threadTs }
+    return {
+      type: 'block_actions',
+      user: { id: user.id, username: user.name, name: user.name, team_id: 'T1' },
+      api_app_id: 'A1',
+      token: 'legacy',
+      container: {
+        type: 'message',
+        message_ts: message.ts,
+        channel_id: message.channel,
+        is_ephemeral: false,
+        ...thread,
+      },
+      trigger_id: newTrigger(user),
+      team: { id: 'T1', domain: 'fake' },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: message.channel, name: 'general' },
+      message: {
+        type: 'message',
+        subtype: 'bot_message',
+        bot_id: 'B1',
+        app_id: 'A1',
+        user: 'UBOT',
+        team: 'T1',
+        text: message.text,
+        ts: message.ts,
+        ...thread,
+        blocks: message.blocks,
+      },
+      state: { values: state },
+      response_url: newResponseUrl(user.id),
+      actions: [
+        {
+          block_id: block.block_id ?? 'auto',
+          action_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+          ...action,
+        },
+      ],
+    }
+  }
+
+  /** The element `actionId` of a message as it is now, with its block; a control that is not there cannot be used. */
+  function control(message: Message, actionId: string, type: string, seen?: unknown[]) {
+    const now = messages.get(message.ts)
+    if (now === undefined) throw new Error(`no message ${message.ts}`)
+    const current = seen === undefined ? now : { ...now, blocks: seen }
+    for (const block of current.blocks as Array<Record<string, unknown>>) {
+      for (const element of (block.elements ?? []) as Array<Record<string, unknown>>)
+        if (element.action_id === actionId && element.type === type) return { current, block, element }
+    }
+    throw new Error(`no ${type} ${actionId} on message ${message.ts}${seen === undefined ? ' now' : ''}`)
+  }
+
+  async function click(
+    message: Message,
+    actionId: string,
+    user: SlackUser,
+    { via, seen }: ClickOptions = {},
+  ): Promise<Interaction> {
+    const { current, block, element } = control(message, actionId, 'button', seen)
+    const { type, action_id, text, value, style } = element
+    const payload = actionPayload(current, user, block, {
+      type,
+      action_id,
+      text,
+      value,
+      ...(style ? { style } : {}),
+    })
+    const ack = await interact(payload, via)
+    return { ...ack, responseUrl: String(payload.response_url), triggerId: String(payload.trigger_id) }
+  }
+
+  async function pick(
+    message: Message,
+    actionId: string,
+    label: string,
+    user: SlackUser,
+    { via, seen }: ClickOptions = {},
+  ): Promise<Interaction> {
+    const { current, block, element } = control(message, actionId, 'static_select', seen)
+    const options = (element.options ?? []) as Array<{ text: { text: string }; value: string }>
+    const selected = options.find((o) => o.text.text === label)
+    if (selected === undefined) throw new Error(`no option "${label}" in ${actionId}`)
+    const blockId = String(block.block_id ?? 'auto')
+    const state = { [blockId]: { [actionId]: { type: 'static_select', selected_option: selected } } }
+    const payload = actionPayload(
+      current,
+      user,
+      block,
+      {
+        type: 'static_select',
+        action_id: actionId,
+        selected_option: selected,
+        placeholder: element.placeholder,
+      },
+      state,
+    )
+    const ack = await interact(payload, via)
+    return { ...ack, responseUrl: String(payload.response_url), triggerId: String(payload.trigger_id) }
+  }
+
+  async function submit(
+    viewId: string,
+    values: Record<string, string>,
+    options: { user?: SlackUser; via?: Via } = {},
+  ): Promise<Submission> {
+    const view = views.get(viewId)
+    if (view === undefined) throw new Error(`no open view ${viewId}`)
+    const owner = viewOwners.get(viewId)
+    const user = options.user ?? owner ?? { id: 'U2', name: 'grace' }
+    if (owner !== undefined && owner.id !== user.id)
+      throw new Error(`view ${viewId} is open for ${owner.id}, not ${user.id}`)
+    const inputs = ((view.blocks ?? []) as Array<Record<string, unknown>>).filter((b) => b.type === 'input')
+    for (const key of Object.keys(values))
+      if (!inputs.some((b) => b.block_id === key)) throw new Error(`view ${viewId} has no input ${key}`)
+    const state: Record<string, Record<string, unknown>> = {}
+    for (const input of inputs) {
+      const element = input.element as {
+        type: string
+        action_id: string
+        min_length?: number
+        max_length?: number
+      }
+      const value = values[String(input.block_id)] ?? ''
+      // What Slack's client checks before it sends anything.
+      if (input.optional !== true && value.trim() === '')
+        throw new FormRefused(`${String(input.block_id)} is required`)
+      if (value !== '' && element.min_length !== undefined && value.length < element.min_length)
+        throw new FormRefused(`${String(input.block_id)} needs at least ${element.min_length} characters`)
+      if (element.max_length !== undefined && value.length > element.max_length)
+        throw new FormRefused(`${String(input.block_id)} takes at most ${element.max_length} characters`)
+      state[String(input.block_id)] = {
+        [element.action_id]: { type: element.type, value: value === '' ? null : value },
+      }
+    }
+    const payload = {
+      type: 'view_submission',
+      team: { id: 'T1', domain: 'fake' },
+      user: { id: user.id, username: user.name, name: user.name, team_id: 'T1' },
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: newTrigger(user),
+      view: {
+        id: viewId,
+        team_id: 'T1',
+        app_id: 'A1',
+        bot_id: 'B1',
+        hash: 'h',
+        previous_view_id: null,
+        root_view_id: viewId,
+        ...view,
+        state: { values: state },
+      },
+      response_urls: [],
+      is_enterprise_install: false,
+      enterprise: null,
+    }
+    const fail = (reason: string, ms: number, ack?: unknown): Submission => {
+      modalErrors.push({ viewId, reason })
+      return { ms, payload: ack, result: 'failed', reason }
+    }
+    const t0 = performance.now()
+    let ack: { ms: number; payload: unknown }
+    try {
+      ack = await interact(payload, options.via)
+    } catch (error) {
+      return fail(`no acknowledgement within 3 s (${(error as Error).message})`, performance.now() - t0)
+    }
+    const answer = ack.payload as { response_action?: string; errors?: Record<string, string> } | undefined
+    if (answer?.response_action === 'errors') {
+      const errors = answer.errors ?? {}
+      const stray = Object.keys(errors).filter((k) => !inputs.some((b) => b.block_id === k))
+      // Slack: error keys must be block_ids of input blocks in the view; anything else is a generic error.
+      if (stray.length > 0 || Object.keys(errors).length === 0)
+        return fail(
+          `errors for blocks that are not inputs: ${stray.join(', ') || '(none given)'}`,
+          ack.ms,
+          answer,
+        )
+      return { ms: ack.ms, payload: answer, result: 'errors', errors }
+    }
+    if (answer?.response_action !== undefined && answer.response_action !== 'clear')
+      return fail(`response_action ${answer.response_action} is not modelled by the fake`, ack.ms, answer)
+    views.delete(viewId)
+    viewOwners.delete(viewId)
+    return { ms: ack.ms, payload: answer, result: 'closed' }
+  }
+
+  function notes(userId: string): string[] {
+    const seen: Array<{ at: number; text: string }> = []
+    for (const r of responses) {
+      const b = r.body
+      if (r.status !== 200 || responseUrls.get(r.id)?.user !== userId) continue
+      if (b.response_type === 'in_channel' || b.replace_original === true || b.delete_original === true)
+        continue
+      seen.push({ at: r.at, text: String(b.text ?? '') })
+    }
+    for (const c of ephemeral)
+      if (c.args.user === userId) seen.push({ at: c.at, text: String(c.args.text ?? '') })
+    return seen.sort((a, b) => a.at - b.at).map((n) => n.text)
+  }
 
   const { port, close: closeServer } = await listen(server)
   const baseUrl = `http://127.0.0.1:${port}`
@@ -413,42 +733,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     sendRaw: deliver,
     views,
     submitView(viewId, values, who = 'grace') {
-      const view = views.get(viewId)
-      if (view === undefined) return Promise.reject(new Error(`no open view ${viewId}`))
-      views.delete(viewId)
-      const state = Object.fromEntries(
-        Object.entries(values).map(([block, fields]) => [
-          block,
-          Object.fromEntries(
-            Object.entries(fields).map(([action, value]) => [action, { type: 'plain_text_input', value }]),
-          ),
-        ]),
+      const flat = Object.fromEntries(
+        Object.entries(values).map(([block, fields]) => [block, Object.values(fields)[0] ?? '']),
       )
-      return deliver({
-        envelope_id: randomUUID(),
-        type: 'interactive',
-        accepts_response_payload: true,
-        payload: {
-          type: 'view_submission',
-          team: { id: 'T1', domain: 'fake' },
-          user: { id: 'U2', username: who, name: who, team_id: 'T1' },
-          api_app_id: 'A1',
-          token: 'legacy',
-          trigger_id: newTrigger(),
-          view: {
-            id: viewId,
-            team_id: 'T1',
-            app_id: 'A1',
-            bot_id: 'B1',
-            hash: 'h',
-            ...view,
-            state: { values: state },
-          },
-          response_urls: [],
-        },
-      }) as Promise<Ack>
+      return submit(viewId, flat, { user: { id: 'U2', name: who } })
     },
-    triggerId: newTrigger,
+    submit,
+    modalErrors,
+    click,
+    pick,
+    notes,
+    triggerId: () => newTrigger(),
     blockAction(message, action, options = {}) {
       const user = options.user ?? 'grace'
       const channel = message.channel ?? 'C1'
@@ -457,12 +752,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         user: { id: 'U2', name: user, username: user, team_id: 'T1' },
         api_app_id: 'A1',
         token: 'legacy',
-        trigger_id: newTrigger(),
+        trigger_id: newTrigger({ id: 'U2', name: user }),
         team: { id: 'T1', domain: 'fake' },
         channel: { id: channel, name: 'general' },
         container: { type: 'message', message_ts: message.ts, channel_id: channel, is_ephemeral: false },
         message: { ts: message.ts, text: message.text, type: 'message' },
-        response_url: options.responseUrl ?? newResponseUrl(),
+        response_url: options.responseUrl ?? newResponseUrl('U2'),
         actions: [
           {
             action_id: action.actionId,
@@ -488,8 +783,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         text,
         api_app_id: 'A1',
         is_enterprise_install: 'false',
-        response_url: newResponseUrl(),
-        trigger_id: newTrigger(),
+        response_url: newResponseUrl(overrides.user_id ?? 'U1'),
+        trigger_id: newTrigger({ id: overrides.user_id ?? 'U1', name: overrides.user_name ?? 'ada' }),
         ...overrides,
       }
     },
@@ -551,6 +846,26 @@ export async function deliverCommand(
   return { status: res.status, body: await res.text(), ms: performance.now() - t0 }
 }
 
+/**
+ * POSTs an interactive payload to an HTTP-mode app as Slack does (form-encoded `payload=<json>`,
+ * signed); Slack gives up after 3 s, and so does this (it rejects).
+ */
+export async function deliverInteraction(
+  url: string,
+  payload: unknown,
+): Promise<{ status: number; body: string; ms: number }> {
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString()
+  const timestamp = Math.floor(Date.now() / 1000)
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': sign(SIGNING_SECRET, timestamp, body),
+  }
+  const t0 = performance.now()
+  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(3_000) })
+  return { status: res.status, body: await res.text(), ms: performance.now() - t0 }
+}
+
 function parseBody(contentType: string | undefined, raw: string): Record<string, unknown> {
   if (contentType?.startsWith('application/json')) return JSON.parse(raw || '{}') as Record<string, unknown>
   const out: Record<string, unknown> = {}
@@ -562,33 +877,110 @@ function parseBody(contentType: string | undefined, raw: string): Record<string,
 }
 
 /**
- * Block Kit limits Slack enforces with `invalid_blocks`: ≤ 50 blocks; a header is plain_text of
- * ≤ 150 characters; section text ≤ 3,000; a context ≤ 10 elements; an actions block ≤ 25 elements.
+ * Block Kit limits Slack enforces with `invalid_blocks`: ≤ 50 blocks (100 in a modal); block_id ≤ 255
+ * and unique; a header is plain_text of ≤ 150 characters; section text 1–3,000; a context 1–10
+ * elements; an actions block 1–25 elements with distinct action_ids; and each element's own limits.
  */
-function invalidBlocks(blocks: unknown): string | undefined {
+export function invalidBlocks(blocks: unknown, most = 50): string | undefined {
   if (blocks === undefined) return undefined
   if (!Array.isArray(blocks)) return 'blocks must be an array'
-  if (blocks.length > 50) return `${blocks.length} blocks; the most is 50`
+  if (blocks.length > most) return `${blocks.length} blocks; the most is ${most}`
+  const ids = new Set<string>()
   for (const [i, block] of (blocks as Array<Record<string, unknown>>).entries()) {
+    const at = `blocks[${i}]`
+    if (block.block_id !== undefined) {
+      const id = String(block.block_id)
+      if (id.length === 0 || id.length > 255) return `${at}: block_id of 1-255 characters`
+      if (ids.has(id)) return `${at}: block_id ${id} is not unique`
+      ids.add(id)
+    }
     const text = block.text as { type?: string; text?: string } | undefined
+    const elements = (block.elements as Array<Record<string, unknown>> | undefined) ?? []
     if (block.type === 'header' && (text?.type !== 'plain_text' || (text.text?.length ?? 0) > 150))
-      return `blocks[${i}]: a header needs plain_text of at most 150 characters`
-    if (block.type === 'section' && (text?.text?.length ?? 0) > 3_000)
-      return `blocks[${i}]: section text over 3000 characters`
-    if (block.type === 'context' && ((block.elements as unknown[] | undefined)?.length ?? 0) > 10)
-      return `blocks[${i}]: a context has at most 10 elements`
-    if (block.type === 'actions' && ((block.elements as unknown[] | undefined)?.length ?? 0) > 25)
-      return `blocks[${i}]: an actions block has at most 25 elements`
+      return `${at}: a header needs plain_text of at most 150 characters`
+    if (block.type === 'section') {
+      if (text === undefined && block.fields === undefined) return `${at}: a section needs text or fields`
+      if (text !== undefined && ((text.text?.length ?? 0) === 0 || (text.text?.length ?? 0) > 3_000))
+        return `${at}: section text of 1-3000 characters`
+    }
+    if (block.type === 'context' && (elements.length === 0 || elements.length > 10))
+      return `${at}: a context has 1-10 elements`
+    if (block.type === 'actions') {
+      if (elements.length === 0 || elements.length > 25) return `${at}: an actions block has 1-25 elements`
+      const actionIds = elements.map((e) => e.action_id).filter((a) => a !== undefined)
+      if (new Set(actionIds).size !== actionIds.length) return `${at}: action_ids in a block must differ`
+    }
+    if (block.type === 'input') {
+      const label = block.label as { type?: string; text?: string } | undefined
+      if (
+        label?.type !== 'plain_text' ||
+        (label.text?.length ?? 0) === 0 ||
+        (label.text?.length ?? 0) > 2_000
+      )
+        return `${at}: an input needs a plain_text label of 1-2000 characters`
+      if (block.element === undefined) return `${at}: an input needs an element`
+    }
+    const own = [
+      ...elements,
+      ...(block.element === undefined ? [] : [block.element as Record<string, unknown>]),
+    ]
+    for (const [j, element] of own.entries()) {
+      const invalid = invalidElement(element)
+      if (invalid !== undefined) return `${at}.elements[${j}]: ${invalid}`
+    }
   }
   return undefined
 }
 
 /**
- * What Slack checks on a modal: type modal; title, submit and close plain_text of ≤ 24 characters;
- * callback_id ≤ 255; private_metadata ≤ 3,000; 1–100 blocks; an input block needs a label (≤ 2,000)
- * and an element.
+ * An element's limits: action_id ≤ 255; a button's plain_text ≤ 75 and value ≤ 2,000; a
+ * static_select's 1–100 options, each plain_text ≤ 75 with a value ≤ 75 (@slack/types), placeholder ≤ 150;
+ * a plain_text_input's min_length 0–3,000 and max_length 1–3,000, min ≤ max.
  */
-function invalidModal(view: Record<string, unknown>): string | undefined {
+function invalidElement(e: Record<string, unknown>): string | undefined {
+  const plain = (t: unknown, most: number): boolean => {
+    const o = t as { type?: string; text?: string } | undefined
+    return o?.type === 'plain_text' && (o.text?.length ?? 0) > 0 && (o.text?.length ?? 0) <= most
+  }
+  if (e.action_id !== undefined && (String(e.action_id).length === 0 || String(e.action_id).length > 255))
+    return 'action_id of 1-255 characters'
+  switch (e.type) {
+    case 'button':
+      if (!plain(e.text, 75)) return 'a button needs plain_text of 1-75 characters'
+      if (e.value !== undefined && String(e.value).length > 2_000)
+        return 'a button value over 2000 characters'
+      return undefined
+    case 'static_select': {
+      const options = (e.options as Array<{ text?: unknown; value?: string }> | undefined) ?? []
+      if (options.length === 0 || options.length > 100) return 'a select has 1-100 options'
+      if (e.placeholder !== undefined && !plain(e.placeholder, 150)) return 'placeholder of 1-150 characters'
+      for (const o of options) {
+        if (!plain(o.text, 75)) return 'an option needs plain_text of 1-75 characters'
+        if ((o.value?.length ?? 0) === 0 || (o.value?.length ?? 0) > 75)
+          return 'an option value of 1-75 characters'
+      }
+      if (new Set(options.map((o) => o.value)).size !== options.length) return 'option values must differ'
+      return undefined
+    }
+    case 'plain_text_input': {
+      const min = e.min_length as number | undefined
+      const max = e.max_length as number | undefined
+      if (min !== undefined && (min < 0 || min > 3_000)) return 'min_length of 0-3000'
+      if (max !== undefined && (max < 1 || max > 3_000)) return 'max_length of 1-3000'
+      if (min !== undefined && max !== undefined && min > max) return 'min_length over max_length'
+      if (e.placeholder !== undefined && !plain(e.placeholder, 150)) return 'placeholder of 1-150 characters'
+      return undefined
+    }
+    default:
+      return undefined
+  }
+}
+
+/**
+ * What Slack checks on a modal: type modal; title, submit and close plain_text of ≤ 24 characters;
+ * callback_id ≤ 255; private_metadata ≤ 3,000; 1–100 blocks, each within the Block Kit limits.
+ */
+export function invalidModal(view: Record<string, unknown>): string | undefined {
   if (view.type !== 'modal') return 'view.type must be modal'
   for (const key of ['title', 'submit', 'close']) {
     const t = view[key] as { type?: string; text?: string } | undefined
@@ -598,17 +990,10 @@ function invalidModal(view: Record<string, unknown>): string | undefined {
   }
   if (String(view.callback_id ?? '').length > 255) return 'view.callback_id over 255 characters'
   if (String(view.private_metadata ?? '').length > 3_000) return 'view.private_metadata over 3000 characters'
-  const blocks = view.blocks as Array<Record<string, unknown>> | undefined
+  const blocks = view.blocks as unknown[] | undefined
   if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > 100)
     return 'view.blocks must hold 1-100 blocks'
-  for (const b of blocks) {
-    if (b.type !== 'input') continue
-    const label = b.label as { type?: string; text?: string } | undefined
-    if (label?.type !== 'plain_text' || (label.text?.length ?? 0) > 2_000)
-      return 'input block needs a plain_text label'
-    if (b.element === undefined) return 'input block needs an element'
-  }
-  return undefined
+  return invalidBlocks(blocks, 100)
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -1,5 +1,6 @@
 import type { BlockButtonAction, Middleware, SlackActionMiddlewareArgs } from '@slack/bolt'
 import type { Bot } from '../../../../src/bot/index.ts'
+import { clicked } from '../clicked.ts'
 import { note } from '../explain.ts'
 import { refusal } from '../refusal.ts'
 import { requester } from '../requester.ts'
@@ -14,8 +15,7 @@ export function againAction(bot: Bot): Middleware<SlackActionMiddlewareArgs<Bloc
       await respond(note(refused))
       return
     }
-    const channel = body.channel?.id ?? body.container.channel_id
-    const threadTs = (body.message as { thread_ts?: string } | undefined)?.thread_ts
+    const { channel, threadTs } = clicked(body)
     const outcome = await bot.intake(async (signal) => {
       const admission = await bot.admit(requester(body.user.id, channel, body.team?.id))
       if (!admission.ok) return admission
@@ -23,7 +23,7 @@ export function againAction(bot: Bot): Middleware<SlackActionMiddlewareArgs<Bloc
         action.value ?? '',
         body.user.name ?? body.user.id,
         replyTarget({ teamId: body.team?.id, channel, threadTs, responseUrl: body.response_url }),
-        { signal },
+        { signal, userId: body.user.id },
       )
     })
     if ('refused' in outcome) await respond(note(outcome.refused))

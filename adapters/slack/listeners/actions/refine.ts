@@ -1,6 +1,7 @@
 import type { BlockButtonAction, Middleware, SlackActionMiddlewareArgs } from '@slack/bolt'
 import type { Logger } from 'pino'
 import { refineModal } from '../../render.ts'
+import { clicked } from '../clicked.ts'
 import { note } from '../explain.ts'
 import type { RefineMetadata } from '../refine-metadata.ts'
 
@@ -8,13 +9,12 @@ import type { RefineMetadata } from '../refine-metadata.ts'
 export function refineAction(log: Logger): Middleware<SlackActionMiddlewareArgs<BlockButtonAction>> {
   return async ({ ack, body, action, client, respond }) => {
     await ack()
-    const message = body.message as { ts?: string; thread_ts?: string } | undefined
-    const channel = body.channel?.id ?? body.container.channel_id
+    const { channel, ts, threadTs } = clicked(body)
     // The answer goes in the reply's thread: the thread it is in, or one it starts.
     const metadata: RefineMetadata = {
       runId: action.value ?? '',
       channel,
-      threadTs: message?.thread_ts ?? message?.ts ?? body.container.message_ts,
+      threadTs: threadTs ?? ts,
       ...(body.team?.id === undefined ? {} : { teamId: body.team.id }),
     }
     // Slack: a trigger_id opens a modal within 3 s of the click, once.

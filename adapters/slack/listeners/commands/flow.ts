@@ -31,6 +31,7 @@ export function flowCommand(bot: Bot, log: Logger, command: Command): Middleware
         command,
         input: parsed.input,
         user: payload.user_name || payload.user_id,
+        userId: payload.user_id,
         target: replyTarget({
           teamId: payload.team_id,
           channel: payload.channel_id,

@@ -40,7 +40,10 @@ export function mention(bot: Bot, log: Logger): Middleware<SlackEventMiddlewareA
       const outcome = await bot.intake(async (signal) => {
         const admission = await bot.admit(requester(event.user ?? '', event.channel, body.team_id))
         if (!admission.ok) return admission
-        return bot.refine(continues, text, event.user ?? 'someone', target, { signal })
+        return bot.refine(continues, text, event.user ?? 'someone', target, {
+          signal,
+          ...(event.user === undefined ? {} : { userId: event.user }),
+        })
       })
       if ('refused' in outcome) await explain(outcome.refused)
       else if (!outcome.ok) await explain(outcome.message)
@@ -63,7 +66,13 @@ export function mention(bot: Bot, log: Logger): Middleware<SlackEventMiddlewareA
     const outcome = await bot.intake(async (signal): Promise<string | undefined> => {
       const admission = await bot.admit(requester(event.user ?? '', event.channel, body.team_id))
       if (!admission.ok) return admission.message
-      const req = { command, input: parsed.input, user: event.user ?? 'someone', target }
+      const req = {
+        command,
+        input: parsed.input,
+        user: event.user ?? 'someone',
+        ...(event.user === undefined ? {} : { userId: event.user }),
+        target,
+      }
       return accept(bot, log, req, signal).then(
         () => undefined,
         () => CANNOT_START,

@@ -22,7 +22,10 @@ export function refineView(bot: Bot, log: Logger): Middleware<SlackViewMiddlewar
       const admission = await bot.admit(requester(body.user.id, channel, teamId))
       if (!admission.ok) return admission
       const target = replyTarget({ teamId, channel, threadTs })
-      return bot.refine(runId, request, body.user.name || body.user.id, target, { signal })
+      return bot.refine(runId, request, body.user.name || body.user.id, target, {
+        signal,
+        userId: body.user.id,
+      })
     })
     const outcome = 'refused' in intake ? ({ ok: false, message: intake.refused } as const) : intake
     if (!outcome.ok)

@@ -1,9 +1,9 @@
 import type { InteractionEditReplyOptions, InteractionUpdateOptions, RepliableInteraction } from 'discord.js'
-import type { AnswerOutcome } from '../../../src/bot/index.ts'
+import type { AnswerOutcome, AnswerRequest } from '../../../src/bot/index.ts'
 import { NO_MENTIONS } from '../render.ts'
-import { renderQuestion } from '../render-question.ts'
+import { questionIdOf, renderQuestion } from '../render-question.ts'
 import { ephemeral, FAILED_TEXT } from './answer.ts'
-import type { Context } from './context.ts'
+import { type Context, nameOf } from './context.ts'
 
 /** Discord: a click is answered within 3 s; an answer waits this long for its outcome before it defers. */
 const DECIDE_MS = 1_500
@@ -17,6 +17,18 @@ export type OnQuestion = RepliableInteraction & {
   update(options: InteractionUpdateOptions): Promise<unknown>
   deferUpdate(): Promise<unknown>
   editReply(options: InteractionEditReplyOptions): Promise<unknown>
+}
+
+/** Gives the core `answer` from whoever sent `interaction`, to the question its custom id (`rest`) names. */
+export function answerFrom(
+  { bot }: Context,
+  interaction: RepliableInteraction,
+  rest: string,
+  answer: AnswerRequest['answer'],
+): Promise<AnswerOutcome> {
+  const { runId, key } = questionIdOf(rest)
+  const user = { id: interaction.user.id, name: nameOf(interaction) }
+  return bot.answer({ runId, key, user, answer, platform: 'discord' })
 }
 
 /**

@@ -1,8 +1,7 @@
 import { ComponentType, type ModalSubmitInteraction } from 'discord.js'
-import { questionIdOf } from '../../render-question.ts'
 import { ephemeral, FAILED_TEXT } from '../answer.ts'
-import { settle, wordsOf } from '../asks.ts'
-import { type Context, nameOf } from '../context.ts'
+import { answerFrom, settle, wordsOf } from '../asks.ts'
+import type { Context } from '../context.ts'
 
 /**
  * A question's form submitted: its fields go to the core, which checks them. From the question's
@@ -10,17 +9,10 @@ import { type Context, nameOf } from '../context.ts'
  * only, and the question stays open for another try.
  */
 export function submitAnswer(ctx: Context, interaction: ModalSubmitInteraction, rest: string): void {
-  const { runId, key } = questionIdOf(rest)
   const form: Record<string, string> = {}
   for (const field of interaction.fields.fields.values())
     if (field.type === ComponentType.TextInput) form[field.customId] = field.value
-  const answer = ctx.bot.answer({
-    runId,
-    key,
-    user: { id: interaction.user.id, name: nameOf(interaction) },
-    answer: { form },
-    platform: 'discord',
-  })
+  const answer = answerFrom(ctx, interaction, rest, { form })
   if (interaction.isFromMessage()) {
     settle(ctx, interaction, answer, 'discord.answer_failed')
     return

@@ -8,6 +8,7 @@ export class StepClock {
   #try: Countdown | undefined
   #waiting = 0
   #active = 0
+  #stopped = false
 
   constructor(budgetMs: number | undefined, onBudgetSpent: () => void) {
     this.#budget = budgetMs === undefined ? undefined : new Countdown(budgetMs, onBudgetSpent)
@@ -60,7 +61,9 @@ export class StepClock {
     this.#change(() => this.#waiting--)
   }
 
+  /** The call ended: its limits never run again, even if a wait it began ends later (an ask). */
   stop(): void {
+    this.#stopped = true
     this.#budget?.stop()
     this.#try?.stop()
   }
@@ -72,6 +75,7 @@ export class StepClock {
   #change(update: () => void): void {
     const before = this.#paused()
     update()
+    if (this.#stopped) return
     const after = this.#paused()
     if (before === after) return
     for (const c of [this.#budget, this.#try]) {

@@ -10,7 +10,10 @@ export class LocalQueue implements RunQueue {
   readonly #active = new Set<string>()
   /** Runs queued again while they were being worked: worked once more when that ends. */
   readonly #again = new Set<string>()
-  readonly #timers = new Set<NodeJS.Timeout>()
+  /** Parked runs' wake times (see `#later`). */
+  readonly #wakes = new Map<string, number>()
+  #timer: NodeJS.Timeout | undefined
+  #timerAt: number | undefined
   readonly #wake: Array<(runId: string) => void> = []
   #handler: ((runId: string) => Promise<WorkOutcome>) | undefined
   #concurrency = Number.POSITIVE_INFINITY
@@ -18,17 +21,12 @@ export class LocalQueue implements RunQueue {
 
   async enqueue(runId: string, options: { at?: number; key?: string } = {}): Promise<void> {
     if (this.#closed) return
-    const delay = options.at === undefined ? 0 : options.at - Date.now()
-    if (delay > 0) {
-      // Unref'd: a timer alone does not keep the process up; the next start's journal scan sets it again.
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer)
-        void this.enqueue(runId, { key: options.key ?? 'deadline' })
-      }, delay)
-      timer.unref()
-      this.#timers.add(timer)
+    if (options.at !== undefined && options.at > Date.now()) {
+      this.#later(runId, options.at)
       return
     }
+    // Woken now: an earlier-set wake of this run is not needed any more.
+    this.#wakes.delete(runId)
     if (this.#active.has(runId)) {
       if (options.key !== undefined || options.at !== undefined) this.#again.add(runId)
       return
@@ -36,6 +34,39 @@ export class LocalQueue implements RunQueue {
     if (this.#pending.includes(runId)) return
     this.#pending.push(runId)
     this.#next()
+  }
+
+  /**
+   * Runs to wake later (parked runs' deadlines), earliest per run, behind one timer for the earliest
+   * of all: a parked run costs an entry here, not a timer. Unref'd: the next start's journal scan
+   * sets them again.
+   */
+  #later(runId: string, at: number): void {
+    const known = this.#wakes.get(runId)
+    if (known !== undefined && known <= at) return
+    this.#wakes.set(runId, at)
+    if (this.#timerAt !== undefined && this.#timerAt <= at) return
+    clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(() => this.#due(), Math.min(at - Date.now(), 2 ** 31 - 1))
+    this.#timer.unref()
+  }
+
+  #due(): void {
+    this.#timer = undefined
+    this.#timerAt = undefined
+    const now = Date.now()
+    let next: number | undefined
+    for (const [runId, at] of [...this.#wakes]) {
+      if (at <= now) void this.enqueue(runId, { key: 'deadline' })
+      else next = next === undefined ? at : Math.min(next, at)
+    }
+    if (next !== undefined) {
+      const at = next
+      this.#timerAt = at
+      this.#timer = setTimeout(() => this.#due(), Math.min(at - Date.now(), 2 ** 31 - 1))
+      this.#timer.unref()
+    }
   }
 
   async work(
@@ -75,8 +106,8 @@ export class LocalQueue implements RunQueue {
   async close(): Promise<void> {
     this.#closed = true
     this.#pending.length = 0
-    for (const timer of this.#timers) clearTimeout(timer)
-    this.#timers.clear()
+    clearTimeout(this.#timer)
+    this.#wakes.clear()
   }
 
   #next(): void {

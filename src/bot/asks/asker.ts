@@ -21,6 +21,8 @@ import { closeAtDeadline, withdraw } from './answer.ts'
 import { specOf, viewOf } from './spec.ts'
 import { CannotAskError, type QuestionSpec } from './types.ts'
 
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** A question this run waits for in memory. */
 interface Waiting {
   step: string
@@ -37,7 +39,12 @@ export interface JournalAskerPlan {
   log: Logger
   /** The set of questions waited for changed (the run may be able to park). */
   onChange(): void
+  /** Settles once the run's reply is on screen: a question is posted after it, not above it. */
+  replyShown: Promise<void>
 }
+
+/** A question waits at most this long for its run's reply to appear before it is posted anyway. */
+const REPLY_WAIT_MS = 5_000
 
 export class JournalAsker implements Asker {
   readonly #plan: JournalAskerPlan
@@ -107,6 +114,14 @@ export class JournalAsker implements Asker {
   /** Posts the question; a platform that cannot is a failed ask with its reason, never a silent wait. */
   async #post(question: Question, record: QuestionRecord): Promise<QuestionRecord> {
     const { runs, runId, platform, log } = this.#plan
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.#plan.replyShown,
+      new Promise((r) => {
+        timer = setTimeout(r, REPLY_WAIT_MS)
+      }),
+    ])
+    clearTimeout(timer)
     const run = await runs.store.get(runId)
     if (platform?.postQuestion === undefined || run === undefined)
       throw new AskError(
@@ -166,8 +181,14 @@ export class JournalAsker implements Asker {
         finish({ error: reason })
         if (!this.#leaving) void this.#withdraw(question.id, 'the run no longer needs it.')
       }
-      // Timers past 24.8 days overflow; a question that long is woken by its journaled deadline instead.
-      const timer = setTimeout(onDeadline, Math.min(Math.max(0, record.deadlineAt - Date.now()), 2 ** 31 - 1))
+      // A timer holds at most 24.8 days: a longer wait is re-armed until the deadline.
+      let timer: NodeJS.Timeout
+      const arm = (): void => {
+        const left = record.deadlineAt - Date.now()
+        timer =
+          left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(onDeadline, Math.max(0, left))
+      }
+      arm()
       if (signal.aborted) {
         onAbort()
         return

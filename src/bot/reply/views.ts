@@ -216,6 +216,9 @@ function failureText(result: RunResult, view: ReplyView): string {
   const why = describeFailure(result.error)
   const code = (result.error as { code?: string } | undefined)?.code
   if (code === 'deadline_exceeded') return `This took longer than Chorus allows and was cut off (${why}).`
+  // A question no one answered, or one that could not be asked: its own words say what to do.
+  const asked = rootOf(result.error)
+  if (asked !== undefined) return sentence(describeFailure(asked))
   const { failed, total, noun } = view.progress
   if (total > 0 && failed === total) {
     return `All ${total} ${noun} failed: ${view.failures[0]?.message ?? why}. Please try again in a moment.`
@@ -223,6 +226,19 @@ function failureText(result: RunResult, view: ReplyView): string {
   const step = failedStepOf(result.error)
   const where = step === undefined ? '' : ` (step ${step} failed)`
   return `Chorus could not finish: ${why}${where}. Please try again in a moment.`
+}
+
+/** The ask error at the root of a run's failure, if that is what stopped it. */
+function rootOf(error: unknown): unknown {
+  let e = error as { code?: unknown; cause?: unknown } | undefined
+  while (e?.code === 'upstream_failed' || e?.code === 'final_not_reached') e = e.cause as typeof e
+  return e?.code === 'no_answer' || e?.code === 'ask' ? e : undefined
+}
+
+/** A capital first letter and one full stop at the end. */
+function sentence(text: string): string {
+  const t = text.trim()
+  return `${t.charAt(0).toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}`
 }
 
 /** A step's output as markdown: text as is, anything else as a JSON code block. */

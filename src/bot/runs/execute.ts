@@ -95,14 +95,15 @@ export function execute(runs: Runs, req: Execution): Live {
     acceptedAt: req.acceptedAt,
     resumed: (req.offsetMs ?? 0) > 0,
   }
-  const pump = pumpOf(runs, req, log, info, journal)
+  const shown = deferred(req.delivered?.includes('placeholder') === true)
+  const pump = pumpOf(runs, req, log, info, journal, shown.resolve)
   const views = viewsOf(runs, req, flow)
   const judgeStep = judgeStepOf(flow.meta)
   const modelOf = (step: string) => runs.models.of(flow.name, judgeStep, step)
   const meter = meterOf(runs, req, log, modelOf, () => handle.curtail('the token budget was reached'))
   const onText = streamer(views, pump)
   const ending: Ending = { stoppedBy: undefined, suspendNotice: undefined }
-  const asks = asksOf(runs, req, log, ending, (reason) => handle.cancel(reason))
+  const asks = asksOf(runs, req, log, ending, shown.promise, (reason) => handle.cancel(reason))
   const handle = runFlow(flow, req.input, {
     runId,
     ...(asks.asker === undefined ? {} : { asker: asks.asker }),
@@ -202,6 +203,7 @@ function pumpOf(
   log: Logger,
   info: RunInfo,
   journal: RunJournal | undefined,
+  onFirstShown: () => void,
 ): ReplyPump {
   const delivered = new Set(req.delivered ?? [])
   const observer = runs.observer
@@ -215,6 +217,7 @@ function pumpOf(
         ? { shownStatus: 'working' as const }
         : {}),
     onShown: (view) => {
+      onFirstShown()
       observer.shown?.(info, view)
       const kind = view.status === 'working' ? 'placeholder' : view.status === 'first' ? 'first' : 'final'
       if (view.notice !== undefined || delivered.has(kind)) return
@@ -291,6 +294,7 @@ function asksOf(
   req: Execution,
   log: Logger,
   ending: Ending,
+  replyShown: Promise<void>,
   cancel: (reason: string) => void,
 ): { asker: Asker | undefined; journal?: JournalAsker; parker?: Parker } {
   if (!req.journaled) return { asker: req.asker }
@@ -307,6 +311,7 @@ function asksOf(
     platform: req.platform === 'console' ? undefined : runs.platforms.get(req.platform),
     log,
     onChange,
+    replyShown,
   })
   const parker = new Parker({ runs, runId: req.runId, wakes: req.wakes ?? 0, asker: journal, log, park })
   return { asker: journal, journal, parker }
@@ -318,4 +323,14 @@ function wakerOf(runs: Runs, runId: string, log: Logger): (at: number) => Promis
     runs.queue
       .enqueue(runId, { at, key: `at-${at}` })
       .catch((err: unknown) => log.error({ err }, 'run.wake_schedule_failed'))
+}
+
+/** A promise and its resolve; resolved already when `done`. */
+function deferred(done: boolean): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => {
+    resolve = r
+  })
+  if (done) resolve()
+  return { promise, resolve }
 }

@@ -37,7 +37,7 @@ export async function answer(runs: Runs, req: AnswerRequest): Promise<AnswerOutc
   if (refused !== undefined)
     return { kind: 'refused', message: refused.message, ...(refused.view ? { view: refused.view } : {}) }
   const spec = record.spec as QuestionSpec
-  const value = valueOf(spec, req.answer)
+  const value = valueOf(spec, req.answer, runs.forms.get(`${record.runId}/${record.id}`))
   if (!value.ok) return value.outcome
   const given: GivenAnswer = { user: req.user.id, name: req.user.name, value: value.value, at: Date.now() }
   const kept = await runs.store.giveAnswer(record.runId, record.id, given)
@@ -175,6 +175,7 @@ function decidedAlready(
 function valueOf(
   spec: QuestionSpec,
   given: AnswerRequest['answer'],
+  live: z.ZodType | undefined,
 ): { ok: true; value: unknown } | { ok: false; outcome: AnswerOutcome } {
   if ('choice' in given) {
     const choice = spec.choices?.[given.choice]
@@ -186,12 +187,13 @@ function valueOf(
     return { ok: false, outcome: { kind: 'refused', message: 'That question takes a choice, not a form.' } }
   // Empty optional fields are left out, as the form's schema expects of a field not given.
   const values = Object.fromEntries(Object.entries(given.form).filter(([, v]) => v.trim() !== ''))
-  const parsed = formSchema(spec).safeParse(values)
+  const parsed = (live ?? formSchema(spec)).safeParse(values)
   if (parsed.success) return { ok: true, value: values }
   const errors: Record<string, string> = {}
   for (const issue of parsed.error.issues) {
     const field = String(issue.path[0] ?? spec.form.fields[0]?.name ?? 'form')
-    errors[field] ??= issue.message
+    const own = spec.form.fields.find((f) => f.name === field)?.messages?.[issue.code]
+    errors[field] ??= live === undefined ? (own ?? plain(issue)) : issue.message
   }
   const message = Object.entries(errors)
     .map(([f, m]) => `${spec.form?.fields.find((x) => x.name === f)?.label ?? f}: ${m}`)
@@ -214,4 +216,23 @@ function formSchema(spec: QuestionSpec): z.ZodType {
 
 function labelOf(spec: QuestionSpec, value: unknown): string | undefined {
   return spec.choices?.find((c) => c.value === value)?.label
+}
+
+/** A zod issue from the JSON-Schema checks in words a person filling a form reads (zod's are for developers). */
+function plain(issue: z.core.$ZodIssue): string {
+  const i = issue as {
+    code: string
+    minimum?: number | bigint
+    maximum?: number | bigint
+    origin?: string
+    input?: unknown
+  }
+  const text = i.origin === 'string'
+  if (i.code === 'invalid_type' && i.input === undefined) return 'This field is required.'
+  if (i.code === 'too_small' && text) return `Use at least ${i.minimum} characters.`
+  if (i.code === 'too_big' && text) return `Use at most ${i.maximum} characters.`
+  if (i.code === 'too_small') return `Use a value of at least ${i.minimum}.`
+  if (i.code === 'too_big') return `Use a value of at most ${i.maximum}.`
+  if (i.code === 'invalid_format') return 'That is not in the form this field expects.'
+  return issue.message
 }

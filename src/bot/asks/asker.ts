@@ -90,7 +90,13 @@ export class JournalAsker implements Asker {
     if (record.decision === undefined && record.message === undefined)
       record = await this.#post(question, record)
     if (record.decision !== undefined) return answerOf(question, record)
-    return await this.#wait(question, record, signal)
+    const form = `${runId}/${question.id}`
+    if (question.form !== undefined) runs.forms.set(form, question.form.schema)
+    try {
+      return await this.#wait(question, record, signal)
+    } finally {
+      runs.forms.delete(form)
+    }
   }
 
   /** Answers given before the question was recorded (or while no one waited), and a passed deadline. */

@@ -44,7 +44,9 @@ function formOf(schema: z.ZodObject): { fields: FormField[]; schema: Record<stri
   const required = new Set(json.required ?? [])
   const fields = Object.entries(json.properties ?? {}).map(([name, p]): FormField => {
     const maxLength = Math.min(p.maxLength ?? 4000, 4000)
+    const messages = messagesOf(schema.shape[name])
     return {
+      ...(messages === undefined ? {} : { messages }),
       name,
       label: (p.description ?? p.title ?? name).slice(0, 45),
       multiline: maxLength > 200,
@@ -54,6 +56,46 @@ function formOf(schema: z.ZodObject): { fields: FormField[]; schema: Record<stri
     }
   })
   return { fields, schema: json as Record<string, unknown> }
+}
+
+/** zod's check kinds, as the issues they raise. */
+const ISSUES: Record<string, string> = {
+  string_format: 'invalid_format',
+  min_length: 'too_small',
+  max_length: 'too_big',
+  greater_than: 'too_small',
+  less_than: 'too_big',
+}
+
+type Checked = {
+  _zod?: {
+    def?: {
+      innerType?: Checked
+      checks?: Array<{ _zod?: { def?: { check?: string; error?: (issue: object) => unknown } } }>
+    }
+  }
+}
+
+/**
+ * The flow's own messages for a field's checks (`.regex(re, 'Use a code like ABC-123')`): JSON
+ * Schema keeps the checks but not their words, and a receiver checks with JSON Schema.
+ */
+function messagesOf(field: unknown): Record<string, string> | undefined {
+  let f = field as Checked | undefined
+  while (f?._zod?.def?.innerType !== undefined && f._zod.def.checks === undefined) f = f._zod.def.innerType
+  const out: Record<string, string> = {}
+  for (const check of f?._zod?.def?.checks ?? []) {
+    const { check: kind, error } = check._zod?.def ?? {}
+    const issue = kind === undefined ? undefined : ISSUES[kind]
+    if (issue === undefined || error === undefined) continue
+    try {
+      const message = error({})
+      if (typeof message === 'string') out[issue] ??= message
+    } catch {
+      // A message built from the issue itself: zod's own words will do.
+    }
+  }
+  return Object.keys(out).length === 0 ? undefined : out
 }
 
 /** The question as its message shows it now. */
@@ -84,6 +126,10 @@ export function viewOf(record: QuestionRecord): QuestionView {
 export function outcomeText(spec: QuestionSpec, d: StoredDecision, record: QuestionRecord): string {
   const nameOf = (user: string | undefined): string | undefined =>
     record.answers.find((a) => a.user === user)?.name ?? user
+  const by = (user: string | undefined): string => {
+    const name = nameOf(user)
+    return name === undefined ? '' : ` by ${name}`
+  }
   if (d.withdrawn !== undefined) return `Closed: ${d.withdrawn}`
   const votes = d.answers.length
   if (!d.ok) {
@@ -95,19 +141,20 @@ export function outcomeText(spec: QuestionSpec, d: StoredDecision, record: Quest
       : `Closed without a decision (${votes} ${votes === 1 ? 'answer' : 'answers'}).`
   }
   const label = spec.choices?.find((c) => c.value === d.value)?.label
+  if (spec.form !== undefined && d.outcome === 'answered') return `Answered${by(d.by)}.`
   const what = label !== undefined ? `**${label}**` : 'answered'
   const count = d.tally.find((t) => t.value === d.value)?.count
   const share =
     spec.collect !== undefined && count !== undefined
       ? ` (${count} of ${votes} ${votes === 1 ? 'vote' : 'votes'})`
       : ''
-  const by = nameOf(d.by)
+  const who = nameOf(d.by)
   switch (d.outcome) {
     case 'timeout':
       return `Time ran out: ${label !== undefined ? `**${label}**` : 'the default'} applies${share}.`
     case 'closed':
       return `Closed at the deadline: ${what}${share}.`
     default:
-      return `Decided: ${what}${share}${by === undefined ? '' : `, by ${by}`}.`
+      return `Decided: ${what}${share}${who === undefined ? '' : `, by ${who}`}.`
   }
 }

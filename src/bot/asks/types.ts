@@ -21,6 +21,8 @@ export interface FormField {
   minLength?: number
   maxLength?: number
   placeholder?: string
+  /** The flow's own messages for a failed check (`invalid_format`, `too_small`, `too_big`), where it gave them. */
+  messages?: Record<string, string>
 }
 
 /** A question as journaled: everything a receiver needs to render it, check who answers and decide it. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { z } from 'zod'
 import type { Config } from '../../config/index.ts'
 import type { LanguageModel } from '../../llm/index.ts'
 import type { Limiter, RunQueue, WorkOutcome } from '../../queue/index.ts'
@@ -40,6 +41,11 @@ export class Runs {
   readonly platforms = new Map<string, Platform>()
   /** Queued runs this process works, until each settles. */
   readonly working = new Map<string, Promise<WorkOutcome>>()
+  /**
+   * The zod schemas of form questions asked by runs live here, by `<runId>/<question id>`: answers
+   * taken here are checked with the flow's own schema (and its messages); elsewhere with its JSON Schema.
+   */
+  readonly forms = new Map<string, z.ZodType>()
   /** False once shutdown began. */
   accepting = true
   /** The models steps call, each as the observer wrapped it. */

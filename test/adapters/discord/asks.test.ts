@@ -224,7 +224,7 @@ describe('people in the flow, on Discord with the real discord.js', () => {
     const good = discord.submitModal(again.token, { name: 'aurora', note: 'the first one' }, 'alice')
     await expect.poll(() => responseOf(discord, good.token)?.type).toBe(7)
     expect(discord.message(question.id)?.body.components).toEqual([])
-    expect(content(discord.message(question.id))).toContain('Decided: answered, by alice.')
+    expect(content(discord.message(question.id))).toContain('Answered by alice.')
     await expect
       .poll(() => replyText(discord, token), { timeout: 5_000 })
       .toContain('Named: aurora / the first one')

@@ -72,9 +72,15 @@ export default defineFlow({
           )
     const first = f.listen(any(proposers), 'first', ({ value }) => value)
     const vote = f.listen(all(proposers, { partial: true }), 'vote', async ({ values }, { ask }) => {
-      const merged = dedupeIdeas(values).slice(0, given.length >= 2 ? given.length : options)
-      if (merged.length < 2) throw new Error('the proposers did not come up with two distinct options')
-      const offered = merged.map((idea) => optionOf(idea.text))
+      // The same option from two proposers, worded apart, is one option: merged by its name too.
+      const named = new Map<string, { label: string; text: string }>()
+      for (const idea of dedupeIdeas(values)) {
+        const option = optionOf(idea.text)
+        const key = option.label.toLowerCase()
+        if (!named.has(key)) named.set(key, option)
+      }
+      const offered = [...named.values()].slice(0, given.length >= 2 ? given.length : options)
+      if (offered.length < 2) throw new Error('the proposers did not come up with two distinct options')
       const prompt = [`*Vote:* ${question}`, ...offered.map((o, i) => `${i + 1}. ${o.text}`)].join('\n')
       try {
         const answer = await ask({

@@ -87,8 +87,8 @@ export function dedupeIdeas(outputs: string[], threshold = 0.6): Idea[] {
 function ideaLines(output: string): string[] {
   return output
     .split('\n')
+    .map((l) => l.replace(/^\s*_\(demo\)_\s*/i, ''))
     .map((l) => l.replace(/^\s*(?:[-*•+]|\d+[.)])\s+/, '').trim())
-    .map((l) => l.replace(/^_\(demo\)_\s*/i, ''))
     .filter((l) => l.length > 0 && !/^_.*_$/.test(l) && !l.endsWith(':'))
 }
 

@@ -68,6 +68,15 @@ export class DemoModel implements LanguageModel {
 function answer(prompt: string, system: string, rand: () => number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T
   const topic = (/Topic: (.+)/.exec(prompt)?.[1] ?? prompt).trim().slice(0, 80)
+  if (/proposing options for a team decision/i.test(system)) {
+    const angle = /Angle: ([^.]+)/.exec(prompt)?.[1] ?? 'General'
+    const or = choicesIn(topic).filter(
+      (c) => c !== 'Neither' && c !== 'It depends' && c !== 'Yes' && c !== 'No',
+    )
+    const named = or.length >= 2 ? or : (DECISIONS[angle] ?? DECISIONS.Pragmatic ?? [])
+    const lines = named.slice(0, 2).map((o) => `- **${capitalise(o)}**: the ${angle.toLowerCase()} pick.`)
+    return lines.join('\n')
+  }
   if (/Angle:/.test(prompt)) {
     const angle = /Angle: ([^.]+)/.exec(prompt)?.[1] ?? 'General'
     const words = topic.split(/\s+/).filter((w) => w.length > 3)
@@ -96,7 +105,10 @@ function answer(prompt: string, system: string, rand: () => number): string {
     return JSON.stringify({ response: best + 1 })
   }
   if (/decision chair/i.test(system)) {
-    const chosen = (/voted for: (.+)/.exec(prompt)?.[1] ?? 'this option').replace(/\*\*/g, '').trim()
+    const chosen = (/voted for: (.+)/.exec(prompt)?.[1] ?? 'this option')
+      .replace(/\*\*/g, '')
+      .split(':')[0]
+      ?.trim()
     return (
       `The team chose ${chosen}: it had the broadest support and can start this week.\n` +
       '- Name an owner and a first milestone today\n- Check back in two weeks on what changed'
@@ -126,6 +138,13 @@ function choicesIn(question: string): string[] {
   const or = /(\w[\w -]{0,30}?) or (\w[\w -]{0,30}?)\?/i.exec(question)
   if (or !== null) return [capitalise(or[1] as string), capitalise(or[2] as string), 'Neither']
   return ['Yes', 'No', 'It depends']
+}
+
+/** What each /decide proposer suggests on the demo model when the question names no options. */
+const DECISIONS: Record<string, string[]> = {
+  Pragmatic: ['Start with a small pilot', 'Reuse what we have'],
+  Ambitious: ['Go all in this quarter', 'Build it ourselves'],
+  Cautious: ['Wait a month and measure', 'Start with a small pilot'],
 }
 
 const IDEAS = [

@@ -91,20 +91,25 @@ export class BullQueue implements RunQueue {
 
   async enqueue(runId: string, options: { at?: number; key?: string } = {}): Promise<void> {
     const { at, key } = options
-    // A deadline is a delayed job of its own; a wake too (the run's first job may still be finishing).
-    const jobId = key !== undefined ? `${runId}:${key}` : at !== undefined ? `${runId}:at-${at}` : runId
-    const delay = at === undefined ? 0 : Math.max(0, at - Date.now())
-    await this.#queue.add(
-      'run',
-      { runId },
-      {
-        jobId,
-        ...(delay > 0 ? { delay } : {}),
-        removeOnComplete: true,
-        removeOnFail: { age: 7 * 24 * 3600 },
-        attempts: 1,
-      },
-    )
+    const opts = { removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 1 }
+    if (at !== undefined && at > Date.now()) return this.#deadline(runId, at, opts)
+    // A wake is a job of its own (the run's first job may still be finishing); it makes the run's
+    // deadline job unneeded (BullMQ refuses ':' in a job id).
+    if (key !== undefined) await this.#queue.remove(`${runId}.deadline`).catch(() => 0)
+    await this.#queue.add('run', { runId }, { ...opts, jobId: key === undefined ? runId : `${runId}.${key}` })
+  }
+
+  /** One delayed job per parked run, at its earliest deadline: moved when that changes, gone when woken. */
+  async #deadline(runId: string, at: number, opts: Record<string, unknown>): Promise<void> {
+    const jobId = `${runId}.deadline`
+    const delay = at - Date.now()
+    const job = await this.#queue.getJob(jobId)
+    if (job !== undefined && (await job.getState()) === 'delayed') {
+      if (job.timestamp + (job.opts.delay ?? 0) > at) await job.changeDelay(delay)
+      return
+    }
+    if (job !== undefined) await job.remove().catch(() => undefined)
+    await this.#queue.add('run', { runId }, { ...opts, jobId, delay })
   }
 
   async work(

@@ -6,8 +6,17 @@ import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Bot, loadConfig, type Platform, type QuestionView, type ReplyView } from '../../src/bot/index.ts'
 import { createModel } from '../../src/llm/index.ts'
-import { type ReplyTarget, SqliteStore } from '../../src/store/index.ts'
+import { BullQueue } from '../../src/queue/index.ts'
+import { RedisStore, type ReplyTarget, SqliteStore } from '../../src/store/index.ts'
 import { ScriptedModel } from '../fakes/model.ts'
+import {
+  deleteKeysUnder,
+  redisTestsEnabled,
+  TEST_REDIS_URL,
+  testPrefix,
+  testRedis,
+  whenRedis,
+} from '../support/redis.ts'
 
 const config = loadConfig({})
 const logger = pino({ level: 'silent' })
@@ -151,7 +160,10 @@ describe('people in the flow', () => {
     const b = await botOn(journalFile(), ASKS)
     await askApproval(b, { timeout: '1s', fallback: 'no' })
     await expect.poll(() => b.finalOf()?.final?.markdown, { timeout: 5_000 }).toBe('approved: no (timeout)')
-    expect(b.lastQuestion()?.view).toMatchObject({ state: 'decided', outcome: 'Time ran out: **Drop it** applies.' })
+    expect(b.lastQuestion()?.view).toMatchObject({
+      state: 'decided',
+      outcome: 'Time ran out: **Drop it** applies.',
+    })
 
     const file = journalFile()
     const c = await botOn(file, ASKS)
@@ -168,12 +180,32 @@ describe('people in the flow', () => {
     const b = await botOn(journalFile(), ASKS)
     const command = b.bot.command('form')
     if (command === undefined) throw new Error('no form flow')
-    const { runId } = await b.bot.accept({ command, input: { topic: 'x' }, user: 'ada', userId: 'U1', target })
-    await expect.poll(() => b.lastQuestion()?.view.form?.fields.map((f) => f.label)).toEqual(['Release name', 'A note'])
+    const { runId } = await b.bot.accept({
+      command,
+      input: { topic: 'x' },
+      user: 'ada',
+      userId: 'U1',
+      target,
+    })
+    await expect
+      .poll(() => b.lastQuestion()?.view.form?.fields.map((f) => f.label))
+      .toEqual(['Release name', 'A note'])
     const key = b.lastQuestion()?.view.key as string
-    const bad = await b.bot.answer({ runId, key, user: ada, answer: { form: { name: 'ab', note: '' } }, platform: 'slack' })
+    const bad = await b.bot.answer({
+      runId,
+      key,
+      user: ada,
+      answer: { form: { name: 'ab', note: '' } },
+      platform: 'slack',
+    })
     expect(bad).toMatchObject({ kind: 'invalid', errors: { name: expect.stringMatching(/3/) } })
-    const good = await b.bot.answer({ runId, key, user: ada, answer: { form: { name: 'Aurora', note: '' } }, platform: 'slack' })
+    const good = await b.bot.answer({
+      runId,
+      key,
+      user: ada,
+      answer: { form: { name: 'Aurora', note: '' } },
+      platform: 'slack',
+    })
     expect(good.kind).toBe('decided')
     await expect.poll(() => b.finalOf()?.final?.markdown).toBe('named: Aurora')
   })
@@ -205,3 +237,85 @@ describe('people in the flow', () => {
     expect(final).toContain(`- ${choices?.[2]?.label}: 1`)
   })
 })
+
+const redisOn = await redisTestsEnabled()
+
+whenRedis(redisOn, () =>
+  describe('people in the flow on Redis and BullMQ', () => {
+    it('parks with no worker holding the run, a receiver takes the answer, a worker continues; a deadline comes as a delayed job', async () => {
+      const redis = testRedis()
+      const prefix = testPrefix()
+      const stores: RedisStore[] = []
+      const queues: BullQueue[] = []
+      const bots: Bot[] = []
+      cleanup.push(async () => {
+        for (const b of bots) await b.shutdown(0)
+        for (const q of queues) await q.close()
+        for (const s of stores) await s.close()
+        await deleteKeysUnder(redis, prefix)
+        redis.disconnect()
+      })
+      const model = new ScriptedModel(() => ({ text: 'a draft', latencyMs: 1 }))
+      const processOf = async (workers: number) => {
+        const store = new RedisStore({ redis: TEST_REDIS_URL, prefix })
+        const queue = new BullQueue({
+          url: TEST_REDIS_URL,
+          prefix,
+          log: logger,
+          lockMs: 5_000,
+          stalledMs: 2_000,
+        })
+        const bot = await Bot.create({ config, model, logger, store, queue, flowsDir: ASKS })
+        if (workers > 0) await bot.startWorking(workers)
+        const recording = recordingPlatform()
+        bot.attach(recording.platform)
+        stores.push(store)
+        queues.push(queue)
+        bots.push(bot)
+        return { bot, store, queue, ...recording }
+      }
+      const receiver = await processOf(0)
+      const worker = await processOf(4)
+      const command = receiver.bot.command('approve')
+      if (command === undefined) throw new Error('no approve flow')
+      const { runId } = await receiver.bot.accept({
+        command,
+        input: { topic: 'x', timeout: '10m', fallback: 'none' },
+        user: 'ada',
+        userId: 'U1',
+        target,
+      })
+      await expect.poll(async () => (await receiver.store.get(runId))?.parked, { timeout: 10_000 }).toBe(true)
+      expect(worker.bot.activeRuns).toBe(0)
+      expect((await worker.queue.stats()).active).toBe(0)
+      const key = worker.lastQuestion()?.view.key as string
+      const answered = await receiver.bot.answer({
+        runId,
+        key,
+        user: ada,
+        answer: { choice: 0 },
+        platform: 'slack',
+      })
+      expect(answered.kind).toBe('decided')
+      await expect
+        .poll(async () => (await receiver.store.get(runId))?.status, { timeout: 10_000 })
+        .toBe('completed')
+      expect(worker.finalOf()?.final?.markdown).toBe('approved: yes (answered by ada)')
+
+      const late = await receiver.bot.accept({
+        command,
+        input: { topic: 'y', timeout: '2s', fallback: 'no' },
+        user: 'ada',
+        userId: 'U1',
+        target,
+      })
+      await expect
+        .poll(async () => (await receiver.store.get(late.runId))?.parked, { timeout: 10_000 })
+        .toBe(true)
+      expect((await worker.queue.stats()).delayed).toBe(1)
+      await expect
+        .poll(async () => (await receiver.store.get(late.runId))?.status, { timeout: 15_000 })
+        .toBe('completed')
+    })
+  }),
+)

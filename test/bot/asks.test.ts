@@ -218,7 +218,7 @@ describe('people in the flow', () => {
     if (!parsed.ok) throw new Error(parsed.message)
     const { runId } = await b.bot.accept({ command, input: parsed.input, user: 'ada', userId: 'U1', target })
     await expect.poll(() => b.lastQuestion()?.view.state, { timeout: 10_000 }).toBe('open')
-    const { key, choices } = b.lastQuestion()?.view as QuestionView
+    const { key, choices } = (b.lastQuestion() as { view: QuestionView }).view
     expect(choices?.length).toBe(3)
     const vote = (id: string, choice: number) =>
       b.bot.answer({ runId, key, user: { id, name: id }, answer: { choice }, platform: 'slack' })

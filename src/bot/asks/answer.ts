@@ -37,7 +37,7 @@ export async function answer(runs: Runs, req: AnswerRequest): Promise<AnswerOutc
   if (refused !== undefined)
     return { kind: 'refused', message: refused.message, ...(refused.view ? { view: refused.view } : {}) }
   const spec = record.spec as QuestionSpec
-  const value = valueOf(spec, req.answer, runs.forms.get(`${record.runId}/${record.id}`))
+  const value = givenValue(spec, req.answer, runs.forms.get(`${record.runId}/${record.id}`))
   if (!value.ok) return value.outcome
   const given: GivenAnswer = { user: req.user.id, name: req.user.name, value: value.value, at: Date.now() }
   const kept = await runs.store.giveAnswer(record.runId, record.id, given)
@@ -172,7 +172,7 @@ function decidedAlready(
 }
 
 /** The answer's value: a choice's, or the form's fields checked against its schema. */
-function valueOf(
+function givenValue(
   spec: QuestionSpec,
   given: AnswerRequest['answer'],
   live: z.ZodType | undefined,

@@ -9,7 +9,7 @@ const { command, flow } = brainstorm
 
 describe('registry', () => {
   it('makes one command per flow file, with options from the zod schema', () => {
-    expect(flows.map((r) => r.command.name)).toEqual(['brainstorm', 'brand', 'review', 'vote'])
+    expect(flows.map((r) => r.command.name)).toEqual(['brainstorm', 'brand', 'decide', 'review', 'vote'])
     expect(command.usage).toBe('/brainstorm <topic> [--angles 1-8]')
     expect(command.options).toEqual([
       {
@@ -96,5 +96,39 @@ describe('parseOptions', () => {
       ok: false,
       message: /Unknown option nope/,
     })
+  })
+})
+
+describe('/decide options', () => {
+  const decide = flows.find((r) => r.flow.name === 'decide')
+  if (decide === undefined) throw new Error('decide flow missing')
+  it('shows its usage and takes a duration and quoted values', () => {
+    expect(decide.command.usage).toBe(
+      '/decide <question> [--options 2-5] [--quorum 1-50] [--for 10m] [--choices text]',
+    )
+    const parsed = parseText(
+      decide.command,
+      decide.flow,
+      'Where do we eat? --for 2h --choices “Thai place | The pizza one” --quorum 2',
+    )
+    expect(parsed).toEqual({
+      ok: true,
+      input: {
+        question: 'Where do we eat?',
+        options: 3,
+        quorum: 2,
+        for: '2h',
+        choices: 'Thai place | The pizza one',
+      },
+    })
+    const straight = parseText(decide.command, decide.flow, 'Lunch? --choices="Tacos | Sushi"')
+    expect(straight.ok && straight.input.choices).toBe('Tacos | Sushi')
+  })
+
+  it('refuses a duration it cannot read, saying what it takes', () => {
+    const parsed = parseText(decide.command, decide.flow, 'Lunch? --for soon')
+    expect(parsed.ok).toBe(false)
+    if (!parsed.ok)
+      expect(parsed.message).toMatch(/^--for takes a duration from 10s to 7d, like 10m, 2h or 1d\.\nUsage: /)
   })
 })

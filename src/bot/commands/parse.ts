@@ -19,7 +19,8 @@ export function parseText(command: Command, flow: AnyFlow, text: string): ParseR
   }
   const values: Record<string, unknown> = {}
   const free: string[] = []
-  const tokens = trimmed.length === 0 ? [] : trimmed.split(/\s+/)
+  // A quoted value is one token: `--choices "Tea | Coffee"` (straight or curly quotes, as Slack sends them).
+  const tokens = trimmed.match(/--[a-z][\w-]*=(?:"[^"]*"|“[^”]*”)|"[^"]*"|“[^”]*”|\S+/gi) ?? []
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string
     const m = /^--([a-z][\w-]*)(?:=(.*))?$/i.exec(token)
@@ -42,7 +43,7 @@ export function parseText(command: Command, flow: AnyFlow, text: string): ParseR
       value = tokens[++i]
       if (value === undefined) return fail(command, `--${name} needs a value.`)
     }
-    values[name] = value
+    values[name] = unquote(value)
   }
   const primary = command.options.find((o) => o.primary)
   // Keep the free text as the user wrote it (line breaks included), minus the flags.
@@ -64,9 +65,12 @@ export function parseOptions(command: Command, flow: AnyFlow, values: Record<str
   const issue = parsed.error.issues[0]
   const name = String(issue?.path[0] ?? '')
   const option = command.options.find((o) => o.name === name)
+  // A flow's own check (`.refine(…, 'a duration like 10m')`) says best what it takes.
+  const own =
+    issue?.code === 'custom' && option !== undefined ? `--${option.name} takes ${issue.message}.` : undefined
   return fail(
     command,
-    option === undefined ? (issue?.message ?? 'Invalid input.') : explain(option, coerced[name]),
+    own ?? (option === undefined ? (issue?.message ?? 'Invalid input.') : explain(option, coerced[name])),
   )
 }
 
@@ -107,11 +111,18 @@ function stripFlags(text: string, command: Command): string {
   let out = text
   for (const o of command.options) {
     if (o.primary) continue
-    const valued = o.type === 'boolean' ? `(?:=\\S*)?` : `(?:=\\S*|\\s+\\S+)`
+    const quoted = `"[^"]*"|“[^”]*”`
+    const valued = o.type === 'boolean' ? `(?:=\\S*)?` : `(?:=(?:${quoted}|\\S*)|\\s+(?:${quoted}|\\S+))`
     out = out.replace(new RegExp(`(^|\\s)--${o.name}${valued}(?=\\s|$)`, 'gi'), ' ')
   }
   return out
     .replace(/[ \t]+\n/g, '\n')
     .replace(/[ \t]{2,}/g, ' ')
     .trim()
+}
+
+/** A quoted value without its quotes. */
+function unquote(value: string): string {
+  const m = /^(?:"([^"]*)"|“([^”]*)”)$/.exec(value)
+  return m === null ? value : (m[1] ?? m[2] ?? '')
 }

@@ -42,8 +42,10 @@ export function commandOf(flow: AnyFlow): Command {
     `/${flow.name}`,
     ...options.map((o) => {
       if (o.primary) return o.required ? `<${o.name}>` : `[${o.name}]`
+      // A text option shows its default as the example of what it takes (`--for 10m`).
+      const example = o.type === 'string' ? (o.default === undefined ? 'text' : String(o.default)) : o.type
       const range =
-        o.choices?.join('|') ?? (o.min !== undefined && o.max !== undefined ? `${o.min}-${o.max}` : o.type)
+        o.choices?.join('|') ?? (o.min !== undefined && o.max !== undefined ? `${o.min}-${o.max}` : example)
       return `[--${o.name} ${range}]`
     }),
   ].join(' ')

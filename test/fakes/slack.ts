@@ -105,6 +105,8 @@ export interface FakeSlackOptions {
    * tests with many runs scale the window down (and Chorus' CHORUS_SLACK_WRITES_PER_MIN up).
    */
   tier3?: { limit: number; windowMs: number }
+  /** How long a response_url works: Slack's 30 minutes, shortened by tests of what comes after. */
+  responseUrlMs?: number
 }
 
 /** Slack's Tier 3, about 50 calls a minute per workspace and method. */
@@ -373,7 +375,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     let status = 200
     // Slack: a response_url may be used up to 5 times within 30 minutes.
     if (entry === undefined) status = 404
-    else if (entry.uses >= 5 || Date.now() - entry.createdAt > 30 * 60_000) status = 410
+    else if (entry.uses >= 5 || Date.now() - entry.createdAt > (options.responseUrlMs ?? 30 * 60_000))
+      status = 410
     else entry.uses++
     responses.push({
       id,

@@ -42,8 +42,12 @@ interface Setup {
 }
 
 /** The real bolt App against the fake Slack, in either mode, with the test flows and a quick demo model. */
-async function setup(mode: 'socket' | 'http', flowsDir: string = FIXTURES): Promise<Setup> {
-  const slack = await startFakeSlack({ tier3: FAST_TIER })
+async function setup(
+  mode: 'socket' | 'http',
+  flowsDir: string = FIXTURES,
+  fake: { responseUrlMs?: number } = {},
+): Promise<Setup> {
+  const slack = await startFakeSlack({ tier3: FAST_TIER, ...fake })
   cleanup.push(() => slack.close())
   const env: Record<string, string> = {
     SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -364,5 +368,33 @@ describe('questions on Slack: where Chorus cannot post, and its platform hooks',
     const decide = s.slack.posted().find((m) => m !== reply && !isQuestion(m))
     expect(decide?.threadTs).toBe(reply.ts)
     expect(s.slack.notes(GRACE.id)).toEqual([])
+  })
+})
+
+describe("a question open past Slack's response_url window", () => {
+  it("is still answered, edited in place and followed by the final reply: bot-token edits, and each click's own response_url", async () => {
+    // Slack's 30 minutes, shortened: the command's response_url is dead by the time anyone answers.
+    const s = await setup('socket', FIXTURES, { responseUrlMs: 1_000 })
+    const payload = await command(s, 'confirm', 'the launch')
+    const q = await questionIn(s.slack)
+    await new Promise((r) => setTimeout(r, 1_300))
+    const late = await fetch(payload.response_url as string, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'too late' }),
+    })
+    expect(late.status).toBe(410)
+    // A click's response_url is new: the refusal still reaches the one who clicked.
+    const other = await s.slack.click(q, 'chorus_answer_0', GRACE, { via: s.via })
+    expect(other.ms).toBeLessThan(3_000)
+    await expect
+      .poll(() => s.slack.notes(GRACE.id), { timeout: 5_000 })
+      .toEqual(['Only <@U1> can answer this.'])
+    await s.slack.click(q, 'chorus_answer_0', ADA, { via: s.via })
+    await expect.poll(() => hasControls(q), { timeout: 5_000 }).toBe(false)
+    expect(json(q.blocks)).toContain('Decided: *Yes*, by ada.')
+    expect(await finalReply(s.slack)).toContain('Answer: yes by ada')
+    const edits = s.slack.calls.filter((c) => c.method === 'chat.update')
+    expect(edits.length).toBeGreaterThanOrEqual(2)
   })
 })

@@ -75,7 +75,11 @@ function journalFile(): string {
 
 async function botOn(file: string, flowsDir?: string) {
   const store = new SqliteStore(file)
-  const model = new ScriptedModel((prompt) => ({ text: `text for ${prompt.slice(0, 30)}`, latencyMs: 1 }))
+  const latency = { ms: 1 }
+  const model = new ScriptedModel((prompt) => ({
+    text: `text for ${prompt.slice(0, 30)}`,
+    latencyMs: latency.ms,
+  }))
   const bot = await Bot.create({
     config,
     model: flowsDir === undefined ? createModel(config) : model,
@@ -89,7 +93,7 @@ async function botOn(file: string, flowsDir?: string) {
   })
   const recording = recordingPlatform()
   bot.attach(recording.platform)
-  return { bot, store, ...recording }
+  return { bot, store, latency, ...recording }
 }
 
 const target: ReplyTarget = { platform: 'slack', channel: 'C1' }
@@ -208,6 +212,42 @@ describe('people in the flow', () => {
     })
     expect(good.kind).toBe('decided')
     await expect.poll(() => b.finalOf()?.final?.markdown).toBe('named: Aurora')
+  })
+
+  it('races a model and a person: an answer while the model still works wins; a model that wins closes the question', async () => {
+    const b = await botOn(journalFile(), ASKS)
+    const command = b.bot.command('race')
+    if (command === undefined) throw new Error('no race flow')
+    b.latency.ms = 60_000
+    const { runId } = await b.bot.accept({
+      command,
+      input: { topic: 'x' },
+      user: 'ada',
+      userId: 'U1',
+      target,
+    })
+    await expect.poll(() => b.lastQuestion()?.view.state).toBe('open')
+    // Live, not parked: the model is still working.
+    expect(b.bot.activeRuns).toBe(1)
+    const key = b.lastQuestion()?.view.key as string
+    expect(
+      (await b.bot.answer({ runId, key, user: ada, answer: { choice: 1 }, platform: 'slack' })).kind,
+    ).toBe('decided')
+    await expect.poll(() => b.finalOf()?.final?.markdown).toBe('approver: person says reject')
+
+    b.latency.ms = 5
+    const second = await b.bot.accept({ command, input: { topic: 'y' }, user: 'ada', userId: 'U1', target })
+    await expect.poll(async () => (await b.store.get(second.runId))?.status).toBe('completed')
+    await expect.poll(() => b.lastQuestion()?.view.state).toBe('closed')
+    expect(b.lastQuestion()?.view.outcome).toBe('Closed: the run no longer needs it.')
+    const late = await b.bot.answer({
+      runId: second.runId,
+      key: b.lastQuestion()?.view.key as string,
+      user: ada,
+      answer: { choice: 0 },
+      platform: 'slack',
+    })
+    expect(late).toMatchObject({ kind: 'refused', message: 'That question is closed.' })
   })
 
   it('/decide: five people vote, one changes their vote, three agreeing decide it', async () => {

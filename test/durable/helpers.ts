@@ -111,3 +111,46 @@ const everHad = (m: Message, actionId: string) =>
   m.history.some((h) => JSON.stringify(h.blocks).includes(`"action_id":"${actionId}"`))
 export const hasButton = (m: Message, actionId: string) =>
   JSON.stringify(m.blocks).includes(`"action_id":"${actionId}"`)
+
+/** The option each `/decide` proposer gives, by its angle: three distinct options to vote on. */
+export const DECIDE_OPTIONS: Record<string, string> = {
+  Pragmatic: 'Postgres',
+  Ambitious: 'CockroachDB',
+  Cautious: 'SQLite',
+}
+
+/** A model for `/decide`: each angle proposes its own option, the rationale answers at once. */
+export const decideModel: Handler = (body) => {
+  const prompt = body.messages.at(-1)?.content ?? ''
+  const angle = /Angle: (\w+)\./.exec(prompt)?.[1]
+  if (angle !== undefined)
+    return {
+      text: `- **${DECIDE_OPTIONS[angle] ?? angle}** — what the ${angle} view favours.`,
+      latencyMs: 20,
+    }
+  if (prompt.startsWith('Decision:')) return { text: 'It fits the team.\n\n- Set it up\n- Migrate' }
+  return { text: 'unexpected prompt' }
+}
+
+/** How often the fake model was asked each `/decide` prompt: the three angles and the rationale. */
+export function decidePrompts(requests: RecordedRequest[]): { angles: number[]; rationale: number } {
+  const angles = Object.keys(DECIDE_OPTIONS).map(
+    (a) => requests.filter((r) => r.prompt.includes(`Angle: ${a}.`)).length,
+  )
+  return { angles, rationale: requests.filter((r) => r.prompt.startsWith('Decision:')).length }
+}
+
+/** A Slack question message (a vote), as first posted. */
+export const isQuestion = (m: Message): boolean => m.history[0]?.text.startsWith('Question:') === true
+
+/** The action id of the vote button labelled `label` on (a version of) a Slack question message. */
+export function answerButton(message: { blocks: unknown[] }, label: string): string {
+  for (const block of message.blocks as Array<{ elements?: Array<Record<string, unknown>> }>)
+    for (const e of block.elements ?? [])
+      if ((e.text as { text?: string } | undefined)?.text === label) return String(e.action_id)
+  throw new Error(`no button "${label}" on the message`)
+}
+
+/** Whether a Slack message still has buttons or a select (an open question). */
+export const hasControls = (m: Message): boolean =>
+  m.blocks.some((b) => (b as { type: string }).type === 'actions')

@@ -56,9 +56,10 @@ export function streamedText(markdown: string): string {
 /** The line under a finished reply: `5/5 ideas · first after 0.8 s · all after 2.3 s · failed: …`. */
 export function summaryText(view: ReplyView): string {
   const { done, total, noun } = view.progress
+  // A resumed run's first result was timed by the process that showed it: not said again.
   const parts = [
     `${done}/${total} ${noun}`,
-    `first after ${seconds(view.firstMs)}`,
+    ...(view.firstMs === undefined ? [] : [`first after ${seconds(view.firstMs)}`]),
     `all after ${seconds(view.elapsedMs)}`,
   ]
   if (view.failures.length > 0)

@@ -14,6 +14,7 @@ export class ViewBuilder {
   /** The branch whose text the reply shows: the first to write, while it runs. */
   #leader: string | undefined
   readonly #voteOn: boolean
+  readonly #replayed = new Set<string>()
 
   constructor(init: {
     runId: string
@@ -66,6 +67,8 @@ export class ViewBuilder {
         // The next try writes its answer from the start.
         return this.#stopWriting(event.step) ? this.snapshot() : undefined
       case 'step.completed':
+        // A step replayed from the journal has no time of its own here: the first result it made was timed before.
+        if (event.resumed) this.#replayed.add(event.step)
         if (!this.#starts.has(event.step)) return undefined
         v.progress.done++
         this.#branches.set(event.step, { name: event.step, state: 'done', ms: Math.round(event.durationMs) })
@@ -101,7 +104,8 @@ export class ViewBuilder {
         this.#texts.clear()
         this.#leader = undefined
         v.first = { label: this.#firstLabel, markdown: asMarkdown(event.value) }
-        v.firstMs = v.elapsedMs
+        if (this.#replayed.has(event.step)) delete v.firstMs
+        else v.firstMs = v.elapsedMs
         return this.snapshot()
       default:
         return undefined

@@ -1,6 +1,6 @@
 /** Per-listener trigger state: decides when a listener fires and with what. */
 import type { AllTrigger, AnyTrigger, Failure, QuorumTrigger, Settled, Step, Trigger } from './triggers.ts'
-import { sourcesOf } from './triggers.ts'
+import { inputName as nameOf, sourcesOf } from './triggers.ts'
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown; cancelled: boolean }
 
@@ -276,9 +276,4 @@ class QuorumGate implements Gate {
     }
     return undefined
   }
-}
-
-function nameOf(t: Trigger<unknown>): string {
-  if (t.kind === 'step' || t.kind === 'label') return (t as Step<unknown>).name
-  return `${t.kind}(${(t as AnyTrigger<unknown>).inputs.map(nameOf).join(', ')})`
 }

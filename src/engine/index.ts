@@ -53,6 +53,7 @@ export {
   all,
   any,
   type Failure,
+  inputName,
   type Label,
   type PartialResult,
   type PayloadOf,

@@ -165,6 +165,15 @@ export function sourcesOf(trigger: Trigger<unknown>): string[] {
   return out
 }
 
+/**
+ * How a join names one of its inputs in what it passes: a step or label by its name, a nested join as
+ * `all(a, b)` (the `step` of an `any` winner, of a quorum's values and of a partial `all`'s results).
+ */
+export function inputName(t: Trigger<unknown>): string {
+  if (t.kind === 'step' || t.kind === 'label') return (t as Step<unknown>).name
+  return `${t.kind}(${(t as AnyTrigger<unknown>).inputs.map(inputName).join(', ')})`
+}
+
 /** A short text form, for messages and pictures: `all(a, b)`. */
 export function describe(trigger: Trigger<unknown>): string {
   if (trigger.kind === 'step' || trigger.kind === 'label') return (trigger as Step<unknown>).name

@@ -10,7 +10,7 @@ import type { PlatformName } from '../platform.ts'
 import { ReplyPump, type ReplySink, titleOf, ViewBuilder } from '../reply/index.ts'
 import { RunJournal, record } from './journal.ts'
 import { RunMeter } from './meter.ts'
-import { judgeStepOf, modelName } from './model-choice.ts'
+import { modelName } from './model-choice.ts'
 import { Parker } from './park.ts'
 import { type Refine, refining } from './refine.ts'
 import { logEvent } from './run-log.ts'
@@ -98,8 +98,7 @@ export function execute(runs: Runs, req: Execution): Live {
   const shown = deferred(req.delivered?.includes('placeholder') === true)
   const pump = pumpOf(runs, req, log, info, journal, shown.resolve)
   const views = viewsOf(runs, req, flow)
-  const judgeStep = judgeStepOf(flow.meta)
-  const modelOf = (step: string) => runs.models.of(flow.name, judgeStep, step)
+  const modelOf = (step: string) => runs.models.of(flow, step)
   const meter = meterOf(runs, req, log, modelOf, () => handle.curtail('the token budget was reached'))
   const onText = streamer(views, pump)
   const ending: Ending = { stoppedBy: undefined, suspendNotice: undefined }

@@ -35,8 +35,10 @@ export {
 export {
   type Command,
   type CommandOption,
+  checkFlows,
   commandOf,
   FLOWS_DIR,
+  type FlowsReport,
   loadFlows,
   MAX_COMMAND_TEXT,
   type ParseResult,

@@ -9,7 +9,14 @@ const { command, flow } = brainstorm
 
 describe('registry', () => {
   it('makes one command per flow file, with options from the zod schema', () => {
-    expect(flows.map((r) => r.command.name)).toEqual(['brainstorm', 'brand', 'decide', 'review', 'vote'])
+    expect(flows.map((r) => r.command.name)).toEqual([
+      'brainstorm',
+      'brand',
+      'decide',
+      'review',
+      'standup',
+      'vote',
+    ])
     expect(command.usage).toBe('/brainstorm <topic> [--angles 1-8]')
     expect(command.options).toEqual([
       {

@@ -1,8 +1,10 @@
 import { readdir } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { z } from 'zod'
 import type { AnyFlow } from '../../engine/index.ts'
 import { ChorusError } from '../../errors.ts'
+import { FLOW_FILE, loadFlowFile } from '../../flowfile/index.ts'
 import type { Command, CommandOption } from './types.ts'
 
 /** The default folder of flows: one command per file. */
@@ -13,22 +15,81 @@ export interface Registered {
   flow: AnyFlow
 }
 
-/** Imports every `*.ts` file in the folder; each default-exports a flow, which becomes a command. */
+/**
+ * Loads every flow in the folder, sorted by file name: each `*.ts` file default-exports a flow, each
+ * `*.yaml`, `*.yml` or `*.json` file declares one (src/flowfile); each becomes a command. A file that
+ * does not load, or a name two files take, stops here with the file (and line) to fix.
+ */
 export async function loadFlows(dir: string = FLOWS_DIR): Promise<Registered[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort()
-  const out: Registered[] = []
+  const report = await checkFlows(dir)
+  if (report.errors.length > 0) throw report.errors[0]
+  return report.registered
+}
+
+/** What `checkFlows` found: the flows that load, every file's error, and the flow files' warnings. */
+export interface FlowsReport {
+  registered: Registered[]
+  errors: unknown[]
+  warnings: string[]
+}
+
+/** Loads every flow in the folder as `loadFlows` does, but goes on past a bad file (`npm run flows:check`). */
+export async function checkFlows(dir: string = FLOWS_DIR): Promise<FlowsReport> {
+  const folder = basename(dir)
+  const files = (await readdir(dir))
+    .filter((f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || FLOW_FILE.test(f))
+    .sort()
+  const report: FlowsReport = { registered: [], errors: [], warnings: [] }
+  const taken = new Map<string, { label: string; at: string | undefined }>()
   for (const file of files) {
-    const mod = (await import(pathToFileURL(`${dir}/${file}`).href)) as { default?: AnyFlow }
-    const flow = mod.default
-    if (flow === undefined || typeof flow.build !== 'function') {
-      throw new ChorusError('flow_invalid', `flows/${file} must default-export a flow made with defineFlow()`)
+    const label = `${folder}/${file}`
+    try {
+      const { flow, at, warnings } = FLOW_FILE.test(file)
+        ? await fromFile(dir, file, label)
+        : await fromModule(dir, file, label)
+      report.warnings.push(...warnings)
+      const other = taken.get(flow.name)
+      if (other !== undefined) {
+        // Said at the flow file's `name:` when one of the two is a file.
+        const [where, also] =
+          at === undefined && other.at !== undefined ? [other.at, label] : [at ?? label, other.label]
+        throw new ChorusError(
+          'flow_duplicate',
+          `${where}: the flow name '${flow.name}' is also the name of ${also}. Give one of the two flows another name`,
+        )
+      }
+      taken.set(flow.name, { label, at })
+      report.registered.push({ flow, command: commandOf(flow) })
+    } catch (error) {
+      report.errors.push(error)
     }
-    if (out.some((r) => r.command.name === flow.name)) {
-      throw new ChorusError('flow_duplicate', `flows/${file}: another flow is already named '${flow.name}'`)
-    }
-    out.push({ flow, command: commandOf(flow) })
   }
-  return out
+  return report
+}
+
+interface Loaded {
+  flow: AnyFlow
+  /** `file:line:col` of a flow file's name. */
+  at: string | undefined
+  warnings: string[]
+}
+
+async function fromFile(dir: string, file: string, label: string): Promise<Loaded> {
+  const { flow, nameAt, warnings } = await loadFlowFile(join(dir, file), label)
+  return {
+    flow,
+    at: `${label}:${nameAt.line}:${nameAt.col}`,
+    warnings: warnings.map((w) => `${label}:${w.line}:${w.col}: ${w.message}`),
+  }
+}
+
+async function fromModule(dir: string, file: string, label: string): Promise<Loaded> {
+  const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default?: AnyFlow }
+  const flow = mod.default
+  if (flow === undefined || typeof flow.build !== 'function') {
+    throw new ChorusError('flow_invalid', `${label} must default-export a flow made with defineFlow()`)
+  }
+  return { flow, at: undefined, warnings: [] }
 }
 
 /** Derives a command (name, options, usage) from a flow and its zod input schema. */

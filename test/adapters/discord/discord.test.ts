@@ -646,7 +646,7 @@ describe('Discord registration and configuration', () => {
     const out = await run()
     await run()
     expect(out).toContain(
-      'Registered /brainstorm, /brand, /decide, /review, /vote in server 222222222222222222.',
+      'Registered /brainstorm, /brand, /decide, /review, /standup, /vote in server 222222222222222222.',
     )
     expect(out).toContain(`client_id=${APP_ID}&scope=bot%20applications.commands`)
     expect(discord.registrations).toHaveLength(2)

@@ -76,12 +76,15 @@ export function labelOf(answer: string, labels: readonly string[]): string | und
 
 /** A router's answer that names none of its labels. */
 export class RouteError extends ChorusError {
+  /** The labels it had to pick from: the reply says so (the model's own answer stays in the log). */
+  readonly labels: readonly string[]
   constructor(step: string, answer: string, labels: readonly string[]) {
     const said = answer.trim().length > 60 ? `${answer.trim().slice(0, 59)}…` : answer.trim()
     super(
       'route_unmatched',
       `router '${step}' answered "${said}", which is none of its labels (${labels.join(', ')})`,
     )
+    this.labels = labels
   }
 }
 

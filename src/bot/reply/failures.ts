@@ -38,6 +38,8 @@ export function describeFailure(error: unknown): string {
     // The flow's own question and the platform's reason: both written for the people asked.
     case 'no_answer':
       return (error as Error).message
+    case 'route_unmatched':
+      return `the model picked none of the ways on (${((error as { labels?: string[] }).labels ?? []).join(', ')})`
     case 'ask':
       return (error as { reason?: string }).reason ?? 'a question could not be asked'
     default:

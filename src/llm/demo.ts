@@ -114,6 +114,15 @@ function answer(prompt: string, system: string, rand: () => number): string {
       '- Name an owner and a first milestone today\n- Check back in two weeks on what changed'
     )
   }
+  const listed = /^List the ([\w ]+?) in these notes: ([\s\S]+)$/i.exec(prompt.trim())
+  if (listed !== null) return notesList(listed[1] as string, listed[2] as string)
+  if (/^Write a short standup summary/i.test(prompt.trim())) {
+    const line = (label: string) =>
+      (new RegExp(`^${label}: (.*)$`, 'm').exec(prompt)?.[1] ?? '')
+        .replace(/^_\(demo\)_\s*/, '')
+        .replace(/^- /, '')
+    return `Yesterday went well: ${line('Wins') || 'steady progress'}. Watch out for: ${line('Blockers') || 'nothing'}. Next: ${line('Next steps') || 'keep going'}.`
+  }
   if (/slogan/i.test(prompt)) return pick(SLOGANS)
   if (/tagline/i.test(prompt)) return `${pick(TAGLINES)}, for ${topic.replace(/^.*for: /, '')}.`
   if (/reviewer/i.test(system)) {
@@ -131,6 +140,24 @@ function answer(prompt: string, system: string, rand: () => number): string {
         : (options[2] ?? (options[0] as string))
   }
   return `A demo answer about “${topic}”. Set OPENAI_API_KEY for real ones.`
+}
+
+/** The demo's reading of standup notes: the fragments that look like `kind` (wins, blockers, next steps). */
+function notesList(kind: string, notes: string): string {
+  const parts = notes
+    .split(/[;\n]|\.\s/)
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+  const blocked = (p: string) => /block|stuck|waiting|wait on|need/i.test(p)
+  const next = (p: string) => /next|will|todo|then|plan/i.test(p)
+  const picked = /block/i.test(kind)
+    ? parts.filter(blocked)
+    : /next/i.test(kind)
+      ? parts.filter(next)
+      : parts.filter((p) => !blocked(p) && !next(p))
+  return picked.length === 0
+    ? `- No ${kind.toLowerCase()} in these notes.`
+    : picked.map((p) => `- ${p}`).join('\n')
 }
 
 function choicesIn(question: string): string[] {

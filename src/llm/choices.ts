@@ -21,49 +21,52 @@ export interface ChoiceSink {
 }
 
 /**
- * Reads a streamed answer: deltas are joined per `choice.index` (a chunk may carry several choices, a
- * delta and its finish together, or only usage) and a choice goes to `take` when its `finish_reason`
- * comes. Returns how many choices finished.
+ * A streamed answer read as its chunks come: deltas are joined per `choice.index` (a chunk may carry
+ * several choices, a delta and its finish together, or only usage) and a choice goes to `take` when
+ * its `finish_reason` comes.
  */
-export async function readStream(
-  chunks: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>,
-  sink: ChoiceSink,
-): Promise<number> {
-  const parts = new Map<number, string>()
-  let finished = 0
-  let usage: OpenAI.CompletionUsage | undefined
-  try {
-    for await (const chunk of chunks) {
-      for (const choice of chunk.choices ?? []) {
-        const index = choice.index ?? 0
-        const piece = choice.delta?.content
-        if (typeof piece === 'string' && piece.length > 0) {
-          const text = (parts.get(index) ?? '') + piece
-          parts.set(index, text)
-          sink.onText?.(text)
-        }
-        if (choice.finish_reason != null) {
-          finished++
-          sink.take(parts.get(index) ?? '')
-        }
+export class StreamedChoices {
+  readonly #sink: ChoiceSink
+  readonly #parts = new Map<number, string>()
+  #usage: OpenAI.CompletionUsage | undefined
+  /** Choices finished so far. */
+  finished = 0
+
+  constructor(sink: ChoiceSink) {
+    this.#sink = sink
+  }
+
+  add(chunk: OpenAI.Chat.ChatCompletionChunk): void {
+    const sink = this.#sink
+    for (const choice of chunk.choices ?? []) {
+      const index = choice.index ?? 0
+      const piece = choice.delta?.content
+      if (typeof piece === 'string' && piece.length > 0) {
+        const text = (this.#parts.get(index) ?? '') + piece
+        this.#parts.set(index, text)
+        sink.onText?.(text)
       }
-      if (chunk.usage) usage = chunk.usage
-      if (sink.signal.aborted) break
+      if (choice.finish_reason != null) {
+        this.finished++
+        sink.take(this.#parts.get(index) ?? '')
+      }
     }
-  } catch (error) {
-    if (!sink.signal.aborted || finished === 0) throw error
-  } finally {
+    if (chunk.usage) this.#usage = chunk.usage
+  }
+
+  /**
+   * The stream ended, or broke with `error`: reports its usage and returns how many choices finished.
+   * A break is thrown again unless the request was aborted after a choice finished.
+   */
+  end(error?: unknown): number {
     // A stream cut short, or from a server that ignores `stream_options`, has no usage chunk: estimate
     // it so costs are not hidden.
-    report(sink, usage, [...parts.values()].join('').length)
+    let written = 0
+    for (const part of this.#parts.values()) written += part.length
+    report(this.#sink, this.#usage, written)
+    if (error !== undefined && (!this.#sink.signal.aborted || this.finished === 0)) throw error
+    return this.finished
   }
-  return finished
-}
-
-/** Whether an answer is one whole JSON completion rather than server-sent events: its content type says. */
-export function isWhole(response: Response): boolean {
-  const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? ''
-  return type === 'application/json' || type.endsWith('+json')
 }
 
 const Completion = z.object({

@@ -1,5 +1,7 @@
 import OpenAI from 'openai'
-import { type ChoiceSink, isWhole, readStream, readWhole } from './choices.ts'
+import { type ChoiceSink, readWhole, StreamedChoices } from './choices.ts'
+import { classify } from './classify.ts'
+import { type Endpoint, endpointOf, postStreamed } from './stream-post.ts'
 import {
   type LanguageModel,
   ModelError,
@@ -26,6 +28,8 @@ export class OpenAIModel implements LanguageModel {
   readonly id: string
   readonly demo = false
   readonly #client: OpenAI
+  /** Streamed requests go here over node:http (stream-post.ts); the rest through the SDK. */
+  readonly #endpoint: Endpoint
   readonly #model: string
   readonly #timeoutMs: number
   readonly #options: OpenAIModelOptions
@@ -50,6 +54,7 @@ export class OpenAIModel implements LanguageModel {
       maxRetries: 0,
       timeout: this.#timeoutMs,
     })
+    this.#endpoint = endpointOf(this.#client)
   }
 
   /** Another model on the same server and key. */
@@ -170,11 +175,11 @@ export class OpenAIModel implements LanguageModel {
     const streams = this.#streams
     try {
       if (streams === false) return readWhole(await this.#client.chat.completions.create(body, request), sink)
-      const { data, response } = await this.#client.chat.completions
-        .create({ ...body, stream: true, stream_options: { include_usage: true } }, request)
-        .withResponse()
-      this.#streams = !isWhole(response)
-      return this.#streams ? await readStream(data, sink) : readWhole(await response.json(), sink)
+      return await this.#stream(
+        { ...body, stream: true, stream_options: { include_usage: true } },
+        request,
+        sink,
+      )
     } catch (error) {
       const e = classify(error, signal)
       // Perhaps the server refuses `stream` (some OpenAI-compatible ones do): a whole answer tells. With
@@ -189,6 +194,40 @@ export class OpenAIModel implements LanguageModel {
         throw e2
       }
     }
+  }
+
+  /**
+   * One streamed request: its choices read as they come, or a whole answer from a server that
+   * ignored `stream` (its content type says so; remembered, as a server that refuses `stream` is).
+   */
+  async #stream(
+    body: object,
+    request: { signal: AbortSignal; timeout: number },
+    sink: ChoiceSink,
+  ): Promise<number> {
+    const choices = new StreamedChoices(sink)
+    let opened = false
+    let whole: string | undefined
+    try {
+      whole = await postStreamed(
+        this.#endpoint,
+        JSON.stringify(body),
+        { signal: request.signal, timeoutMs: request.timeout },
+        {
+          open: () => {
+            opened = true
+            this.#streams = true
+          },
+          event: (chunk) => choices.add(chunk as OpenAI.Chat.ChatCompletionChunk),
+        },
+      )
+    } catch (error) {
+      if (!opened) throw error
+      return choices.end(error)
+    }
+    if (whole === undefined) return choices.end()
+    this.#streams = false
+    return readWhole(JSON.parse(whole), sink)
   }
 
   #empty(): ModelError {
@@ -260,87 +299,4 @@ export class OpenAIModel implements LanguageModel {
     options.onUsage?.(usage)
     return texts
   }
-}
-
-/** Turns whatever the SDK threw into a ModelError the engine can act on. */
-export function classify(error: unknown, signal?: AbortSignal): ModelError {
-  if (error instanceof ModelError) return error
-  if (signal?.aborted || error instanceof OpenAI.APIUserAbortError) {
-    return new ModelError('model_aborted', 'The model call was cancelled', { cause: error })
-  }
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new ModelError('model_timeout', 'The model server did not answer in time', {
-      transient: true,
-      cause: error,
-    })
-  }
-  if (error instanceof OpenAI.APIConnectionError) {
-    return new ModelError('model_unavailable', 'Could not reach the model server', {
-      transient: true,
-      cause: error,
-    })
-  }
-  if (error instanceof OpenAI.APIError) {
-    const status = error.status
-    const extra = { status, cause: error } as { status?: number; cause: unknown }
-    if (status === 429) {
-      const retryAfterMs = retryAfter(error.headers)
-      return new ModelError('model_rate_limited', 'The model server is rate limiting us', {
-        ...extra,
-        transient: true,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      })
-    }
-    if (status === 401 || status === 403) {
-      return new ModelError(
-        'model_auth',
-        'The model server rejected the API key; check OPENAI_API_KEY',
-        extra,
-      )
-    }
-    if (status === 408 || status === 409 || (status !== undefined && status >= 500)) {
-      return new ModelError('model_unavailable', `The model server failed (HTTP ${status})`, {
-        ...extra,
-        transient: true,
-      })
-    }
-    if (status === undefined) {
-      // The SDK raises a status-less APIError for bodies it cannot parse.
-      return new ModelError('model_bad_response', 'The model server sent an unreadable answer', {
-        ...extra,
-        transient: true,
-      })
-    }
-    return new ModelError(
-      'model_bad_request',
-      `The model server refused the request (HTTP ${status}); check CHORUS_MODEL`,
-      extra,
-    )
-  }
-  if (error instanceof SyntaxError) {
-    return new ModelError('model_bad_response', 'The model server sent an unreadable answer', {
-      transient: true,
-      cause: error,
-    })
-  }
-  return new ModelError(
-    'model_bad_response',
-    `Unexpected model failure: ${(error as Error)?.message ?? String(error)}`,
-    {
-      transient: true,
-      cause: error,
-    },
-  )
-}
-
-/** `retry-after-ms`, or `retry-after` as seconds or an HTTP date (what OpenAI and proxies send). */
-export function retryAfter(headers: Headers | undefined): number | undefined {
-  const ms = Number(headers?.get('retry-after-ms') ?? Number.NaN)
-  if (Number.isFinite(ms) && ms >= 0) return ms
-  const raw = headers?.get('retry-after')
-  if (raw == null) return undefined
-  const seconds = Number(raw)
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
-  const date = Date.parse(raw)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }

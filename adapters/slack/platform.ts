@@ -1,6 +1,7 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api'
 import type { Config, Platform } from '../../src/bot/index.ts'
 import type { SlackTarget } from '../../src/store/index.ts'
+import { BotReplies } from './bot-replies.ts'
 import { slackBotToken } from './config.ts'
 import { questionMessageOf, SlackQuestions } from './questions.ts'
 import { SlackSink } from './sink.ts'
@@ -10,10 +11,12 @@ export const MIN_UPDATE_MS = 1_000
 
 /**
  * How runs answer on Slack from plain data: needs only a bot-token Web API client, no socket. Every
- * run's chat.postMessage and chat.update calls in a workspace share one budget per method of
- * `writesPerMin` (CHORUS_SLACK_WRITES_PER_MIN). The client must reject rate-limited calls
- * (`slackWebClient` does) so a 429 pauses the budget instead of the client's shared queue. Questions
- * are posted and edited through `questions` (the app's listeners edit them through the same one).
+ * run's chat.update calls in a workspace share one budget of `writesPerMin`
+ * (CHORUS_SLACK_WRITES_PER_MIN), and its posts in a channel one of about one a second; a slash
+ * command answers through its own response_url when that budget already serves other live replies.
+ * The client must reject rate-limited calls (`slackWebClient` does) so a 429 pauses the budget
+ * instead of the client's shared queue. Questions are posted and edited through `questions` (the
+ * app's listeners edit them through the same one).
  */
 export function slackPlatform(
   client: WebClient,
@@ -21,6 +24,7 @@ export function slackPlatform(
   questions: SlackQuestions = new SlackQuestions(client),
 ): Platform {
   const intervalMs = 60_000 / writesPerMin
+  const replies = new BotReplies(writesPerMin)
   return {
     name: 'slack',
     minIntervalMs: MIN_UPDATE_MS,
@@ -34,6 +38,7 @@ export function slackPlatform(
         save: ctx.save,
         budget: ctx.budget,
         intervalMs,
+        replies,
         onLimited: (method, ms) => ctx.observer.rateLimited?.('slack', method, ms),
       }),
     postQuestion: (target, view, ctx) => questions.post(target as SlackTarget, view, ctx.log),

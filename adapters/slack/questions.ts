@@ -3,12 +3,12 @@
  * its tally and its outcome. chat.update with the bot token works for as long as the message exists,
  * so a question may stay open past a response_url's 30 minutes.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { WebClient } from '@slack/web-api'
 import type { Logger } from 'pino'
 import { CannotAskError, type QuestionView } from '../../src/bot/index.ts'
 import type { SlackTarget } from '../../src/store/index.ts'
 import { questionMessage } from './question-render.ts'
+import { withRetryAfter } from './retry-after.ts'
 
 /** Where a question's message is: what the journal keeps, as plain data. */
 export interface QuestionMessage {
@@ -119,23 +119,6 @@ export function questionMessageOf(message: unknown): QuestionMessage {
   if (typeof m?.channel !== 'string' || typeof m.ts !== 'string')
     throw new CannotAskError('Chorus does not know where this question was posted.')
   return { channel: m.channel, ts: m.ts }
-}
-
-/**
- * Calls `fn`; on a 429 (the platform's client rejects rate-limited calls rather than queueing them)
- * waits Slack's Retry-After once and calls it again.
- */
-async function withRetryAfter<T>(log: Logger, method: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    const e = error as { code?: string; retryAfter?: number }
-    if (e.code !== 'slack_webapi_rate_limited_error') throw error
-    const ms = (e.retryAfter ?? 1) * 1000
-    log.warn({ method, retryAfterMs: ms }, 'slack.rate_limited')
-    await sleep(ms)
-    return await fn()
-  }
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -52,6 +52,8 @@ export {
   describeFailure,
   disguisesLink,
   isTerminal,
+  type Phase,
+  phaseOf,
   progressText,
   type ReplySink,
   type ReplyView,

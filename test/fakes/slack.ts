@@ -2,7 +2,10 @@
  * A fake Slack on 127.0.0.1 for the real @slack/bolt: the Web API methods Chorus uses, with token
  * checks and injectable 429s; `apps.connections.open` plus a Socket Mode WebSocket (hello, envelopes,
  * acks timed against Slack's 3-second rule, raw frames, disconnects as Slack sends them);
- * `response_url` endpoints (5 uses within 30 minutes); and signed HTTP deliveries for HTTP mode.
+ * `response_url` endpoints (5 uses within 30 minutes; an in-channel post through a command's URL is
+ * a message that later posts with `replace_original` replace, a click's URL replaces the message
+ * clicked); Slack's posting limits (Tier 3 per workspace and method, about one message a second per
+ * channel however it is posted); and signed HTTP deliveries for HTTP mode.
  * Users click buttons, pick options and submit modals as Slack's client would: only controls that
  * are on the message, only forms that pass the inputs' own checks, and an app that must answer a
  * view_submission within 3 s with errors only under the modal's input blocks. Everything posted is
@@ -42,6 +45,10 @@ export interface Message {
   blocks: unknown[]
   /** Every version: the post, then each update. */
   history: Array<{ text: string; blocks: unknown[]; at: number }>
+  /** Set when the message was posted through a response_url (its id), not with the bot token. */
+  responseUrl?: string
+  /** `Date.now()` when posted: what `conversations.history`'s oldest/latest compare with (the fake's ts are not clock times). */
+  postedAt?: number
 }
 
 export interface Link {
@@ -105,12 +112,21 @@ export interface FakeSlackOptions {
    * tests with many runs scale the window down (and Chorus' CHORUS_SLACK_WRITES_PER_MIN up).
    */
   tier3?: { limit: number; windowMs: number }
+  /**
+   * Messages posted in one channel, by chat.postMessage or through a response_url: a bucket of
+   * `burst` posts that refills one every `intervalMs`, else 429 with Retry-After. Slack: about one a
+   * second per channel, short bursts allowed (it publishes no burst size). Default CHANNEL_POSTS;
+   * a `tier3` faster than Slack's makes it refill faster by the same factor.
+   */
+  channelPosts?: { burst: number; intervalMs: number }
   /** How long a response_url works: Slack's 30 minutes, shortened by tests of what comes after. */
   responseUrlMs?: number
 }
 
 /** Slack's Tier 3, about 50 calls a minute per workspace and method. */
 export const TIER3 = { limit: 50, windowMs: 60_000 }
+/** About one message a second per channel, with a short burst (Slack publishes no burst size). */
+export const CHANNEL_POSTS = { burst: 4, intervalMs: 1_000 }
 /** Tier 3 at 10x Slack's rate with room to spare, for tests whose subject is not rate limits. */
 export const FAST_TIER = { limit: 500, windowMs: 1_000 }
 /** The CHORUS_SLACK_WRITES_PER_MIN that stays inside FAST_TIER (90% of it). */
@@ -123,7 +139,8 @@ export interface FakeSlack {
   calls: ApiCall[]
   messages: Map<string, Message>
   ephemeral: ApiCall[]
-  responses: Array<{ id: string; body: Record<string, unknown>; at: number; status: number }>
+  /** Every post to a response_url; `ts` is the message it posted or replaced in the channel, if any. */
+  responses: Array<{ id: string; body: Record<string, unknown>; at: number; status: number; ts?: string }>
   acks: Ack[]
   /** Envelopes not acked within 3 s. */
   late: string[]
@@ -208,8 +225,18 @@ export interface FakeSlack {
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const { warningGraceMs = 10_000, openDelayMs = 0, helloDelayMs = 0, tier3 = TIER3 } = options
+  const scale = tier3.windowMs / tier3.limit / (TIER3.windowMs / TIER3.limit)
+  // Scaled, the bucket refills that much faster and still spans 4 s of posts: a test at 60x speed is
+  // not about 4 posts landing a few milliseconds apart on a busy machine.
+  const factor = Math.min(1, scale)
+  const channelPosts = options.channelPosts ?? {
+    burst: CHANNEL_POSTS.burst / factor,
+    intervalMs: CHANNEL_POSTS.intervalMs * factor,
+  }
   /** `${token} ${method}` → times of the calls Tier 3 counted. */
   const windows = new Map<string, number[]>()
+  /** Channel → its bucket of posts: how many are left, as of when. */
+  const buckets = new Map<string, { tokens: number; at: number }>()
   const calls: ApiCall[] = []
   const messages = new Map<string, Message>()
   const ephemeral: ApiCall[] = []
@@ -217,7 +244,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const acks: Ack[] = []
   const late: string[] = []
   const limits = new Map<string, { retryAfter: number; count: number }>()
-  const responseUrls = new Map<string, { uses: number; createdAt: number; user: string | undefined }>()
+  const responseUrls = new Map<string, ResponseUrl>()
   const pendingAcks = new Map<string, { sentAt: number; resolve: (a: Ack) => void }>()
   const links: Link[] = []
   /** The socket new envelopes go to: the newest one, even while it is retiring after a `warning`. */
@@ -250,20 +277,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       res.end(JSON.stringify({ ok: false, error: 'ratelimited' }))
       return
     }
-    if ((method === 'chat.postMessage' || method === 'chat.update') && token === BOT_TOKEN) {
-      const key = `${token} ${method}`
-      const now = performance.now()
-      const recent = (windows.get(key) ?? []).filter((t) => t > now - tier3.windowMs)
-      windows.set(key, recent)
-      if (recent.length >= tier3.limit) {
-        // Slack sends whole seconds; at least 1.
-        const retryAfter = Math.max(1, Math.ceil(((recent[0] as number) + tier3.windowMs - now) / 1000))
+    if (TIERED.has(method) && token === BOT_TOKEN) {
+      // Slack gives no number for chat.postMessage's workspace-wide limit; the fake uses Tier 3's.
+      const channel = method === 'chat.postMessage' ? String(args.channel) : undefined
+      const retryAfter = spend(`${token} ${method}`, channel)
+      if (retryAfter !== undefined) {
         call.rateLimited = true
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfter) })
-        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }))
-        return
+        return tooMany(res, retryAfter)
       }
-      recent.push(now)
     }
     if (method === 'apps.connections.open') {
       if (token !== APP_TOKEN) return json(res, 200, { ok: false, error: 'invalid_auth' })
@@ -291,17 +312,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const channel = String(args.channel ?? '')
         if (channel === 'CPRIVATE') return json(res, 200, { ok: false, error: 'not_in_channel' })
         if (channel === 'CARCHIVED') return json(res, 200, { ok: false, error: 'is_archived' })
-        const ts = `1700000000.${String(++tsCounter).padStart(6, '0')}`
         const text = String(args.text ?? '')
-        const blocks = (args.blocks as unknown[] | undefined) ?? []
-        messages.set(ts, {
-          channel,
-          ts,
-          threadTs: args.thread_ts as string | undefined,
-          text,
-          blocks,
-          history: [{ text, blocks, at: call.at }],
-        })
+        const ts = addMessage(channel, args.thread_ts as string | undefined, text, args.blocks, call.at)
         return json(res, 200, { ok: true, channel, ts, message: { text, ts } })
       }
       case 'chat.update': {
@@ -315,6 +327,18 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         message.blocks = (args.blocks as unknown[] | undefined) ?? []
         message.history.push({ text: message.text, blocks: message.blocks, at: call.at })
         return json(res, 200, { ok: true, channel: message.channel, ts: message.ts })
+      }
+      case 'conversations.history': {
+        // A channel's messages (not thread replies), newest first, posted between oldest and latest.
+        const oldest = Number(args.oldest ?? 0) * 1000
+        const latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest) * 1000
+        const found = [...messages.values()]
+          .filter((m) => m.channel === args.channel && m.threadTs === undefined)
+          .filter((m) => (m.postedAt ?? 0) >= oldest && (m.postedAt ?? 0) <= latest)
+          .reverse()
+          .slice(0, Number(args.limit ?? 100))
+          .map((m) => ({ type: 'message', ts: m.ts, text: m.text, blocks: m.blocks, bot_id: 'B1' }))
+        return json(res, 200, { ok: true, messages: found, has_more: false })
       }
       case 'conversations.replies': {
         // The thread's parent, then its replies, oldest first, as Slack lists them.
@@ -370,22 +394,101 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     }
   }
 
+  /**
+   * A post to a response_url. Slack: up to 5 within 30 minutes. `in_channel` posts a message in the
+   * channel (a message like any other: about one a second per channel); `replace_original` replaces
+   * the app's message posted earlier through this URL (a command's), or the message whose control
+   * was used (a click's), keeping its visibility; it can never replace the user's command.
+   */
   function responseUrl(id: string, raw: string, res: ServerResponse) {
     const entry = responseUrls.get(id)
-    let status = 200
-    // Slack: a response_url may be used up to 5 times within 30 minutes.
-    if (entry === undefined) status = 404
-    else if (entry.uses >= 5 || Date.now() - entry.createdAt > (options.responseUrlMs ?? 30 * 60_000))
-      status = 410
-    else entry.uses++
-    responses.push({
-      id,
-      body: JSON.parse(raw || '{}') as Record<string, unknown>,
-      at: performance.now() - t0,
-      status,
+    const body = JSON.parse(raw || '{}') as Record<string, unknown>
+    const at = performance.now() - t0
+    const done = (status: number, ts?: string) => {
+      responses.push({ id, body, at, status, ...(ts === undefined ? {} : { ts }) })
+      if (status === 200) json(res, 200, { ok: true })
+      else json(res, status, { ok: false, error: status === 404 ? 'no_message_to_replace' : 'expired_url' })
+    }
+    if (entry === undefined) return done(404)
+    if (entry.uses >= 5 || Date.now() - entry.createdAt > (options.responseUrlMs ?? 30 * 60_000))
+      return done(410)
+    const replace = body.replace_original === true || body.replace_original === 'true'
+    if (replace) {
+      const ts = entry.kind === 'command' ? entry.posted : entry.source
+      const message = ts === undefined ? undefined : messages.get(ts)
+      if (message === undefined) return done(404)
+      entry.uses++
+      message.text = String(body.text ?? '')
+      message.blocks = (body.blocks as unknown[] | undefined) ?? []
+      message.history.push({ text: message.text, blocks: message.blocks, at })
+      return done(200, message.ts)
+    }
+    if (body.response_type !== 'in_channel') {
+      entry.uses++
+      return done(200)
+    }
+    const retryAfter = spend(undefined, entry.channel)
+    if (retryAfter !== undefined) {
+      responses.push({ id, body, at, status: 429 })
+      return tooMany(res, retryAfter)
+    }
+    entry.uses++
+    const threadTs = body.thread_ts as string | undefined
+    const ts = addMessage(entry.channel, threadTs, String(body.text ?? ''), body.blocks, at, id)
+    if (entry.kind === 'command') entry.posted = ts
+    return done(200, ts)
+  }
+
+  /** Records a new message in `channel` and returns its ts. */
+  function addMessage(
+    channel: string,
+    threadTs: string | undefined,
+    text: string,
+    blocks: unknown,
+    at: number,
+    viaResponseUrl?: string,
+  ): string {
+    const ts = `1700000000.${String(++tsCounter).padStart(6, '0')}`
+    const list = (blocks as unknown[] | undefined) ?? []
+    messages.set(ts, {
+      channel,
+      ts,
+      threadTs,
+      text,
+      blocks: list,
+      history: [{ text, blocks: list, at }],
+      postedAt: Date.now(),
+      ...(viaResponseUrl === undefined ? {} : { responseUrl: viaResponseUrl }),
     })
-    if (status === 200) json(res, 200, { ok: true })
-    else json(res, status, { ok: false, error: 'expired_url' })
+    return ts
+  }
+
+  /**
+   * Whether one more call fits Tier 3 for `key` (workspace and method) and the posts of `channel`:
+   * undefined (and counted) when it does, else the Retry-After Slack would send, in whole seconds,
+   * at least 1.
+   */
+  function spend(key: string | undefined, channel: string | undefined): number | undefined {
+    const now = performance.now()
+    let wait = 0
+    const recent = key === undefined ? [] : (windows.get(key) ?? []).filter((t) => t > now - tier3.windowMs)
+    if (key !== undefined) windows.set(key, recent)
+    if (recent.length >= tier3.limit) wait = (recent[0] as number) + tier3.windowMs - now
+    const bucket =
+      channel === undefined ? undefined : (buckets.get(channel) ?? { tokens: channelPosts.burst, at: now })
+    if (bucket !== undefined) {
+      bucket.tokens = Math.min(
+        channelPosts.burst,
+        bucket.tokens + (now - bucket.at) / channelPosts.intervalMs,
+      )
+      bucket.at = now
+      buckets.set(channel as string, bucket)
+      if (bucket.tokens < 1) wait = Math.max(wait, (1 - bucket.tokens) * channelPosts.intervalMs)
+    }
+    if (wait > 0) return Math.max(1, Math.ceil(wait / 1000))
+    if (key !== undefined) recent.push(now)
+    if (bucket !== undefined) bucket.tokens -= 1
+    return undefined
   }
 
   const wss = new WebSocketServer({ noServer: true })
@@ -459,9 +562,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   /** trigger_id → when it was issued and to whom; Slack lets `views.open` use one within 3 s, once. */
   const triggers = new Map<string, { at: number; user: SlackUser | undefined }>()
   /** A response_url Slack would hand out with a command or a click: 5 uses within 30 minutes. */
-  function newResponseUrl(user?: string): string {
+  function newResponseUrl(where: Omit<ResponseUrl, 'uses' | 'createdAt'>): string {
     const id = randomUUID()
-    responseUrls.set(id, { uses: 0, createdAt: Date.now(), user })
+    responseUrls.set(id, { ...where, uses: 0, createdAt: Date.now() })
     return `${baseUrl}/commands/${id}`
   }
 
@@ -537,7 +640,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         blocks: message.blocks,
       },
       state: { values: state },
-      response_url: newResponseUrl(user.id),
+      response_url: newResponseUrl({
+        kind: 'click',
+        user: user.id,
+        channel: message.channel,
+        source: message.ts,
+      }),
       actions: [
         {
           block_id: block.block_id ?? 'auto',
@@ -760,7 +868,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         channel: { id: channel, name: 'general' },
         container: { type: 'message', message_ts: message.ts, channel_id: channel, is_ephemeral: false },
         message: { ts: message.ts, text: message.text, type: 'message' },
-        response_url: options.responseUrl ?? newResponseUrl('U2'),
+        response_url:
+          options.responseUrl ?? newResponseUrl({ kind: 'click', user: 'U2', channel, source: message.ts }),
         actions: [
           {
             action_id: action.actionId,
@@ -786,7 +895,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         text,
         api_app_id: 'A1',
         is_enterprise_install: 'false',
-        response_url: newResponseUrl(overrides.user_id ?? 'U1'),
+        response_url: newResponseUrl({
+          kind: 'command',
+          user: overrides.user_id ?? 'U1',
+          channel: overrides.channel_id ?? 'C1',
+        }),
         trigger_id: newTrigger({ id: overrides.user_id ?? 'U1', name: overrides.user_name ?? 'ada' }),
         ...overrides,
       }
@@ -823,6 +936,29 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       await closeServer()
     },
   }
+}
+
+/** Web API methods the fake holds to Tier 3 per workspace and method. */
+const TIERED = new Set(['chat.postMessage', 'chat.update', 'conversations.history'])
+
+/** A response_url as Slack hands it out, and what has been done with it. */
+interface ResponseUrl {
+  /** A slash command's, or a click's (block_actions). */
+  kind: 'command' | 'click'
+  user: string | undefined
+  /** Where its in-channel posts go. */
+  channel: string
+  uses: number
+  createdAt: number
+  /** A click's: the message whose control was used, which `replace_original` replaces. */
+  source?: string
+  /** A command's: the message it last posted in the channel, which `replace_original` replaces. */
+  posted?: string
+}
+
+function tooMany(res: ServerResponse, retryAfter: number): void {
+  res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfter) })
+  res.end(JSON.stringify({ ok: false, error: 'ratelimited' }))
 }
 
 /** Signs a body the way Slack does: v0=hex(HMAC-SHA256(secret, `v0:${ts}:${body}`)). */

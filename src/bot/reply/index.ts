@@ -17,6 +17,8 @@ export { titleOf } from './title.ts'
 export {
   type BranchState,
   isTerminal,
+  type Phase,
+  phaseOf,
   type ReplySink,
   type ReplyView,
   type UsageLine,

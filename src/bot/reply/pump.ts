@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { EditBudget, EditPriority, Turn } from '../budgets/index.ts'
-import { isTerminal, type ReplySink, type ReplyView } from './types.ts'
+import { isTerminal, type Phase, phaseOf, type ReplySink, type ReplyView } from './types.ts'
 
 /**
  * Delivers views to a sink: never two `show` calls at once; progress views (and more of a streamed
@@ -201,10 +201,3 @@ export class ReplyPump {
 
 /** A terminal view waiting for a budget turn this close to the reply's end goes out without one. */
 const LAST_CALL_MS = 3_000
-
-/** What a view shows: its status, or `streaming` for a working view that shows a branch's text. */
-type Phase = ReplyView['status'] | 'streaming'
-
-function phaseOf(view: ReplyView): Phase {
-  return view.status === 'working' && view.streaming !== undefined ? 'streaming' : view.status
-}

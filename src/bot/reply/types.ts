@@ -73,6 +73,14 @@ export function isTerminal(status: ReplyView['status']): boolean {
   return TERMINAL.has(status)
 }
 
+/** What a view shows: its status, or `streaming` for a working view that shows a branch's text. */
+export type Phase = ReplyView['status'] | 'streaming'
+
+/** A view of another phase than the one on screen is news (the first streamed words, a first result, the end). */
+export function phaseOf(view: ReplyView): Phase {
+  return view.status === 'working' && view.streaming !== undefined ? 'streaming' : view.status
+}
+
 /**
  * An adapter's side of a reply. The core calls `show` with the newest view, never two at a time,
  * skips intermediate progress views when the platform is slow, and always delivers the terminal

@@ -36,6 +36,8 @@ export function flowCommand(bot: Bot, log: Logger, command: Command): Middleware
           teamId: payload.team_id,
           channel: payload.channel_id,
           responseUrl: payload.response_url,
+          // Slack counts the URL's 30 minutes from the payload; this is within moments of it.
+          responseUrlAt: Date.now(),
         }),
       }
       return accept(bot, log, req, signal).then(

@@ -154,3 +154,59 @@ export function answerButton(message: { blocks: unknown[] }, label: string): str
 /** Whether a Slack message still has buttons or a select (an open question). */
 export const hasControls = (m: Message): boolean =>
   m.blocks.some((b) => (b as { type: string }).type === 'actions')
+
+/** The four /review reviewers (flows/review.yaml), as their system prompts name them. */
+export const REVIEWERS = ['clarity', 'tone', 'correctness', 'risk'] as const
+
+/** Which /review reviewer a request is for, from its system prompt ("You are the tone reviewer."). */
+export const reviewerOf = (system: string | undefined): string | undefined =>
+  /You are the (\w+) reviewer/.exec(system ?? '')?.[1]
+
+/**
+ * A model for restart tests of /review: the `fast` reviewers answer at once (the first of them
+ * sooner), the others hang until `release()` (as slow calls do while Chorus is killed), then answer at
+ * once. Each reviewer answers `- <reviewer> note`.
+ */
+export function slowReviewers(fast: string[] = ['clarity', 'tone']) {
+  let released = false
+  const handler: Handler = (body) => {
+    const who = reviewerOf(body.messages.find((m) => m.role === 'system')?.content) ?? 'unknown'
+    const text = `- ${who} note`
+    if (released) return { text, latencyMs: 20 }
+    if (fast.includes(who)) return { text, latencyMs: who === fast[0] ? 20 : 200 }
+    return { text, latencyMs: 120_000 }
+  }
+  return {
+    handler,
+    release: () => {
+      released = true
+    },
+  }
+}
+
+/** How many requests the fake model received for each /review reviewer. */
+export function reviewerCounts(requests: RecordedRequest[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(REVIEWERS.map((r) => [r, 0]))
+  for (const r of requests) {
+    const who = reviewerOf(r.system)
+    if (who !== undefined) counts[who] = (counts[who] ?? 0) + 1
+  }
+  return counts
+}
+
+/**
+ * What a Slack channel shows, however each reply was delivered: the messages posted (by
+ * chat.postMessage, or a response_url's in-channel post, with every later version), then in-channel
+ * response_url posts the fake kept no message of, each as a message of its own.
+ */
+export function channelReplies(slack: FakeSlack): Message[] {
+  const loose = slack.responses
+    .filter((r) => r.status === 200 && r.ts === undefined && r.body.response_type === 'in_channel')
+    .map((r): Message => {
+      const text = String(r.body.text ?? '')
+      const blocks = (r.body.blocks as unknown[] | undefined) ?? []
+      const history = [{ text, blocks, at: r.at }]
+      return { channel: '', ts: `response ${r.id}`, threadTs: undefined, text, blocks, history }
+    })
+  return [...slack.posted(), ...loose]
+}

@@ -28,37 +28,43 @@ export class StepClock {
 
   /** What the current try may still spend, or undefined without limits. */
   remainingMs(): number | undefined {
-    const left = [this.#budget?.remaining(), this.#try?.remaining()].filter((x) => x !== undefined)
-    return left.length === 0 ? undefined : Math.min(...left)
+    const budget = this.#budget?.remaining()
+    const attempt = this.#try?.remaining()
+    if (budget === undefined) return attempt
+    return attempt === undefined ? budget : Math.min(budget, attempt)
   }
 
   budgetMs(): number | undefined {
     return this.#budget?.remaining()
   }
 
-  /** A call starts waiting for a slot; call the result when it got one, and its result when it ends. */
-  queued(): () => () => void {
-    this.#change(() => this.#waiting++)
-    let started = false
-    return () => {
-      if (started) return () => {}
-      started = true
-      this.#change(() => {
-        this.#waiting--
-        this.#active++
-      })
-      let ended = false
-      return () => {
-        if (ended) return
-        ended = true
-        this.#change(() => this.#active--)
-      }
-    }
+  /** A call starts waiting for a slot (`got` when it has one, `released` when it ends) or for people. */
+  waiting(): void {
+    const before = this.#paused()
+    this.#waiting++
+    this.#changed(before)
   }
 
-  /** A call gave up waiting without getting a slot. */
+  /** A call that waited got its slot. */
+  got(): void {
+    const before = this.#paused()
+    this.#waiting--
+    this.#active++
+    this.#changed(before)
+  }
+
+  /** A call that had a slot ended. */
+  released(): void {
+    const before = this.#paused()
+    this.#active--
+    this.#changed(before)
+  }
+
+  /** A call gave up waiting without getting a slot (or the people answered). */
   leftQueue(): void {
-    this.#change(() => this.#waiting--)
+    const before = this.#paused()
+    this.#waiting--
+    this.#changed(before)
   }
 
   /** The call ended: its limits never run again, even if a wait it began ends later (an ask). */
@@ -72,24 +78,32 @@ export class StepClock {
     return this.#waiting > 0 && this.#active === 0
   }
 
-  #change(update: () => void): void {
-    const before = this.#paused()
-    update()
+  #changed(before: boolean): void {
     if (this.#stopped) return
     const after = this.#paused()
     if (before === after) return
-    for (const c of [this.#budget, this.#try]) {
-      if (after) c?.pause()
-      else c?.resume()
+    if (after) {
+      this.#budget?.pause()
+      this.#try?.pause()
+    } else {
+      this.#budget?.resume()
+      this.#try?.resume()
     }
   }
 }
 
-/** A timer that can be paused: calls `onSpent` once `ms` of running time have passed. */
+/**
+ * A timer that can be paused: calls `onSpent` once `ms` of running time have passed. A pause does
+ * not clear its timer: when the timer comes, it looks at the time left and sets itself again for
+ * that, so a step that waits a moment for each of its model calls does not set a timer for each.
+ */
 class Countdown {
+  /** Running time left, as of `#since` (or now, while paused). */
   #left: number
+  /** When it last resumed; undefined while paused or stopped. */
   #since: number | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
   readonly #onSpent: () => void
 
   constructor(ms: number, onSpent: () => void) {
@@ -107,21 +121,35 @@ class Countdown {
     if (this.#since === undefined) return
     this.#left = this.remaining()
     this.#since = undefined
-    clearTimeout(this.#timer)
   }
 
   resume(): void {
-    if (this.#since !== undefined || this.#left <= 0) return
+    if (this.#stopped || this.#since !== undefined || this.#left <= 0) return
     this.#since = performance.now()
-    this.#timer = setTimeout(() => {
-      this.#left = 0
-      this.#since = undefined
-      this.#onSpent()
-    }, this.#left)
+    if (this.#timer === undefined) this.#arm(this.#left)
   }
 
   stop(): void {
+    this.#stopped = true
     clearTimeout(this.#timer)
+    this.#timer = undefined
     this.#since = undefined
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      // Paused: `resume` sets it again for what is left.
+      if (this.#since === undefined) return
+      // A timer may come a fraction of a millisecond early.
+      const left = this.remaining()
+      if (left >= 1) {
+        this.#arm(left)
+        return
+      }
+      this.#left = 0
+      this.#since = undefined
+      this.#onSpent()
+    }, ms)
   }
 }

@@ -22,7 +22,8 @@ export type FlowEventBody =
       runId: string
       flow: string
       at: number
-      steps: Array<{ name: string; kind: string }>
+      /** Every step in declared order (shared by every run of the flow's shape: read, never change). */
+      steps: ReadonlyArray<{ readonly name: string; readonly kind: string }>
       /** The parsed flow input. */
       input: unknown
     }

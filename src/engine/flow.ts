@@ -70,6 +70,7 @@ export interface NodeDef {
   kind: 'start' | 'listen' | 'router'
   index: number
   trigger: Trigger<unknown> | undefined
+  /** A start step's is called with the context alone (its `StartFn`). */
   fn: (payload: unknown, ctx: StepContext) => unknown
   options: StepOptions
   labels: readonly string[]
@@ -109,12 +110,16 @@ export interface FlowSpec<S extends z.ZodType, R, F> {
 export type AnyFlow = Flow<z.ZodType, any, any>
 export type Flow<S extends z.ZodType, R, F> = Readonly<FlowSpec<S, R, F>>
 
-/** Collects steps while a flow's `build` runs. */
+const NO_OPTIONS: StepOptions = Object.freeze({})
+const NO_LABELS: readonly string[] = Object.freeze([])
+
+/**
+ * Collects steps while a flow's `build` runs. Names are checked once per graph shape, with the
+ * graph (graph.ts), not on every build.
+ */
 export class FlowBuilder {
   readonly nodes: NodeDef[] = []
   readonly #flow: string
-  /** step or label name → the router that declares it (labels) or itself (steps). */
-  readonly #names = new Map<string, string>()
   #sealed = false
 
   constructor(flow: string) {
@@ -122,8 +127,8 @@ export class FlowBuilder {
   }
 
   /** A step that begins at kickoff. */
-  start<T>(name: string, fn: StartFn<T>, options: StepOptions = {}): Step<Awaited<T>> {
-    this.#add(name, 'start', undefined, (_payload, ctx) => fn(ctx), options, [])
+  start<T>(name: string, fn: StartFn<T>, options: StepOptions = NO_OPTIONS): Step<Awaited<T>> {
+    this.#add(name, 'start', undefined, fn as unknown as NodeDef['fn'], options, NO_LABELS)
     return stepHandle(name)
   }
 
@@ -132,9 +137,9 @@ export class FlowBuilder {
     trigger: Trigger<P>,
     name: string,
     fn: ListenFn<P, T>,
-    options: StepOptions = {},
+    options: StepOptions = NO_OPTIONS,
   ): Step<Awaited<T>> {
-    this.#add(name, 'listen', trigger, fn as NodeDef['fn'], options, [])
+    this.#add(name, 'listen', trigger, fn as NodeDef['fn'], options, NO_LABELS)
     return stepHandle(name)
   }
 
@@ -184,29 +189,31 @@ export class FlowBuilder {
       throw new FlowDefinitionError(this.#flow, `step '${name}' was added after build() returned`)
     if (typeof name !== 'string' || name.length === 0)
       throw new FlowDefinitionError(this.#flow, 'every step needs a name')
-    for (const n of [name, ...labels]) {
-      const owner = this.#names.get(n)
-      if (owner !== undefined) {
-        const what = owner === n ? `step '${n}'` : `a label of router '${owner}'`
-        throw new FlowDefinitionError(
-          this.#flow,
-          `the name '${n}' of step '${name}' is already used by ${what}`,
-        )
-      }
-      this.#names.set(n, name)
-    }
-    if (trigger !== undefined && sourcesOf(trigger).includes(name)) {
-      throw new FlowDefinitionError(this.#flow, `step '${name}' listens to itself (${describe(trigger)})`)
-    }
     this.nodes.push({ name, kind, index: this.nodes.length, trigger, fn, options, labels })
   }
 
+  /** Ends the build: nothing may be added after. */
   seal(): void {
     this.#sealed = true
   }
+}
 
-  ownerOf(name: string): string | undefined {
-    return this.#names.get(name)
+/** Checks what the builder no longer checks as it goes: names used twice, steps listening to themselves. */
+export function checkNames(flow: string, nodes: readonly NodeDef[]): void {
+  /** step or label name → the router that declares it (labels) or itself (steps). */
+  const names = new Map<string, string>()
+  for (const { name, labels, trigger } of nodes) {
+    for (const n of [name, ...labels]) {
+      const owner = names.get(n)
+      if (owner !== undefined) {
+        const what = owner === n ? `step '${n}'` : `a label of router '${owner}'`
+        throw new FlowDefinitionError(flow, `the name '${n}' of step '${name}' is already used by ${what}`)
+      }
+      names.set(n, name)
+    }
+    if (trigger !== undefined && sourcesOf(trigger).includes(name)) {
+      throw new FlowDefinitionError(flow, `step '${name}' listens to itself (${describe(trigger)})`)
+    }
   }
 }
 

@@ -1,12 +1,12 @@
 /** Per-listener trigger state: decides when a listener fires and with what. */
-import type { AllTrigger, AnyTrigger, Failure, QuorumTrigger, Settled, Step, Trigger } from './triggers.ts'
-import { inputName as nameOf, sourcesOf } from './triggers.ts'
+import type { GateShape } from './gate-shape.ts'
+import type { AllTrigger, AnyTrigger, Failure, QuorumTrigger, Settled, Trigger } from './triggers.ts'
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown; cancelled: boolean }
 
 /** A gate that fired: the payload, or the failed input that makes the listener unable to run. */
 export type Fire =
-  | { ok: true; value: unknown; step: string; cancel?: string[] }
+  | { ok: true; value: unknown; step: string; cancel?: readonly string[] }
   | { ok: false; error: unknown; step: string; cancelled: boolean }
 
 /**
@@ -20,49 +20,91 @@ export interface Gate {
   reset(): void
 }
 
-/** Builds the gate tree for a trigger. */
-export function gateFor(trigger: Trigger<unknown>): Gate {
-  switch (trigger.kind) {
+/** A settled input of a join: a leaf's outcome as it came, or a nested join's fire. */
+type Input = Outcome | Fire
+
+/** Builds the gate tree for a trigger of the given shape; a step's or label's gate holds no state and is shared. */
+export function gateFor(shape: GateShape, trigger: Trigger<unknown>): Gate {
+  switch (shape.kind) {
     case 'step':
     case 'label':
-      return new LeafGate((trigger as Step<unknown>).name)
+      return leafGate(shape)
     case 'any':
-      return new AnyGate(trigger as AnyTrigger<unknown>)
+      return new AnyGate(shape, trigger as AnyTrigger<unknown>)
     case 'all':
-      return new AllGate(trigger as AllTrigger<unknown>)
+      return new AllGate(shape, trigger as AllTrigger<unknown>)
     case 'quorum':
-      return new QuorumGate(trigger as QuorumTrigger<unknown>)
+      return new QuorumGate(shape, trigger as QuorumTrigger<unknown>)
   }
 }
 
-class LeafGate implements Gate {
-  readonly #name: string
-  constructor(name: string) {
-    this.#name = name
+const leaves = new WeakMap<GateShape, Gate>()
+
+function leafGate(shape: GateShape): Gate {
+  let gate = leaves.get(shape)
+  if (gate === undefined) {
+    const name = shape.name
+    gate = {
+      reset(): void {},
+      offer: (source, _seq, _now, outcome) => (source === name ? fireOf(source, outcome) : undefined),
+    }
+    leaves.set(shape, gate)
   }
-  reset(): void {}
-  offer(source: string, _seq: number, _now: number, outcome: Outcome): Fire | undefined {
-    if (source !== this.#name) return undefined
-    return outcome.ok
-      ? { ok: true, value: outcome.value, step: source }
-      : { ok: false, error: outcome.error, step: source, cancelled: outcome.cancelled }
-  }
+  return gate
 }
 
-/** Offers to every child; returns each child's fire by index. */
-function offerChildren(
-  children: Gate[],
+function fireOf(step: string, outcome: Outcome): Fire {
+  return outcome.ok
+    ? { ok: true, value: outcome.value, step }
+    : { ok: false, error: outcome.error, step, cancelled: outcome.cancelled }
+}
+
+/** The gates of a join's inputs, by index. */
+function childrenOf(shape: GateShape, inputs: readonly Trigger<unknown>[]): Gate[] {
+  return shape.children.map((child, i) => gateFor(child, inputs[i] as Trigger<unknown>))
+}
+
+/**
+ * The inputs of a join that can take `source`, in declared order: the leaves named `source`, and
+ * every nested join (which may take any source).
+ */
+function askedFor(shape: GateShape, source: string): readonly number[] {
+  const leaves = shape.leaves.get(source)
+  if (shape.nested.length === 0) return leaves ?? []
+  if (leaves === undefined) return shape.nested
+  return [...leaves, ...shape.nested].sort((a, b) => a - b)
+}
+
+/** Whether input `i` of a join is a step or label (its input is the outcome as it came). */
+function isLeaf(shape: GateShape, i: number): boolean {
+  const kind = (shape.children[i] as GateShape).kind
+  return kind === 'step' || kind === 'label'
+}
+
+/**
+ * What the inputs of a join that can take `source` gave, by index. Every nested join is offered the
+ * source before any input is acted on (a nested gate's state moves when it fires).
+ */
+function inputsFor(
+  shape: GateShape,
+  children: Gate[] | undefined,
   source: string,
   seq: number,
   now: number,
   outcome: Outcome,
-): Array<[number, Fire]> {
-  const fires: Array<[number, Fire]> = []
-  for (let i = 0; i < children.length; i++) {
-    const fire = (children[i] as Gate).offer(source, seq, now, outcome)
-    if (fire !== undefined) fires.push([i, fire])
+): Array<[number, Input]> {
+  const inputs: Array<[number, Input]> = []
+  for (const i of askedFor(shape, source)) {
+    const input = isLeaf(shape, i) ? outcome : (children as Gate[])[i]?.offer(source, seq, now, outcome)
+    if (input !== undefined) inputs.push([i, input])
   }
-  return fires
+  return inputs
+}
+
+/** A failed input as the join passes it on: a nested join's own fire, or the leaf that failed. */
+function failureOf(shape: GateShape, i: number, input: Extract<Input, { ok: false }>): Fire {
+  if (!isLeaf(shape, i)) return input as Fire
+  return { ok: false, error: input.error, step: shape.names[i] as string, cancelled: input.cancelled }
 }
 
 /**
@@ -71,44 +113,58 @@ function offerChildren(
  * finished cycle and are ignored. Firing resets every gate nested in it.
  */
 class AnyGate implements Gate {
-  readonly #children: Gate[]
-  readonly #names: string[]
-  readonly #steps: string[]
+  readonly #shape: GateShape
   readonly #cancelRest: boolean
+  /** Only with nested joins. */
+  readonly #children: Gate[] | undefined
   #armedAt = -1
-  #failed = new Set<number>()
+  #failed: Set<number> | undefined
 
-  constructor(t: AnyTrigger<unknown>) {
-    this.#children = t.inputs.map(gateFor)
-    this.#names = t.inputs.map(nameOf)
-    this.#steps = sourcesOf(t)
+  constructor(shape: GateShape, t: AnyTrigger<unknown>) {
+    this.#shape = shape
     this.#cancelRest = t.cancelRest
+    this.#children = shape.nested.length === 0 ? undefined : childrenOf(shape, t.inputs)
   }
 
   offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined {
     if (seq <= this.#armedAt) return undefined
-    for (const [i, fire] of offerChildren(this.#children, source, seq, now, outcome)) {
-      if (fire.ok) {
-        this.#armedAt = now
-        this.reset()
-        const step = this.#names[i] as string
-        const win: Fire = { ok: true, value: { step, value: fire.value }, step }
-        if (this.#cancelRest) win.cancel = this.#steps
-        return win
+    if (this.#children === undefined) {
+      // Only steps and labels: each input named `source` settled with `outcome`.
+      for (const i of this.#shape.leaves.get(source) ?? []) {
+        const fire = this.#take(i, outcome, now)
+        if (fire !== undefined) return fire
       }
-      this.#failed.add(i)
-      if (this.#failed.size === this.#children.length) {
-        this.reset()
-        this.#armedAt = now
-        return fire
-      }
+      return undefined
+    }
+    for (const [i, input] of inputsFor(this.#shape, this.#children, source, seq, now, outcome)) {
+      const fire = this.#take(i, input, now)
+      if (fire !== undefined) return fire
     }
     return undefined
   }
 
+  #take(i: number, input: Input, now: number): Fire | undefined {
+    const shape = this.#shape
+    if (input.ok) {
+      this.#armedAt = now
+      this.reset()
+      const step = shape.names[i] as string
+      const win: Fire = { ok: true, value: { step, value: input.value }, step }
+      if (this.#cancelRest) win.cancel = shape.steps
+      return win
+    }
+    this.#failed ??= new Set()
+    const failed = this.#failed
+    failed.add(i)
+    if (failed.size < shape.children.length) return undefined
+    this.reset()
+    this.#armedAt = now
+    return failureOf(shape, i, input)
+  }
+
   reset(): void {
-    this.#failed.clear()
-    for (const child of this.#children) child.reset()
+    this.#failed?.clear()
+    if (this.#children !== undefined) for (const child of this.#children) child.reset()
   }
 }
 
@@ -118,91 +174,85 @@ class AnyGate implements Gate {
  * input (`expire`, the straggler grace); that input's late outcome is then ignored.
  */
 export class AllGate implements Gate {
-  readonly #children: Gate[]
-  readonly #names: string[]
-  readonly #inputs: readonly Trigger<unknown>[]
+  readonly #shape: GateShape
+  readonly #children: Gate[] | undefined
   readonly partial: boolean
   readonly graceMs: number | undefined
-  #results: Array<Fire | undefined>
+  /** This cycle's settled inputs; created by the first to settle. */
+  #results: Array<Input | undefined> | undefined
   /** Inputs not settled yet in this cycle. */
   #pending: number
-  /** step or label name → indexes of the inputs that are that step or label. */
-  readonly #leaves = new Map<string, number[]>()
-  /** Indexes of the inputs that are joins themselves. */
-  readonly #nested: number[] = []
   /** child index → outcomes of invocations that started before this epoch are ignored. */
-  readonly #ignoreBefore = new Map<number, number>()
+  #ignoreBefore: Map<number, number> | undefined
 
-  constructor(t: AllTrigger<unknown>) {
-    this.#children = t.inputs.map(gateFor)
-    this.#names = t.inputs.map(nameOf)
-    this.#inputs = t.inputs
+  constructor(shape: GateShape, t: AllTrigger<unknown>) {
+    this.#shape = shape
+    this.#children = shape.nested.length === 0 ? undefined : childrenOf(shape, t.inputs)
     this.partial = t.partial
     this.graceMs = t.graceMs
-    this.#results = new Array(this.#children.length).fill(undefined)
-    this.#pending = this.#children.length
-    t.inputs.forEach((input, i) => {
-      if (input.kind !== 'step' && input.kind !== 'label') this.#nested.push(i)
-      else
-        this.#leaves.set(this.#names[i] as string, [...(this.#leaves.get(this.#names[i] as string) ?? []), i])
-    })
+    this.#pending = shape.children.length
   }
 
   offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined {
-    // Only the children that can take this source are asked: O(1) per completion for a fan-out of
+    // Only the inputs that can take this source are asked: O(1) per completion for a fan-out of
     // steps, not O(inputs).
-    for (const i of this.#askedFor(source)) {
-      const fire = (this.#children[i] as Gate).offer(source, seq, now, outcome)
-      if (fire === undefined || seq < (this.#ignoreBefore.get(i) ?? 0)) continue
-      if (this.#results[i] === undefined) this.#pending--
-      this.#results[i] = fire
+    if (this.#children === undefined) {
+      for (const i of this.#shape.leaves.get(source) ?? []) this.#take(i, seq, outcome)
+    } else {
+      for (const [i, input] of inputsFor(this.#shape, this.#children, source, seq, now, outcome))
+        this.#take(i, seq, input)
     }
     if (this.#pending > 0) return undefined
-    return this.#fire(this.#results as Fire[])
+    return this.#fire(this.#results as Input[])
   }
 
-  /** Leaf inputs named `source`, then every nested join (which may take any source). */
-  #askedFor(source: string): number[] {
-    const leaves = this.#leaves.get(source)
-    if (this.#nested.length === 0) return leaves ?? []
-    return leaves === undefined ? this.#nested : [...leaves, ...this.#nested]
+  #take(i: number, seq: number, input: Input): void {
+    if (seq < (this.#ignoreBefore?.get(i) ?? 0)) return
+    this.#results ??= new Array(this.#shape.children.length)
+    const results = this.#results
+    if (results[i] === undefined) this.#pending--
+    results[i] = input
   }
 
   /** The steps of the one input still pending once every other input settled (partial only). */
-  straggler(): { name: string; steps: string[] } | undefined {
-    if (!this.partial || this.#children.length < 2 || this.#pending !== 1) return undefined
-    const i = this.#results.indexOf(undefined)
-    return { name: this.#names[i] as string, steps: sourcesOf(this.#inputs[i] as Trigger<unknown>) }
+  straggler(): { name: string; steps: readonly string[] } | undefined {
+    const shape = this.#shape
+    if (!this.partial || shape.children.length < 2 || this.#pending !== 1) return undefined
+    let i = 0
+    while (this.#results?.[i] !== undefined) i++
+    return { name: shape.names[i] as string, steps: (shape.children[i] as GateShape).steps }
   }
 
   /** Fires now with the pending input failed with `error`; its late outcome (started before `now`) is ignored. */
   expire(now: number, error: unknown): Fire {
-    const results = this.#results.map((r, i): Fire => {
+    const results = Array.from(this.#results ?? new Array(this.#shape.children.length), (r, i): Input => {
       if (r !== undefined) return r
+      this.#ignoreBefore ??= new Map()
       this.#ignoreBefore.set(i, now)
-      return { ok: false, error, step: this.#names[i] as string, cancelled: false }
+      return { ok: false, error, step: this.#shape.names[i] as string, cancelled: false }
     })
     return this.#fire(results)
   }
 
   reset(): void {
-    this.#results = new Array(this.#children.length).fill(undefined)
-    this.#pending = this.#children.length
-    for (const child of this.#children) child.reset()
+    this.#results = undefined
+    this.#pending = this.#shape.children.length
+    if (this.#children !== undefined) for (const child of this.#children) child.reset()
   }
 
-  #fire(results: Fire[]): Fire {
+  #fire(results: readonly Input[]): Fire {
     this.reset()
-    const name = `all(${this.#names.join(', ')})`
+    const shape = this.#shape
+    const { names, name } = shape
     if (!this.partial) {
-      const failed = results.find((r) => !r.ok)
-      if (failed !== undefined) return failed
+      const at = results.findIndex((r) => !r.ok)
+      if (at !== -1) return failureOf(shape, at, results[at] as Extract<Input, { ok: false }>)
       return { ok: true, value: results.map((r) => (r as { value: unknown }).value), step: name }
     }
     const settled: Settled<unknown>[] = results.map((r, i) =>
       r.ok
-        ? { ok: true, step: this.#names[i] as string, value: r.value }
-        : { ok: false, step: this.#names[i] as string, error: r.error, cancelled: r.cancelled },
+        ? { ok: true, step: names[i] as string, value: r.value }
+        : { ok: false, step: names[i] as string, error: r.error, cancelled: r.cancelled },
     )
     const values = settled.filter((r) => r.ok).map((r) => (r as { value: unknown }).value)
     const failures: Failure[] = settled.filter((r) => !r.ok) as Failure[]
@@ -212,24 +262,26 @@ export class AllGate implements Gate {
 
 /** Fires when k inputs succeeded (or k agree), or with `reached: false` once all settled. */
 class QuorumGate implements Gate {
+  readonly #shape: GateShape
   readonly #children: Gate[]
-  readonly #names: string[]
-  readonly #steps: string[]
   readonly #t: QuorumTrigger<unknown>
   #armedAt = -1
   #results: Array<Fire | undefined>
 
-  constructor(t: QuorumTrigger<unknown>) {
+  constructor(shape: GateShape, t: QuorumTrigger<unknown>) {
+    this.#shape = shape
     this.#t = t
-    this.#children = t.inputs.map(gateFor)
-    this.#names = t.inputs.map(nameOf)
-    this.#steps = sourcesOf(t)
+    this.#children = childrenOf(shape, t.inputs)
     this.#results = new Array(this.#children.length).fill(undefined)
   }
 
   offer(source: string, seq: number, now: number, outcome: Outcome): Fire | undefined {
     if (seq <= this.#armedAt) return undefined
-    const fires = offerChildren(this.#children, source, seq, now, outcome)
+    const fires: Array<[number, Fire]> = []
+    this.#children.forEach((child, i) => {
+      const fire = child.offer(source, seq, now, outcome)
+      if (fire !== undefined) fires.push([i, fire])
+    })
     if (fires.length === 0) return undefined
     for (const [i, fire] of fires) this.#results[i] = fire
     const results = this.#results
@@ -244,17 +296,17 @@ class QuorumGate implements Gate {
     const values: Array<{ step: string; value: unknown }> = []
     const failures: Failure[] = []
     results.forEach((r, i) => {
-      const step = this.#names[i] as string
+      const step = this.#shape.names[i] as string
       if (r?.ok === true) values.push({ step, value: r.value })
       else if (r !== undefined && !r.ok) failures.push({ step, error: r.error, cancelled: r.cancelled })
     })
-    const name = `quorum(${this.#t.k}, ${this.#names.join(', ')})`
     if (values.length === 0) {
       const first = failures[0] as Failure
       return { ok: false, error: first.error, step: first.step, cancelled: first.cancelled }
     }
-    const fire: Fire = { ok: true, value: { reached, agreedKey, values, failures, pending }, step: name }
-    if (this.#t.cancelRest && pending > 0) fire.cancel = this.#steps
+    const value = { reached, agreedKey, values, failures, pending }
+    const fire: Fire = { ok: true, value, step: this.#shape.name }
+    if (this.#t.cancelRest && pending > 0) fire.cancel = this.#shape.steps
     return fire
   }
 

@@ -1,64 +1,162 @@
-/** A flow's graph for one input, and the checks that make a bad graph an error before anything runs. */
+/**
+ * A flow's graph for one input, and the checks that make a bad graph an error before anything runs.
+ * `build` runs for every run (its steps close over the input), but what the graph's shape decides
+ * (the checks, who listens to what, the gates' shapes, what run.started lists) is worked out once
+ * per shape and flow, and shared by every run of that shape.
+ */
 import type { z } from 'zod'
 import { FlowDefinitionError } from './errors.ts'
-import { FlowBuilder, type FlowSpec, type NodeDef } from './flow.ts'
-import { describe, type Label, type Step, sourcesOf, type Trigger } from './triggers.ts'
+import { checkNames, FlowBuilder, type FlowOutputs, type FlowSpec, type NodeDef } from './flow.ts'
+import { type GateShape, gateShape } from './gate-shape.ts'
+import { describe, type Label, type Step, sameTrigger, sourcesOf, type Trigger } from './triggers.ts'
 
-/** A flow's graph for one input: nodes in declared order, who listens to what. */
+/** What a graph's shape decides, by node index (declared order). */
+export interface Shape {
+  /** The shape itself: each node's kind, name, labels and trigger, and the outputs' names. */
+  skeleton: Skeleton
+  /** Step name → node index. */
+  index: ReadonlyMap<string, number>
+  /** Label → index of the router that emits it. */
+  routers: ReadonlyMap<string, number>
+  /** Step or label name → indexes of the listeners whose trigger mentions it. */
+  subscribers: ReadonlyMap<string, readonly number[]>
+  /** Each listener's gate shape (undefined for start steps). */
+  gates: ReadonlyArray<GateShape | undefined>
+  final: number
+  first: number | undefined
+  /** What run.started lists. */
+  steps: ReadonlyArray<{ name: string; kind: string }>
+  /** `final` and every step it depends on, through router labels to their routers. */
+  upstreamOfFinal: ReadonlySet<string>
+}
+
+interface Skeleton {
+  nodes: ReadonlyArray<Pick<NodeDef, 'kind' | 'name' | 'labels' | 'trigger'>>
+  final: unknown
+  first: unknown
+}
+
+/** A flow's graph for one input: this build's nodes in declared order, and its shape. */
 export interface Graph {
   flow: string
   nodes: NodeDef[]
-  byName: Map<string, NodeDef>
-  /** Step or label name → listeners whose trigger mentions it. */
-  subscribers: Map<string, NodeDef[]>
-  /** Label → the router that emits it. */
-  routerOf: Map<string, NodeDef>
+  shape: Shape
   final: NodeDef
   first: NodeDef | undefined
   afterFinal: 'cancel' | 'finish'
 }
 
-/** Runs the flow's `build` and checks the graph: dangling names, self-listening, unreachable steps. */
+/** Shapes a flow's graphs have had, last used first; a flow whose shape follows its input keeps this many. */
+const MAX_SHAPES = 32
+/** By the flow's `build` (a flow and the spec it was defined from share it). */
+const shapes = new WeakMap<object, Shape[]>()
+
+/** Runs the flow's `build` and checks the graph: names, dangling names, self-listening, unreachable steps. */
 export function buildGraph<S extends z.ZodType, R, F>(flow: FlowSpec<S, R, F>, input: z.output<S>): Graph {
   const f = new FlowBuilder(flow.name)
   const outputs = flow.build(f, input)
   f.seal()
-  const byName = new Map(f.nodes.map((n) => [n.name, n]))
-  const routerOf = new Map<string, NodeDef>()
-  for (const node of f.nodes) for (const label of node.labels) routerOf.set(label, node)
-  if (f.nodes.every((n) => n.kind !== 'start'))
-    throw new FlowDefinitionError(flow.name, 'it has no start step')
+  const nodes = f.nodes
+  let known = shapes.get(flow.build)
+  if (known === undefined) {
+    known = []
+    shapes.set(flow.build, known)
+  }
+  let shape = known[0]
+  if (shape === undefined || !fits(shape.skeleton, nodes, outputs)) {
+    const at = known.findIndex((s) => fits(s.skeleton, nodes, outputs))
+    shape = at === -1 ? shapeOf(flow.name, nodes, outputs) : (known.splice(at, 1)[0] as Shape)
+    known.unshift(shape)
+    if (known.length > MAX_SHAPES) known.pop()
+  }
+  const first = shape.first === undefined ? undefined : nodes[shape.first]
+  return {
+    flow: flow.name,
+    nodes,
+    shape,
+    final: nodes[shape.final] as NodeDef,
+    first,
+    afterFinal: flow.afterFinal ?? 'cancel',
+  }
+}
 
-  const subscribers = new Map<string, NodeDef[]>()
-  for (const node of f.nodes) {
+/** Whether this build's graph has the shape of `skeleton`: the same nodes, triggers and outputs. */
+function fits(
+  skeleton: Skeleton,
+  nodes: readonly NodeDef[],
+  outputs: FlowOutputs<unknown, unknown> | undefined,
+): boolean {
+  if (nodes.length !== skeleton.nodes.length) return false
+  if (outputs?.final?.name !== skeleton.final || outputs?.first?.name !== skeleton.first) return false
+  for (let i = 0; i < nodes.length; i++) {
+    const a = nodes[i] as NodeDef
+    const b = skeleton.nodes[i] as Skeleton['nodes'][number]
+    if (a.kind !== b.kind || a.name !== b.name || a.labels.length !== b.labels.length) return false
+    for (let j = 0; j < a.labels.length; j++) if (a.labels[j] !== b.labels[j]) return false
+    if (
+      a.trigger !== b.trigger &&
+      (a.trigger === undefined || b.trigger === undefined || !sameTrigger(a.trigger, b.trigger))
+    )
+      return false
+  }
+  return true
+}
+
+/** The router that emits `label`, in this graph. */
+export function routerOf(graph: Graph, label: string): NodeDef | undefined {
+  const i = graph.shape.routers.get(label)
+  return i === undefined ? undefined : graph.nodes[i]
+}
+
+/** Checks a graph met for the first time and works out what its shape decides. */
+function shapeOf(flow: string, nodes: NodeDef[], outputs: FlowOutputs<unknown, unknown> | undefined): Shape {
+  checkNames(flow, nodes)
+  const byName = new Map(nodes.map((n) => [n.name, n]))
+  const routerOf = new Map<string, NodeDef>()
+  for (const node of nodes) for (const label of node.labels) routerOf.set(label, node)
+  if (nodes.every((n) => n.kind !== 'start')) throw new FlowDefinitionError(flow, 'it has no start step')
+
+  const subscribers = new Map<string, number[]>()
+  for (const node of nodes) {
     if (node.trigger === undefined) continue
-    checkTrigger(flow.name, node, node.trigger, byName, routerOf)
+    checkTrigger(flow, node, node.trigger, byName, routerOf)
     for (const source of new Set(sourcesOf(node.trigger))) {
       const list = subscribers.get(source) ?? []
-      list.push(node)
+      list.push(node.index)
       subscribers.set(source, list)
     }
   }
   const final = outputs?.final === undefined ? undefined : byName.get(outputs.final.name)
   if (final === undefined)
-    throw new FlowDefinitionError(flow.name, 'build() must return { final } naming one of its steps')
-  const first = outputs.first === undefined ? undefined : byName.get(outputs.first.name)
-  if (outputs.first !== undefined && first === undefined) {
-    throw new FlowDefinitionError(
-      flow.name,
-      `its first output '${outputs.first.name}' is not a step of this flow`,
-    )
+    throw new FlowDefinitionError(flow, 'build() must return { final } naming one of its steps')
+  const first = outputs?.first === undefined ? undefined : byName.get(outputs.first.name)
+  if (outputs?.first !== undefined && first === undefined) {
+    throw new FlowDefinitionError(flow, `its first output '${outputs.first.name}' is not a step of this flow`)
   }
-  checkReachable(flow.name, f.nodes, routerOf)
-  const afterFinal = flow.afterFinal ?? 'cancel'
-  return { flow: flow.name, nodes: f.nodes, byName, subscribers, routerOf, final, first, afterFinal }
+  checkReachable(flow, nodes, routerOf)
+  const skeleton: Skeleton = {
+    nodes: nodes.map(({ kind, name, labels, trigger }) => ({ kind, name, labels: [...labels], trigger })),
+    final: outputs?.final?.name,
+    first: outputs?.first?.name,
+  }
+  return {
+    skeleton,
+    index: new Map(nodes.map((n) => [n.name, n.index])),
+    routers: new Map([...routerOf].map(([label, node]) => [label, node.index])),
+    subscribers,
+    gates: nodes.map((n) => (n.trigger === undefined ? undefined : gateShape(n.trigger))),
+    final: final.index,
+    first: first?.index,
+    steps: Object.freeze(nodes.map((n) => Object.freeze({ name: n.name, kind: n.kind }))),
+    upstreamOfFinal: upstreamOf(final.name, byName, routerOf),
+  }
 }
 
 /** `name` and every step its trigger depends on, through router labels to their routers. */
-export function upstreamOf(graph: Graph, name: string): Set<string> {
+function upstreamOf(name: string, byName: Map<string, NodeDef>, routerOf: Map<string, NodeDef>): Set<string> {
   const upstream = new Set<string>()
   const visit = (name: string): void => {
-    const node = graph.byName.get(name) ?? graph.routerOf.get(name)
+    const node = byName.get(name) ?? routerOf.get(name)
     if (node === undefined || upstream.has(node.name)) return
     upstream.add(node.name)
     if (node.trigger !== undefined) for (const source of sourcesOf(node.trigger)) visit(source)
@@ -98,7 +196,6 @@ function checkTrigger(
     for (const input of inputs) checkTrigger(flow, node, input, byName, routerOf)
   }
 }
-
 /** Fixed point from the start steps: what can ever run. A join of two labels of one router never can. */
 function checkReachable(flow: string, nodes: NodeDef[], routerOf: Map<string, NodeDef>): void {
   const reachable = new Set<string>()

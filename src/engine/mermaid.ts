@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import type { Flow } from './flow.ts'
-import { buildGraph } from './graph.ts'
+import { buildGraph, routerOf } from './graph.ts'
 import type { AnyTrigger, QuorumTrigger, Step, Trigger } from './triggers.ts'
 
 /** Draws a flow as a Mermaid flowchart, for its `example` input (or the one given). */
@@ -24,7 +24,7 @@ export function toMermaid<S extends z.ZodType>(flow: Flow<S, unknown, unknown>, 
     if (t.kind === 'step') return { node: id.get((t as Step<unknown>).name) as string }
     if (t.kind === 'label') {
       const label = (t as Step<unknown>).name
-      return { node: id.get(graph.routerOf.get(label)?.name ?? '') as string, label }
+      return { node: id.get(routerOf(graph, label)?.name ?? '') as string, label }
     }
     const j = `j${joins++}`
     const c = t as AnyTrigger<unknown> | QuorumTrigger<unknown>

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
-import { type CallHost, callStep, type Invocation } from './call.ts'
+import { Call, type CallHost } from './call.ts'
 import { Cutoff } from './cutoff.ts'
 import {
   CallLimitError,
@@ -17,14 +17,16 @@ import {
 } from './errors.ts'
 import { EventLog, type FlowEvent, type FlowEventBody } from './events.ts'
 import type { Flow, NodeDef, UsageReport } from './flow.ts'
+import type { GateShape } from './gate-shape.ts'
 import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
 import { gateFor } from './gates.ts'
-import { buildGraph, type Graph, upstreamOf } from './graph.ts'
+import { buildGraph, type Graph, routerOf } from './graph.ts'
 import { DEFAULT_STEP_OPTIONS, type RunOptions } from './options.ts'
 import { StepRecords } from './records.ts'
 import { type RunResult, runStatus, type StepFailure } from './result.ts'
 import { Resumed } from './resume.ts'
 import { StragglerGrace } from './straggler.ts'
+import type { Trigger } from './triggers.ts'
 
 /** A running flow: iterate it for events, await `result`, or `cancel` it. */
 export interface RunHandle<R, F> extends AsyncIterable<FlowEvent> {
@@ -67,9 +69,10 @@ class Run<R, F> implements CallHost {
   readonly result: Promise<RunResult<R, F>>
   readonly #graph: Graph
   readonly #t0 = performance.now()
-  readonly #gates = new Map<string, Gate>()
+  /** By node index, made when a listener is first offered an outcome. */
+  readonly #gates: Array<Gate | undefined> = []
   readonly #steps: StepRecords
-  readonly #inflight = new Set<Invocation>()
+  readonly #inflight = new Set<Call>()
   readonly #usage: UsageReport = { promptTokens: 0, completionTokens: 0, calls: 0 }
   #epoch = 0
   #resolve!: (r: RunResult<R, F>) => void
@@ -79,39 +82,44 @@ class Run<R, F> implements CallHost {
   #cancelReason: string | undefined
   /** Set by `curtail`: only `final` may still start. */
   #curtailed: string | undefined
-  readonly #cutoff = new Cutoff()
+  /** Only with a signal or a deadline. */
+  readonly #cutoff: Cutoff | undefined
   #final: Outcome | undefined
   #first: Outcome | undefined
-  readonly #resumed: Resumed
+  /** Only when resuming. */
+  readonly #resumed: Resumed | undefined
   readonly #input: unknown
   #nextId = 1
   #finalEventId: number | undefined
-  readonly #grace: StragglerGrace
+  /** Made when a partial `all` first waits for a straggler. */
+  #grace: StragglerGrace | undefined
 
   constructor(graph: Graph, input: unknown, options: RunOptions) {
     this.#graph = graph
     this.#input = input
     this.options = options
-    this.#resumed = new Resumed(options.resume ?? [])
-    this.#grace = new StragglerGrace(options.graceMs, (node, gate, steps, error, causeId) =>
-      this.#expire(node, gate, steps, error, causeId),
-    )
+    this.#resumed =
+      options.resume !== undefined && options.resume.length > 0 ? new Resumed(options.resume) : undefined
+    this.#cutoff = options.signal !== undefined || options.deadlineMs !== undefined ? new Cutoff() : undefined
     this.runId = options.runId ?? randomUUID()
     this.#steps = new StepRecords(this.runId, graph.nodes)
     this.result = new Promise((resolve) => {
       this.#resolve = resolve
     })
-    for (const node of graph.nodes)
-      if (node.trigger !== undefined) this.#gates.set(node.name, gateFor(node.trigger))
   }
 
   kickoff(): void {
-    const steps = this.#graph.nodes.map((n) => ({ name: n.name, kind: n.kind }))
-    const startedId = this.emit(
-      { type: 'run.started', runId: this.runId, flow: this.#graph.flow, at: 0, steps, input: this.#input },
-      undefined,
-    )
-    if (!this.#cutoff.start(this.options, (reason) => this.cancel(reason))) return
+    const { flow, shape } = this.#graph
+    const started = {
+      type: 'run.started',
+      runId: this.runId,
+      flow,
+      at: 0,
+      steps: shape.steps,
+      input: this.#input,
+    }
+    const startedId = this.emit(started as FlowEventBody, undefined)
+    if (this.#cutoff?.start(this.options, (reason) => this.cancel(reason)) === false) return
     for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined, startedId)
     this.#checkDone()
   }
@@ -120,15 +128,15 @@ class Run<R, F> implements CallHost {
     if (this.#done || this.#cancelReason !== undefined) return
     this.#cancelReason = reason
     this.#stopping = true
-    for (const inv of this.#inflight) inv.controller.abort(new CancelledError(reason))
+    for (const call of this.#inflight) call.abort(new CancelledError(reason))
     this.#checkDone()
   }
 
   curtail(reason: string): void {
     if (this.#done || this.#stopping || this.#curtailed !== undefined) return
     this.#curtailed = reason
-    for (const inv of this.#inflight)
-      if (inv.node !== this.#graph.final) inv.controller.abort(new CancelledError(reason))
+    for (const call of this.#inflight)
+      if (call.node !== this.#graph.final) call.abort(new CancelledError(reason))
   }
 
   now(): number {
@@ -143,7 +151,9 @@ class Run<R, F> implements CallHost {
 
   /** Numbers the event, logs it, hands it to `onEvent`; returns its id. */
   emit(body: FlowEventBody, causeId: number | undefined): number {
-    const event = Object.assign(body, { id: this.#nextId++, causeId }) as FlowEvent
+    const event = body as FlowEvent
+    event.id = this.#nextId++
+    event.causeId = causeId
     this.log.push(event)
     const onEvent = this.options.onEvent
     if (onEvent === undefined) return event.id
@@ -163,37 +173,21 @@ class Run<R, F> implements CallHost {
       this.#skip(node, new CallLimitError(node.name, maxCalls), causeId)
       return
     }
-    const journaled = this.#resumed.outcome(node.name, record.calls + 1)
-    const inv: Invocation = {
-      node,
-      epoch: this.#epoch,
-      payload,
-      controller: new AbortController(),
-      startedAt: this.now(),
-      eventId: 0,
-      queuedMs: 0,
-      resumed: journaled !== undefined,
-    }
-    this.#inflight.add(inv)
-    inv.eventId = this.emit(this.#steps.start(node, inv.startedAt, inv.resumed), causeId)
-    const curtailed = this.#curtailed !== undefined && node !== this.#graph.final
-    const outcome: Promise<Outcome> =
-      journaled !== undefined
-        ? Promise.resolve(journaled)
-        : curtailed
-          ? Promise.resolve({
-              ok: false,
-              error: new CancelledError(this.#curtailed as string),
-              cancelled: true,
-            })
-          : callStep(inv, record, this)
-    outcome.then((o) => this.#settle(inv, o))
+    const journaled = this.#resumed?.outcome(node.name, record.calls + 1)
+    const call = new Call(this, node, record, this.#epoch, payload)
+    call.resumed = journaled !== undefined
+    this.#inflight.add(call)
+    call.eventId = this.emit(this.#steps.start(node, call.startedAt, journaled !== undefined), causeId)
+    if (journaled !== undefined) call.settle(journaled)
+    else if (this.#curtailed !== undefined && node !== this.#graph.final)
+      call.settle({ ok: false, error: new CancelledError(this.#curtailed), cancelled: true })
+    else call.start()
   }
 
-  #settle(inv: Invocation, outcome: Outcome): void {
-    this.#inflight.delete(inv)
+  settled(call: Call, outcome: Outcome): void {
+    this.#inflight.delete(call)
     this.#epoch++
-    const { node } = inv
+    const { node } = call
     const at = this.now()
     let label: string | undefined
     if (outcome.ok && node.kind === 'router' && outcome.value != null) {
@@ -207,15 +201,15 @@ class Run<R, F> implements CallHost {
         label = undefined
       }
     }
-    const eventId = this.emit(this.#steps.settle(node, outcome, at, inv), inv.eventId)
+    const eventId = this.emit(this.#steps.settle(node, outcome, at, call), call.eventId)
     this.#outputs(node, outcome, eventId)
-    this.#propagate(node, inv.epoch, outcome, eventId)
+    this.#propagate(node, call.epoch, outcome, eventId)
     if (label !== undefined) {
       const routedId = this.emit(
         { type: 'router.routed', runId: this.runId, step: node.name, label, at },
         eventId,
       )
-      this.#deliver(label, inv.epoch, { ok: true, value: inv.payload }, routedId)
+      this.#deliver(label, call.epoch, { ok: true, value: call.payload }, routedId)
     }
     this.#checkDone()
   }
@@ -249,23 +243,36 @@ class Run<R, F> implements CallHost {
       if (this.#graph.afterFinal === 'finish') return
       // The result is decided: stop what is still running rather than leave it unobserved.
       this.#stopping = true
-      for (const inv of this.#inflight) inv.controller.abort(new CancelledError('the final step settled'))
+      for (const call of this.#inflight) call.abort(new CancelledError('the final step settled'))
     }
   }
 
   #deliver(source: string, epoch: number, outcome: Outcome, causeId: number): void {
-    const listeners = this.#graph.subscribers.get(source)
+    const listeners = this.#graph.shape.subscribers.get(source)
     if (listeners === undefined) return
-    for (const node of listeners) {
-      const gate = this.#gates.get(node.name) as Gate
+    const { nodes, shape } = this.#graph
+    for (const i of listeners) {
+      const node = nodes[i] as NodeDef
+      let gate = this.#gates[i]
+      if (gate === undefined) {
+        gate = gateFor(shape.gates[i] as GateShape, node.trigger as Trigger<unknown>)
+        this.#gates[i] = gate
+      }
       const fire = gate.offer(source, epoch, this.#epoch, outcome)
       if (fire === undefined) {
-        if (!this.#stopping) this.#grace.arm(node, gate, causeId)
+        if (!this.#stopping) this.#graceOf().arm(node, gate, causeId)
         continue
       }
-      this.#grace.clear(node.name)
+      this.#grace?.clear(node.name)
       this.#fire(node, fire, causeId)
     }
+  }
+
+  #graceOf(): StragglerGrace {
+    this.#grace ??= new StragglerGrace(this.options.graceMs, (node, gate, steps, error, causeId) =>
+      this.#expire(node, gate, steps, error, causeId),
+    )
+    return this.#grace
   }
 
   #fire(node: NodeDef, fire: Fire, causeId: number): void {
@@ -278,43 +285,43 @@ class Run<R, F> implements CallHost {
   }
 
   /** A straggler's grace ran out: it fails, and its listener fires without it. */
-  #expire(node: NodeDef, gate: AllGate, steps: string[], error: StragglerError, causeId: number): void {
+  #expire(node: NodeDef, gate: AllGate, steps: readonly string[], error: StragglerError, causeId: number) {
     if (this.#done || this.#stopping) return
     this.#epoch++
     const fire = gate.expire(this.#epoch, error)
-    for (const inv of this.#inflight) if (steps.includes(inv.node.name)) inv.controller.abort(error)
+    for (const call of this.#inflight) if (steps.includes(call.node.name)) call.abort(error)
     this.#fire(node, fire, causeId)
     this.#checkDone()
   }
 
   #failureOf(listener: string, fire: Extract<Fire, { ok: false }>): unknown {
     if (fire.error instanceof UpstreamFailedError) return fire.error
-    const failed = this.#graph.routerOf.get(fire.step)?.name ?? fire.step
+    const failed = routerOf(this.#graph, fire.step)?.name ?? fire.step
     return new UpstreamFailedError(listener, failed, fire.error)
   }
 
   /** Cancels the in-flight invocations of these steps (all began before the gate fired). */
-  #cancelSteps(steps: string[], reason: string): void {
-    for (const inv of this.#inflight) {
-      if (steps.includes(inv.node.name)) inv.controller.abort(new CancelledError(reason))
+  #cancelSteps(steps: readonly string[], reason: string): void {
+    for (const call of this.#inflight) {
+      if (steps.includes(call.node.name)) call.abort(new CancelledError(reason))
     }
   }
 
   /** The first failure upstream of `final`: why it can no longer run. */
   #rootCause(): StepFailure | undefined {
-    const upstream = upstreamOf(this.#graph, this.#graph.final.name)
+    const upstream = this.#graph.shape.upstreamOfFinal
     return this.#steps.failures.find((f) => upstream.has(f.step))
   }
 
   #checkDone(): void {
     if (this.#done || this.#inflight.size > 0) return
     this.#done = true
-    this.#cutoff.stop()
-    this.#grace.clearAll()
+    this.#cutoff?.stop()
+    this.#grace?.clearAll()
     const final = this.#final
     const { status, error } = runStatus({
       final,
-      deadlineError: this.#cutoff.error,
+      deadlineError: this.#cutoff?.error,
       cancelReason: this.#cancelReason,
       notReached: () => new FinalNotReachedError(this.#graph.flow, this.#graph.final.name, this.#rootCause()),
     })

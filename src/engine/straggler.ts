@@ -13,7 +13,7 @@ import { AllGate, type Gate } from './gates.ts'
 export type OnExpired = (
   listener: NodeDef,
   gate: AllGate,
-  steps: string[],
+  steps: readonly string[],
   error: StragglerError,
   causeId: number,
 ) => void

@@ -181,3 +181,28 @@ export function describe(trigger: Trigger<unknown>): string {
   const inner = t.inputs.map(describe).join(', ')
   return t.kind === 'quorum' ? `quorum(${t.k}, ${inner})` : `${t.kind}(${inner})`
 }
+
+/** Whether two triggers have the same shape: kinds, names and options (a quorum's `agree` only by being there). */
+export function sameTrigger(a: Trigger<unknown>, b: Trigger<unknown>): boolean {
+  if (a === b) return true
+  if (a.kind !== b.kind) return false
+  if (a.kind === 'step' || a.kind === 'label') return (a as Step<unknown>).name === (b as Step<unknown>).name
+  if (a.kind === 'any') {
+    if ((a as AnyTrigger<unknown>).cancelRest !== (b as AnyTrigger<unknown>).cancelRest) return false
+  } else if (a.kind === 'all') {
+    const x = a as AllTrigger<unknown>
+    const y = b as AllTrigger<unknown>
+    if (x.partial !== y.partial || x.graceMs !== y.graceMs) return false
+  } else {
+    const x = a as QuorumTrigger<unknown>
+    const y = b as QuorumTrigger<unknown>
+    if (x.k !== y.k || x.cancelRest !== y.cancelRest || (x.agree === undefined) !== (y.agree === undefined))
+      return false
+  }
+  const xs = (a as AnyTrigger<unknown>).inputs
+  const ys = (b as AnyTrigger<unknown>).inputs
+  if (xs.length !== ys.length) return false
+  for (let i = 0; i < xs.length; i++)
+    if (!sameTrigger(xs[i] as Trigger<unknown>, ys[i] as Trigger<unknown>)) return false
+  return true
+}

@@ -1,6 +1,7 @@
 /**
- * Engine overhead against a plain Promise.race / Promise.all baseline, measured in the same process.
- * `npm run bench` prints a Markdown table (paste it into README.md).
+ * Engine overhead against a plain Promise.race / Promise.all baseline, measured in the same process:
+ * CPU time per run (process.cpuUsage, so other work on a shared machine does not count), rounds of
+ * the two interleaved. `npm run bench` prints Markdown tables (paste them into README.md).
  */
 import { z } from 'zod'
 import { all, any, defineFlow, runFlow, sleep } from '../src/engine/index.ts'
@@ -28,11 +29,16 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number
 }
 const us = (ms: number): string => `${(ms * 1000).toFixed(1)} µs`
+/** CPU time this process has used, in milliseconds. */
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
 
 async function overhead(n: number): Promise<string> {
   const work = async (i: number) => i
   const flow = fanOut(n, work)
-  const iterations = Math.max(200, Math.round(20_000 / n))
+  const iterations = Math.max(400, Math.round(40_000 / n))
   const baseline = async () => {
     const ps = Array.from({ length: n }, (_, i) => work(i))
     await Promise.race(ps)
@@ -41,28 +47,29 @@ async function overhead(n: number): Promise<string> {
   const engine = async () => {
     await runFlow(flow, {}).result
   }
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1_000; i++) {
     await baseline()
     await engine()
   }
+  // No forced GC between rounds: V8 drops compiled code on a full GC, and short rounds would then
+  // measure warming up again rather than the engine.
   const time = async (fn: () => Promise<void>) => {
-    gc()
-    const t0 = performance.now()
+    const t0 = cpuMs()
     for (let i = 0; i < iterations; i++) await fn()
-    return (performance.now() - t0) / iterations
+    return (cpuMs() - t0) / iterations
   }
-  const samples: number[] = []
-  let base = 0
-  let eng = 0
-  for (let round = 0; round < 5; round++) {
+  const bases: number[] = []
+  const engines: number[] = []
+  const added: number[] = []
+  for (let round = 0; round < 7; round++) {
     const b = await time(baseline)
     const e = await time(engine)
-    base += b
-    eng += e
-    samples.push(e - b)
+    bases.push(b)
+    engines.push(e)
+    added.push(e - b)
   }
-  const perRun = quantile(samples, 0.5)
-  return `| ${n} | ${us(base / 5)} | ${us(eng / 5)} | ${us(perRun)} | ${us(perRun / n)} |`
+  const perRun = quantile(added, 0.5)
+  return `| ${n} | ${us(quantile(bases, 0.5))} | ${us(quantile(engines, 0.5))} | ${us(perRun)} | ${us(perRun / n)} |`
 }
 
 async function addedLatency(trials: number): Promise<string[]> {
@@ -132,7 +139,7 @@ async function concurrent(runs: number): Promise<string> {
 console.log(
   `Node ${process.version}, ${process.platform}/${process.arch}${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc)'}\n`,
 )
-console.log('### Overhead with zero-latency steps (median of 5 rounds)\n')
+console.log('### Overhead with zero-latency steps (CPU per run, median of 7 rounds)\n')
 console.log('| N steps | Promise.race + all | Chorus engine | added per run | added per step |')
 console.log('|---|---|---|---|---|')
 for (const n of [2, 5, 20, 100]) console.log(await overhead(n))

@@ -5,9 +5,10 @@
  * per shape and flow, and shared by every run of that shape.
  */
 import type { z } from 'zod'
-import { FlowDefinitionError } from './errors.ts'
+import { EngineError, FlowDefinitionError } from './errors.ts'
 import { checkNames, FlowBuilder, type FlowOutputs, type FlowSpec, type NodeDef } from './flow.ts'
 import { type GateShape, gateShape } from './gate-shape.ts'
+import type { Outcome } from './gates.ts'
 import { describe, type Label, type Step, sameTrigger, sourcesOf, type Trigger } from './triggers.ts'
 
 /** What a graph's shape decides, by node index (declared order). */
@@ -100,6 +101,21 @@ function fits(
       return false
   }
   return true
+}
+
+/**
+ * The label a router's outcome routes to; a router that returned a label it does not declare
+ * fails instead. Other steps, failures and a router's null route nowhere.
+ */
+export function routed(node: NodeDef, outcome: Outcome): { label: string | undefined; outcome: Outcome } {
+  if (!outcome.ok || node.kind !== 'router' || outcome.value == null) return { label: undefined, outcome }
+  const label = String(outcome.value)
+  if (node.labels.includes(label)) return { label, outcome }
+  const error = new EngineError(
+    'unknown_label',
+    `router '${node.name}' returned '${label}', which is not one of its labels (${node.labels.join(', ')})`,
+  )
+  return { label: undefined, outcome: { ok: false, error, cancelled: false } }
 }
 
 /** The router that emits `label`, in this graph. */

@@ -10,7 +10,6 @@ import { Cutoff } from './cutoff.ts'
 import {
   CallLimitError,
   CancelledError,
-  EngineError,
   FinalNotReachedError,
   type StragglerError,
   UpstreamFailedError,
@@ -20,7 +19,7 @@ import type { Flow, NodeDef, UsageReport } from './flow.ts'
 import type { GateShape } from './gate-shape.ts'
 import type { AllGate, Fire, Gate, Outcome } from './gates.ts'
 import { gateFor } from './gates.ts'
-import { buildGraph, type Graph, routerOf } from './graph.ts'
+import { buildGraph, type Graph, routed, routerOf } from './graph.ts'
 import { DEFAULT_STEP_OPTIONS, type RunOptions } from './options.ts'
 import { StepRecords } from './records.ts'
 import { type RunResult, runStatus, type StepFailure } from './result.ts'
@@ -69,6 +68,7 @@ class Run<R, F> implements CallHost {
   readonly result: Promise<RunResult<R, F>>
   readonly #graph: Graph
   readonly #t0 = performance.now()
+  #stamp: number | undefined
   /** By node index, made when a listener is first offered an outcome. */
   readonly #gates: Array<Gate | undefined> = []
   readonly #steps: StepRecords
@@ -91,8 +91,7 @@ class Run<R, F> implements CallHost {
   readonly #input: unknown
   #nextId = 1
   #finalEventId: number | undefined
-  /** Made when a partial `all` first waits for a straggler. */
-  #grace: StragglerGrace | undefined
+  readonly #grace: StragglerGrace
 
   constructor(graph: Graph, input: unknown, options: RunOptions) {
     this.#graph = graph
@@ -101,6 +100,9 @@ class Run<R, F> implements CallHost {
     this.#resumed =
       options.resume !== undefined && options.resume.length > 0 ? new Resumed(options.resume) : undefined
     this.#cutoff = options.signal !== undefined || options.deadlineMs !== undefined ? new Cutoff() : undefined
+    this.#grace = new StragglerGrace(options.graceMs, (node, gate, steps, error, causeId) =>
+      this.#expire(node, gate, steps, error, causeId),
+    )
     this.runId = options.runId ?? randomUUID()
     this.#steps = new StepRecords(this.runId, graph.nodes)
     this.result = new Promise((resolve) => {
@@ -120,8 +122,11 @@ class Run<R, F> implements CallHost {
     }
     const startedId = this.emit(started as FlowEventBody, undefined)
     if (this.#cutoff?.start(this.options, (reason) => this.cancel(reason)) === false) return
-    for (const node of this.#graph.nodes) if (node.kind === 'start') this.#invoke(node, undefined, startedId)
-    this.#checkDone()
+    this.#stamped(() => {
+      for (const node of this.#graph.nodes)
+        if (node.kind === 'start') this.#invoke(node, undefined, startedId)
+      this.#checkDone()
+    })
   }
 
   cancel(reason: string): void {
@@ -139,8 +144,19 @@ class Run<R, F> implements CallHost {
       if (call.node !== this.#graph.final) call.abort(new CancelledError(reason))
   }
 
+  /** Within one settlement, or the kickoff, everything is stamped with the time it began. */
   now(): number {
-    return performance.now() - this.#t0
+    return this.#stamp ?? performance.now() - this.#t0
+  }
+
+  /** Runs `fn` with `now()` fixed at the time it began. */
+  #stamped(fn: () => void): void {
+    this.#stamp = performance.now() - this.#t0
+    try {
+      fn()
+    } finally {
+      this.#stamp = undefined
+    }
   }
 
   addUsage(usage: UsageReport): void {
@@ -185,22 +201,15 @@ class Run<R, F> implements CallHost {
   }
 
   settled(call: Call, outcome: Outcome): void {
+    this.#stamped(() => this.#settle(call, outcome))
+  }
+
+  #settle(call: Call, settled: Outcome): void {
     this.#inflight.delete(call)
     this.#epoch++
     const { node } = call
     const at = this.now()
-    let label: string | undefined
-    if (outcome.ok && node.kind === 'router' && outcome.value != null) {
-      label = String(outcome.value)
-      if (!node.labels.includes(label)) {
-        const error = new EngineError(
-          'unknown_label',
-          `router '${node.name}' returned '${label}', which is not one of its labels (${node.labels.join(', ')})`,
-        )
-        outcome = { ok: false, error, cancelled: false }
-        label = undefined
-      }
-    }
+    const { label, outcome } = routed(node, settled)
     const eventId = this.emit(this.#steps.settle(node, outcome, at, call), call.eventId)
     this.#outputs(node, outcome, eventId)
     this.#propagate(node, call.epoch, outcome, eventId)
@@ -260,19 +269,12 @@ class Run<R, F> implements CallHost {
       }
       const fire = gate.offer(source, epoch, this.#epoch, outcome)
       if (fire === undefined) {
-        if (!this.#stopping) this.#graceOf().arm(node, gate, causeId)
+        if (!this.#stopping) this.#grace.arm(node, gate, causeId)
         continue
       }
-      this.#grace?.clear(node.name)
+      this.#grace.clear(node.name)
       this.#fire(node, fire, causeId)
     }
-  }
-
-  #graceOf(): StragglerGrace {
-    this.#grace ??= new StragglerGrace(this.options.graceMs, (node, gate, steps, error, causeId) =>
-      this.#expire(node, gate, steps, error, causeId),
-    )
-    return this.#grace
   }
 
   #fire(node: NodeDef, fire: Fire, causeId: number): void {
@@ -317,7 +319,7 @@ class Run<R, F> implements CallHost {
     if (this.#done || this.#inflight.size > 0) return
     this.#done = true
     this.#cutoff?.stop()
-    this.#grace?.clearAll()
+    this.#grace.clearAll()
     const final = this.#final
     const { status, error } = runStatus({
       final,

@@ -22,7 +22,8 @@ export type OnExpired = (
 export class StragglerGrace {
   readonly #graceMs: number | undefined
   readonly #onExpired: OnExpired
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Made when the first grace starts: most runs have none. */
+  #timers: Map<string, ReturnType<typeof setTimeout>> | undefined
 
   /** `graceMs`: the run's grace, for every partial `all` that sets none. */
   constructor(graceMs: number | undefined, onExpired: OnExpired) {
@@ -32,26 +33,29 @@ export class StragglerGrace {
 
   /** Starts `listener`'s grace when its gate is a partial `all` left waiting for one input (once). */
   arm(listener: NodeDef, gate: Gate, causeId: number): void {
-    if (!(gate instanceof AllGate) || this.#timers.has(listener.name)) return
+    if (!(gate instanceof AllGate) || this.#timers?.has(listener.name) === true) return
     const graceMs = gate.graceMs ?? this.#graceMs
     const straggler = graceMs === undefined ? undefined : gate.straggler()
     if (graceMs === undefined || straggler === undefined) return
+    const timers = this.#timers ?? new Map()
+    this.#timers = timers
     const timer = setTimeout(() => {
-      this.#timers.delete(listener.name)
+      timers.delete(listener.name)
       this.#onExpired(listener, gate, straggler.steps, new StragglerError(straggler.name, graceMs), causeId)
     }, graceMs)
-    this.#timers.set(listener.name, timer)
+    timers.set(listener.name, timer)
   }
 
   /** The listener's gate fired: its grace is over. */
   clear(listener: string): void {
-    const timer = this.#timers.get(listener)
+    const timer = this.#timers?.get(listener)
     if (timer === undefined) return
     clearTimeout(timer)
-    this.#timers.delete(listener)
+    this.#timers?.delete(listener)
   }
 
   clearAll(): void {
+    if (this.#timers === undefined) return
     for (const listener of [...this.#timers.keys()]) this.clear(listener)
   }
 }

@@ -5,13 +5,20 @@
  * cost about four times the CPU per call (bench/README.md, "CPU per command"). Failures are the
  * SDK's own error classes, so `classify` reads both paths alike; whole answers stay on the SDK.
  */
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { urlToHttpOptions } from 'node:url'
 import OpenAI from 'openai'
 
-/** Where a model's requests go: the URL and headers its SDK client would send. */
+/** Where a model's requests go: the URL (as request options, worked out once) and headers its SDK client would send. */
 export interface Endpoint {
   url: URL
+  options: RequestOptions
   headers: Record<string, string>
 }
 
@@ -24,7 +31,8 @@ export function endpointOf(client: OpenAI): Endpoint {
   if (client.apiKey != null) headers.authorization = `Bearer ${client.apiKey}`
   if (client.organization != null) headers['openai-organization'] = client.organization
   if (client.project != null) headers['openai-project'] = client.project
-  return { url: new URL(client.buildURL('/chat/completions', undefined)), headers }
+  const url = new URL(client.buildURL('/chat/completions', undefined))
+  return { url, options: { ...urlToHttpOptions(url), method: 'POST' }, headers }
 }
 
 /** Where the events of an open stream go. */
@@ -67,7 +75,7 @@ export function postStreamed(
     }
     const send = endpoint.url.protocol === 'https:' ? httpsRequest : httpRequest
     const headers = { ...endpoint.headers, 'content-length': String(Buffer.byteLength(body)) }
-    const req = send(endpoint.url, { method: 'POST', headers }, (res) => {
+    const req = send({ ...endpoint.options, headers }, (res) => {
       clearTimeout(timer)
       const status = res.statusCode ?? 0
       res.setEncoding('utf8')

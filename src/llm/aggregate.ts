@@ -112,14 +112,16 @@ const STOP = new Set([
 ])
 
 function tokensOf(line: string): Set<string> {
-  return new Set(
-    line
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-      .split(/\s+/)
-      .filter((t) => t.length > 1 && !STOP.has(t)),
-  )
+  const lower = line.toLowerCase()
+  // Letters and digits of plain ASCII text are [a-z0-9]: the Unicode classes cost several times more.
+  const words = !NOT_PLAIN.test(lower)
+    ? lower.replace(/[^a-z0-9\s]/g, ' ')
+    : lower.replace(/[^\p{L}\p{N}\s]/gu, ' ')
+  return new Set(words.split(/\s+/).filter((t) => t.length > 1 && !STOP.has(t)))
 }
+
+/** Anything but printable ASCII and its whitespace. */
+const NOT_PLAIN = /[^\t\n\v\f\r\x20-\x7e]/
 
 function jaccard(a: Set<string>, b: Set<string>): number {
   let inter = 0

@@ -67,6 +67,9 @@ export function summaryText(view: ReplyView): string {
   return parts.join(' · ')
 }
 
+/** `1,234`: one formatter for every reply (`toLocaleString` builds one per call). */
+const count = new Intl.NumberFormat('en-US').format
+
 /**
  * `gpt-4o-mini · 6 calls · 1,234 tokens (1,000 in, 234 out) · ≈ $0.0003`, led by the budget when it
  * cut the run short; undefined without calls. The cost is left out when a model's price is unknown.
@@ -77,13 +80,11 @@ export function usageText(view: ReplyView): string | undefined {
   const parts = [
     u.models.join(', '),
     u.calls === 1 ? '1 call' : `${u.calls} calls`,
-    `${u.tokens.toLocaleString('en-US')} tokens (${u.promptTokens.toLocaleString('en-US')} in, ${u.completionTokens.toLocaleString('en-US')} out)`,
+    `${count(u.tokens)} tokens (${count(u.promptTokens)} in, ${count(u.completionTokens)} out)`,
   ]
   if (u.costUsd !== undefined) parts.push(`≈ ${dollars(u.costUsd)}`)
   if (u.budgetReached !== undefined)
-    parts.unshift(
-      `Token budget of ${u.budgetReached.toLocaleString('en-US')} reached: unfinished tasks were stopped`,
-    )
+    parts.unshift(`Token budget of ${count(u.budgetReached)} reached: unfinished tasks were stopped`)
   return parts.join(' · ')
 }
 

@@ -174,15 +174,14 @@ export class BullQueue implements RunQueue {
   /** Marks the run as this process's unless a live process works it (or it is this one's already). */
   async #take(runId: string): Promise<boolean> {
     if (this.#running.has(runId)) return false
+    const key = this.#ownerKey(runId)
+    // A run nobody owns (the common case) is taken in one command; the script decides the rest.
+    const free = (await this.#connection.set(key, this.#me, 'PX', OWNER_TTL_MS, 'NX')) === 'OK'
     const health = this.#options.health
     const cautious = health !== undefined && (!health.up || health.forMs < ALIVE_TTL_MS)
-    const taken = await this.#own(
-      this.#ownerKey(runId),
-      this.#me,
-      `${this.#options.prefix}:alive:`,
-      OWNER_TTL_MS,
-      cautious ? 1 : 0,
-    )
+    const taken = free
+      ? 1
+      : await this.#own(key, this.#me, `${this.#options.prefix}:alive:`, OWNER_TTL_MS, cautious ? 1 : 0)
     if (taken !== 1 || this.#running.has(runId)) return false
     this.#running.add(runId)
     return true

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Limiter } from '../engine/index.ts'
+import { CLOSE, COLLECT, RENEW, type Tick, tickScript } from './limiter-script.ts'
 
 export type { Limiter }
 
@@ -11,15 +12,19 @@ export interface RedisFairLimiterOptions {
   prefix: string
   /** Slots in flight across every process sharing `prefix`. */
   concurrency: number
-  /** How long a slot (or a place in the queue) outlives its last heartbeat. */
+  /** How long a process's slots (and places in the queue) outlive its last heartbeat. */
   leaseMs?: number
 }
 
 const DEFAULTS = { leaseMs: 5_000 } satisfies Required<Pick<RedisFairLimiterOptions, 'leaseMs'>>
 
-/** While jobs wait, ask again this often even if no release message arrives (a lost message, a late subscriber). */
-const POLL_MS = 200
+/**
+ * Calls, finishes and withdrawals within this long of the last call go to Redis together in the
+ * next one: under load one script call carries many grants and releases, whatever the number of runs.
+ */
+const BATCH_MS = 10
 /** After a failed call (Redis refused or lost the script), ask again after this, doubling up to the cap. */
+const RETRY_MS = 200
 const RETRY_MAX_MS = 2_000
 
 export class LimiterClosedError extends Error {
@@ -32,121 +37,48 @@ export class LimiterClosedError extends Error {
   }
 }
 
-// The one script that changes the limiter's state, so every grant is decided atomically.
-// KEYS: leases (id → expiry), waiters (id → expiry), queue (id → arrival), keys (id → fairness key), seq.
-// ARGV: concurrency, leaseMs, channel, then three lists, each its length followed by its items:
-//   ids to forget (finished, withdrawn), held ids to renew, this process's waiters as (id, key) pairs.
-// Returns this process's waiters that hold a slot; publishes the owners of the other grants it made.
-const TICK = `
-local leases, waiters, queue, keyOf, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local concurrency, leaseMs = tonumber(ARGV[1]), tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local expiry = now + leaseMs
-local function forget(id)
-  redis.call('ZREM', leases, id)
-  redis.call('ZREM', queue, id)
-  redis.call('ZREM', waiters, id)
-  redis.call('HDEL', keyOf, id)
-end
-local i = 4
-local n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do forget(ARGV[i]); i = i + 1 end
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do redis.call('ZADD', leases, 'XX', expiry, ARGV[i]); i = i + 1 end
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now)) do forget(id) end
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', waiters, '-inf', now)) do forget(id) end
-local mine, isMine = {}, {}
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  local id, key = ARGV[i], ARGV[i + 1]; i = i + 2
-  mine[#mine + 1] = id
-  isMine[id] = true
-  if not redis.call('ZSCORE', leases, id) then
-    if not redis.call('ZSCORE', queue, id) then
-      redis.call('ZADD', queue, redis.call('INCR', seq), id)
-      redis.call('HSET', keyOf, id, key)
-    end
-    redis.call('ZADD', waiters, expiry, id)
-  end
-end
-local active = redis.call('ZCARD', leases)
-local others = {}
-if active < concurrency then
-  local held = {}
-  for _, id in ipairs(redis.call('ZRANGE', leases, 0, -1)) do
-    local key = redis.call('HGET', keyOf, id)
-    if key then held[key] = (held[key] or 0) + 1 end
-  end
-  local queued = redis.call('ZRANGE', queue, 0, -1)
-  local keys, taken = {}, {}
-  for j, id in ipairs(queued) do keys[j] = redis.call('HGET', keyOf, id) or '' end
-  while active < concurrency do
-    -- The key holding the fewest slots goes first; among equals, the earliest arrival.
-    local best, fewest = nil, math.huge
-    for j = 1, #queued do
-      if not taken[j] then
-        local h = held[keys[j]] or 0
-        if h < fewest then
-          best, fewest = j, h
-          if h == 0 then break end
-        end
-      end
-    end
-    if not best then break end
-    taken[best] = true
-    local id = queued[best]
-    redis.call('ZREM', queue, id)
-    redis.call('ZREM', waiters, id)
-    redis.call('ZADD', leases, expiry, id)
-    held[keys[best]] = fewest + 1
-    active = active + 1
-    if not isMine[id] then others[string.match(id, '^[^:]*')] = true end
-  end
-end
-if redis.call('ZCARD', queue) == 0 then redis.call('DEL', seq) end
-local owners = {}
-for owner in pairs(others) do owners[#owners + 1] = owner end
-if #owners > 0 then redis.call('PUBLISH', ARGV[3], table.concat(owners, ' ')) end
-local granted = {}
-for _, id in ipairs(mine) do
-  if redis.call('ZSCORE', leases, id) then granted[#granted + 1] = id end
-end
-return granted
-`
-
 interface Waiter {
   key: string
   start(): void
   fail(error: unknown): void
 }
 
-type Tick = (...args: Array<string | number>) => Promise<string[]>
-
 /**
  * A `FairLimiter` whose bound holds across every process sharing the Redis prefix: together they
- * never run more than `concurrency` jobs, and a waiting key holding fewer slots is served first,
- * wherever its jobs wait. Slots are leases renewed by a heartbeat, so a killed process's slots come
- * back after `leaseMs`. Waiters hear about grants on `${prefix}:limiter:released`, and poll too.
+ * never run more than `concurrency` jobs, and runs with waiting jobs are served round-robin,
+ * wherever their jobs wait (start-time fair queuing, see limiter-script.ts). Redis does O(log n) work
+ * per grant and release, and each process batches what happens within BATCH_MS into one call.
+ * A process's slots and places are kept by a heartbeat every third of `leaseMs`, so a killed
+ * process's slots come back within about `leaseMs`. A process hears about grants made for it by
+ * other processes on `${prefix}:limiter:released`, and at its next heartbeat should a message be lost.
  */
 export class RedisFairLimiter implements Limiter {
   readonly concurrency: number
-  readonly #redis: Redis
   readonly #subscriber: Redis
   readonly #leaseMs: number
   readonly #keys: string[]
   readonly #channel: string
+  readonly #grants: string
   readonly #tickScript: Tick
-  /** Lease ids are `${owner}:${n}`; the script tells owners apart by it. */
+  /** Job ids are `${owner}:${n}`; the script tells processes apart by it. */
   readonly #owner = randomUUID()
   #seq = 0
   readonly #waiting = new Map<string, Waiter>()
+  /** Waiting jobs Redis has not been told about yet. */
+  readonly #unsent = new Set<string>()
   readonly #held = new Set<string>()
-  #forget: string[] = []
+  #released: string[] = []
+  #withdrawn: string[] = []
+  /** Another process granted this one slots: collect them in the next call. */
+  #collect = false
+  /** Redis knows this process (a call renewed it); a lapse then means its places were dropped. */
+  #registered = false
+  #renewedAt = Number.NEGATIVE_INFINITY
+  #lastCallAt = Number.NEGATIVE_INFINITY
   #inFlight: Promise<void> | undefined
-  #again = false
   #queued = false
   #timer: NodeJS.Timeout | undefined
+  #timerAt = Number.POSITIVE_INFINITY
   #closed = false
   /** Calls that failed in a row: the next one waits longer. */
   #failures = 0
@@ -160,19 +92,19 @@ export class RedisFairLimiter implements Limiter {
       throw new RangeError(`leaseMs must be a whole number >= 100, got ${leaseMs}`)
     this.concurrency = concurrency
     this.#leaseMs = leaseMs
-    this.#redis = options.redis
     const base = `${options.prefix}:limiter`
-    this.#keys = [`${base}:leases`, `${base}:waiters`, `${base}:queue`, `${base}:keys`, `${base}:seq`]
+    this.#keys = ['queue', 'held', 'owners', 'tags', 'state'].map((k) => `${base}:${k}`)
+    this.#grants = `${base}:grants:`
     this.#channel = `${base}:released`
-    this.#redis.defineCommand('chorusLimiterTick', { numberOfKeys: this.#keys.length, lua: TICK })
-    const client = this.#redis as unknown as { chorusLimiterTick: Tick }
-    this.#tickScript = client.chorusLimiterTick.bind(client)
-    this.#subscriber = this.#redis.duplicate()
+    this.#tickScript = tickScript(options.redis)
+    this.#subscriber = options.redis.duplicate()
     this.#subscriber.on('message', (_channel: string, owners: string) => {
-      if (owners.includes(this.#owner)) this.#schedule()
+      if (!owners.includes(this.#owner)) return
+      this.#collect = true
+      this.#schedule(true)
     })
-    // A failed subscription leaves polling, which is enough. The subscriber's errors are its reconnect
-    // attempts during an outage, which the main connection's health reports once.
+    // A failed subscription leaves the heartbeat, which collects too. The subscriber's errors are its
+    // reconnect attempts during an outage, which the main connection's health reports once.
     this.#subscriber.on('error', () => {})
     this.#subscriber.subscribe(this.#channel).catch(() => undefined)
   }
@@ -194,8 +126,11 @@ export class RedisFairLimiter implements Limiter {
       const id = `${this.#owner}:${++this.#seq}`
       const onAbort = (): void => {
         if (!this.#waiting.delete(id)) return
-        this.#forget.push(id)
-        this.#schedule()
+        // Redis knows the job: take its place back (or the slot it was granted meanwhile).
+        if (!this.#unsent.delete(id)) {
+          this.#withdrawn.push(id)
+          this.#schedule()
+        }
         reject(signal?.reason)
       }
       this.#waiting.set(id, {
@@ -211,7 +146,7 @@ export class RedisFairLimiter implements Limiter {
           }
           result.then(resolve, reject).finally(() => {
             this.#held.delete(id)
-            this.#forget.push(id)
+            this.#released.push(id)
             this.#schedule()
           })
         },
@@ -220,6 +155,7 @@ export class RedisFairLimiter implements Limiter {
           reject(error)
         },
       })
+      this.#unsent.add(id)
       signal?.addEventListener('abort', onAbort, { once: true })
       this.#schedule()
     })
@@ -231,95 +167,142 @@ export class RedisFairLimiter implements Limiter {
     this.#closed = true
     clearTimeout(this.#timer)
     await this.#inFlight
-    const ids = [...this.#forget.splice(0), ...this.#held, ...this.#waiting.keys()]
+    const released = [...this.#released.splice(0), ...this.#held]
+    const withdrawn = [...this.#withdrawn.splice(0)]
+    for (const id of this.#waiting.keys()) if (!this.#unsent.has(id)) withdrawn.push(id)
     for (const waiter of this.#waiting.values()) waiter.fail(new LimiterClosedError())
     this.#waiting.clear()
+    this.#unsent.clear()
     try {
-      if (ids.length > 0) await this.#call(ids, [], [])
+      if (this.#registered || released.length + withdrawn.length > 0)
+        await this.#call(CLOSE, released, withdrawn, [])
     } finally {
       await this.#subscriber.quit().catch(() => this.#subscriber.disconnect())
     }
   }
 
-  /** One script call soon, batching everything that happens in this turn of the event loop. */
-  #schedule(): void {
+  /** A call soon: at once after a quiet spell (or `now`), else BATCH_MS after the last one. */
+  #schedule(now = false): void {
     if (this.#closed || this.#queued) return
     this.#queued = true
+    // Everything that happens in this turn of the event loop goes in one call.
     queueMicrotask(() => {
       this.#queued = false
-      this.#tick()
+      this.#at(now ? performance.now() : this.#lastCallAt + BATCH_MS)
     })
   }
 
-  #tick(): void {
-    if (this.#closed) return
-    if (this.#inFlight !== undefined) {
-      this.#again = true
+  /** Calls Redis at `when` (performance.now() time), unless a call is due sooner or on its way. */
+  #at(when: number): void {
+    if (this.#closed || this.#inFlight !== undefined) return
+    if (this.#timer !== undefined && this.#timerAt <= when) return
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#timerAt = Number.POSITIVE_INFINITY
+    const delay = when - performance.now()
+    if (delay <= 0) {
+      this.#tick()
       return
     }
-    clearTimeout(this.#timer)
-    const forget = this.#forget.splice(0)
-    const waiting = [...this.#waiting].map(([id, w]) => [id, w.key] as const)
-    this.#inFlight = this.#call(forget, [...this.#held], waiting)
+    this.#timerAt = when
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#timerAt = Number.POSITIVE_INFINITY
+      this.#tick()
+    }, delay)
+  }
+
+  #tick(): void {
+    if (this.#closed || this.#inFlight !== undefined) return
+    const now = performance.now()
+    const renew = now - this.#renewedAt >= this.#leaseMs / 3
+    // The heartbeat collects too, in case a message was lost.
+    const flags = (renew ? RENEW | COLLECT : 0) | (this.#collect ? COLLECT : 0)
+    const released = this.#released.splice(0)
+    const withdrawn = this.#withdrawn.splice(0)
+    const arriving = [...this.#unsent]
+    this.#unsent.clear()
+    if (flags === 0 && released.length + withdrawn.length + arriving.length === 0) {
+      this.#next()
+      return
+    }
+    this.#collect = false
+    this.#lastCallAt = now
+    const known = this.#registered
+    this.#inFlight = this.#call(flags, released, withdrawn, arriving)
       .then(
-        (granted) => {
+        ([lost, ...granted]) => {
           this.#failures = 0
-          for (const id of granted) {
-            const waiter = this.#waiting.get(id)
-            // A waiter withdrawn meanwhile is in #forget: the next call gives its slot back.
-            if (waiter === undefined) continue
-            this.#waiting.delete(id)
-            waiter.start()
+          if (renew) {
+            this.#renewedAt = now
+            this.#registered = true
           }
+          for (const id of granted) this.#grant(id)
+          // This process had lapsed (a long pause, an outage): its places may have been dropped.
+          if (lost === 1 && known) for (const id of this.#waiting.keys()) this.#unsent.add(id)
         },
         () => {
           // Redis did not take the call (a reply error such as MISCONF on a full disk; a dropped
           // connection is waited out by the client itself). Waiting jobs keep their places and are
           // withdrawn only by their own signals (the step's time, the run's deadline); running ones
           // go on, since model calls do not need Redis. The next call asks again after a backoff.
-          this.#forget.unshift(...forget)
+          this.#released.unshift(...released)
+          this.#withdrawn.unshift(...withdrawn)
+          for (const id of arriving) if (this.#waiting.has(id)) this.#unsent.add(id)
+          if ((flags & COLLECT) !== 0) this.#collect = true
           this.#failures++
         },
       )
       .finally(() => {
         this.#inFlight = undefined
-        if (this.#again) {
-          this.#again = false
-          this.#tick()
-        } else this.#arm()
+        this.#next()
       })
   }
 
-  /** The poll while jobs wait, the heartbeat while they run, nothing when idle. */
-  #arm(): void {
+  /** Starts a job Redis granted a slot; one withdrawn meanwhile gives the slot back in the next call. */
+  #grant(id: string): void {
+    const waiter = this.#waiting.get(id)
+    if (waiter === undefined) {
+      this.#released.push(id)
+      return
+    }
+    this.#waiting.delete(id)
+    this.#unsent.delete(id)
+    waiter.start()
+  }
+
+  /** The next call: what is pending, the heartbeat while jobs wait or run, a retry, or nothing when idle. */
+  #next(): void {
     if (this.#closed) return
-    const delay =
-      this.#failures > 0
-        ? Math.min(RETRY_MAX_MS, POLL_MS * 2 ** (this.#failures - 1))
-        : this.#waiting.size > 0
-          ? POLL_MS
-          : this.#held.size > 0 || this.#forget.length > 0
-            ? Math.floor(this.#leaseMs / 3)
-            : undefined
-    if (delay !== undefined) this.#timer = setTimeout(() => this.#tick(), delay)
+    if (this.#failures > 0) {
+      this.#at(performance.now() + Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** (this.#failures - 1)))
+    } else if (this.#collect || this.#released.length + this.#withdrawn.length + this.#unsent.size > 0) {
+      this.#at(this.#lastCallAt + BATCH_MS)
+    } else if (this.#held.size + this.#waiting.size > 0) {
+      this.#at(this.#renewedAt + this.#leaseMs / 3)
+    }
   }
 
   #call(
-    forget: string[],
-    held: string[],
-    waiting: ReadonlyArray<readonly [string, string]>,
-  ): Promise<string[]> {
+    flags: number,
+    released: string[],
+    withdrawn: string[],
+    arriving: string[],
+  ): Promise<[number, ...string[]]> {
     return this.#tickScript(
       ...this.#keys,
+      this.#owner,
       this.concurrency,
       this.#leaseMs,
       this.#channel,
-      forget.length,
-      ...forget,
-      held.length,
-      ...held,
-      waiting.length,
-      ...waiting.flat(),
+      this.#grants,
+      flags,
+      released.length,
+      ...released,
+      withdrawn.length,
+      ...withdrawn,
+      arriving.length * 2,
+      ...arriving.flatMap((id) => [id, this.#waiting.get(id)?.key ?? '']),
     )
   }
 }

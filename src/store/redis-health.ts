@@ -45,7 +45,7 @@ export class RedisHealth {
 
   /** A client of Chorus' own (REDIS_OPTIONS) whose outages this health reports. */
   static connect(url: string, log: Logger): { redis: Redis; health: RedisHealth } {
-    const redis = new Redis(url, REDIS_OPTIONS)
+    const redis = new Redis(url, { ...REDIS_OPTIONS, enableAutoPipelining: true })
     return { redis, health: new RedisHealth(redis, log) }
   }
 

@@ -1,11 +1,12 @@
 /** Ended runs (and their steps) expire on their own after this, in case nothing prunes them. */
 export const ENDED_RUN_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
-// Keeps the ended-runs index and the safety TTL in step with `updatedAt`.
+// Keeps the ended-runs index and the safety TTL in step with `updatedAt`, for a run whose status
+// the script read.
 // KEYS: run, steps, ended, questions. ARGV: now, id, ttlMs (as the script's last three).
 const TOUCH = `
-local function touch(now, id, ttl)
-  if redis.call('HGET', KEYS[1], 'status') ~= 'running' then
+local function touch(status, now, id, ttl)
+  if status ~= 'running' then
     redis.call('ZADD', KEYS[3], 'XX', now, id)
     redis.call('PEXPIRE', KEYS[1], ttl)
     redis.call('PEXPIRE', KEYS[2], ttl)
@@ -47,10 +48,13 @@ export const SCRIPTS = {
     numberOfKeys: 2,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'command', ARGV[2], 'input', ARGV[3], 'user', ARGV[4],
-  'target', ARGV[5], 'status', 'running', 'createdAt', ARGV[6], 'updatedAt', ARGV[7], 'delivered', '',
-  'parked', '0', 'wakes', '0')
-if string.sub(ARGV[8], 1, 1) == '1' then redis.call('HSET', KEYS[1], 'userId', string.sub(ARGV[8], 2)) end
+local fields = { 'id', ARGV[1], 'command', ARGV[2], 'input', ARGV[3], 'user', ARGV[4], 'target', ARGV[5],
+  'status', 'running', 'createdAt', ARGV[6], 'updatedAt', ARGV[7], 'delivered', '', 'parked', '0', 'wakes', '0' }
+if string.sub(ARGV[8], 1, 1) == '1' then
+  fields[#fields + 1] = 'userId'
+  fields[#fields + 1] = string.sub(ARGV[8], 2)
+end
+redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
 return 1`,
   },
@@ -102,51 +106,59 @@ redis.call('HDEL', KEYS[1], 'wakeAt')
 if parked then return 1 end
 return 0`,
   },
-  // KEYS: steps, run. ARGV: field, value ('1' or '0' then the payload), ttlMs for orphans.
-  chorusStoreStep: {
-    numberOfKeys: 2,
-    lua: `${FOLLOW_RUN}
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur and string.sub(cur, 1, 1) == '1' then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-followRun(ARGV[3])
-return 1`,
-  },
   // KEYS: run, steps, ended, questions. ARGV: target, now, id, ttlMs.
   chorusStoreTarget: {
     numberOfKeys: 4,
     lua: `${TOUCH}
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 0 end
 redis.call('HSET', KEYS[1], 'target', ARGV[1], 'updatedAt', ARGV[2])
-touch(ARGV[2], ARGV[3], ARGV[4])
+touch(status, ARGV[2], ARGV[3], ARGV[4])
 return 1`,
   },
   // KEYS: run, steps, ended, questions. ARGV: view, now, id, ttlMs.
   chorusStoreDelivered: {
     numberOfKeys: 4,
     lua: `${TOUCH}
-local d = redis.call('HGET', KEYS[1], 'delivered')
+local h = redis.call('HMGET', KEYS[1], 'delivered', 'status')
+local d = h[1]
 if not d then return 0 end
 if string.find(',' .. d, ',' .. ARGV[1] .. ',', 1, true) then return 0 end
 redis.call('HSET', KEYS[1], 'delivered', d .. ARGV[1] .. ',', 'updatedAt', ARGV[2])
-touch(ARGV[2], ARGV[3], ARGV[4])
+touch(h[2], ARGV[2], ARGV[3], ARGV[4])
 return 1`,
   },
   // KEYS: run, steps, running, ended, questions. ARGV: status, stoppedBy, note ('1' + value, or '0'), now, id, ttlMs.
+  // A run that recorded no step gets an empty steps hash with the TTL, so a straggler's late step
+  // (a plain HSETNX) cannot leave one without. The ended index is trimmed of runs past their TTL
+  // now and then (prune does the rest).
   chorusStoreFinish: {
     numberOfKeys: 5,
     lua: `
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[4], 'parked', '0')
-redis.call('HDEL', KEYS[1], 'wakeAt')
-if string.sub(ARGV[2], 1, 1) == '1' then redis.call('HSET', KEYS[1], 'stoppedBy', string.sub(ARGV[2], 2)) end
-if string.sub(ARGV[3], 1, 1) == '1' then redis.call('HSET', KEYS[1], 'note', string.sub(ARGV[3], 2)) end
+local h = redis.call('HMGET', KEYS[1], 'status', 'parked')
+if h[1] ~= 'running' then return 0 end
+local fields = { 'status', ARGV[1], 'updatedAt', ARGV[4], 'parked', '0' }
+if string.sub(ARGV[2], 1, 1) == '1' then
+  fields[#fields + 1] = 'stoppedBy'
+  fields[#fields + 1] = string.sub(ARGV[2], 2)
+end
+if string.sub(ARGV[3], 1, 1) == '1' then
+  fields[#fields + 1] = 'note'
+  fields[#fields + 1] = string.sub(ARGV[3], 2)
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+if h[2] == '1' then redis.call('HDEL', KEYS[1], 'wakeAt') end
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
+if redis.call('PEXPIRE', KEYS[2], ARGV[6]) == 0 then
+  redis.call('HSET', KEYS[2], '_', '')
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+end
 redis.call('PEXPIRE', KEYS[5], ARGV[6])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('(%d', tonumber(ARGV[4]) - tonumber(ARGV[6])))
+if tonumber(ARGV[4]) % 16 == 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('(%d', tonumber(ARGV[4]) - tonumber(ARGV[6])))
+end
 return 1`,
   },
   // KEYS: ended. ARGV: before, run key prefix, batch. Returns {runs deleted, index entries seen}.

@@ -97,22 +97,21 @@ export class RedisStore implements RunStore {
   }
 
   async recordStep(runId: string, outcome: StepOutcome): Promise<void> {
-    const value = outcome.ok ? `1${toText(outcome.value)}` : `0${outcome.error}`
-    const run = this.#run(runId)
-    await this.#scripts.chorusStoreStep(
-      `${run}:steps`,
-      run,
-      `${outcome.call}:${outcome.step}`,
-      value,
-      ENDED_RUN_TTL_MS,
-    )
+    const steps = `${this.#run(runId)}:steps`
+    const field = `${outcome.call}:${outcome.step}`
+    // One command: the first success of a call stays; a failure is kept apart (`!` field), so a
+    // success replaces it and it never replaces a success. An ended run's steps hash always exists
+    // with its TTL (finish sees to it), which a late write keeps.
+    if (outcome.ok) await this.#redis.hsetnx(steps, field, `1${toText(outcome.value)}`)
+    else await this.#redis.hset(steps, `!${field}`, outcome.error)
   }
 
   async completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>> {
     const hash = await this.#redis.hgetall(`${this.#run(runId)}:steps`)
     const steps: Array<{ step: string; call: number; value: unknown }> = []
     for (const [field, value] of Object.entries(hash)) {
-      if (!value.startsWith('1')) continue
+      // Failures (`!` fields; a '0' value before they moved apart) and finish's `_` are no steps.
+      if (!value.startsWith('1') || field.startsWith('!')) continue
       const colon = field.indexOf(':')
       steps.push({
         step: field.slice(colon + 1),

@@ -31,6 +31,12 @@ whenRedis(await redisTestsEnabled(), () => {
     await redis.quit()
   })
 
+  /** The processes holding a claim in a route's state (`<paused until>|<grants>|<process>:<order>:<expiry>,…`). */
+  async function claimsIn(key: string): Promise<string[]> {
+    const state = (await redis.get(key)) ?? '||'
+    return (state.split('|')[2] ?? '').split(',').filter((c) => c !== '')
+  }
+
   const prefixes = new Map<EditBudget, string>()
   budgetContract('RedisEditBudget', {
     create() {
@@ -44,8 +50,10 @@ whenRedis(await redisTestsEnabled(), () => {
       const prefix = prefixes.get(budget) as string
       // Grants and pauses expire with their window; a closed budget withdrew every claim.
       const left = await keysUnder(redis, prefix)
+      const claims = await Promise.all(left.map((k) => claimsIn(k)))
       await deleteKeysUnder(redis, prefix)
-      expect(left.filter((k) => !/:budget:(grants|paused):/.test(k))).toEqual([])
+      expect(left.filter((k) => !k.startsWith(`${prefix}:budget:route:`))).toEqual([])
+      expect(claims.flat()).toEqual([])
     },
   })
 
@@ -157,6 +165,34 @@ whenRedis(await redisTestsEnabled(), () => {
   })
 
   describe('RedisEditBudget', () => {
+    it('progress the window would refuse waits without asking Redis, and goes once the window lets it', async () => {
+      const prefix = testPrefix()
+      const client = testRedis()
+      // Connected first: a command queued while connecting is sent (through sendCommand) twice.
+      await client.ping()
+      let scripts = 0
+      const send = client.sendCommand.bind(client)
+      client.sendCommand = (command) => {
+        if (/^eval/.test(command.name)) scripts++
+        return send(command)
+      }
+      const budget = new RedisEditBudget({ redis: client, prefix })
+      try {
+        // Two turns a window: progress leaves the second to a first result or a final.
+        const r = route(2, 300)
+        await budget.acquire(r, 'first').granted
+        const t0 = performance.now()
+        await budget.acquire(r, 'progress').granted
+        expect(performance.now() - t0).toBeGreaterThanOrEqual(250)
+        // The first turn's answer said when progress could go: no refused question in between.
+        expect(scripts).toBe(2)
+      } finally {
+        await budget.close()
+        await client.quit()
+        await deleteKeysUnder(redis, prefix)
+      }
+    })
+
     it('rejects waiting turns with BudgetUnavailableError when Redis does not answer, instead of hanging', async () => {
       // A socket that does not exist: every connection attempt fails at once.
       const unreachable = new Redis({
@@ -183,15 +219,18 @@ whenRedis(await redisTestsEnabled(), () => {
       try {
         const r = route(1, 5_000)
         await budget.acquire(r, 'final').granted
-        const waiting = budget.acquire(r, 'progress')
+        // A first result waiting claims its place (progress that Redis would refuse waits unasked).
+        const waiting = budget.acquire(r, 'first')
         await sleep(30)
-        expect((await keysUnder(redis, prefix)).some((k) => k.includes(':budget:claims:'))).toBe(true)
+        const key = `${prefix}:budget:route:${r.key}`
+        expect(await claimsIn(key)).toHaveLength(1)
         const rejects = expect(waiting.granted).rejects.toBeInstanceOf(BudgetClosedError)
         await budget.close()
         await rejects
         await expect(budget.acquire(r, 'final').granted).rejects.toBeInstanceOf(BudgetClosedError)
         expect(budget.waiting).toBe(0)
-        expect(await keysUnder(redis, prefix)).toEqual([`${prefix}:budget:grants:${r.key}`])
+        expect(await keysUnder(redis, prefix)).toEqual([key])
+        expect(await claimsIn(key)).toEqual([])
       } finally {
         await deleteKeysUnder(redis, prefix)
       }

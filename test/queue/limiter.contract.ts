@@ -135,5 +135,37 @@ export function limiterContract(name: string, factory: LimiterFactory): void {
         expect(starts.lastIndexOf('B')).toBeLessThan(concurrency + 4)
       })
     })
+
+    it('serves a thousand waiting runs round-robin within its bound: a fan-out that came first waits its turn', async () => {
+      const concurrency = 8
+      await withLimiter(concurrency, async (limiter) => {
+        const starts: string[] = []
+        let inFlight = 0
+        let most = 0
+        const job = (key: string) =>
+          limiter.run(key, async () => {
+            starts.push(key)
+            inFlight++
+            most = Math.max(most, inFlight)
+            await sleep(1)
+            inFlight--
+          })
+        const fanOut = Array.from({ length: 50 }, () => job('fan-out'))
+        const others = Array.from({ length: 1_000 }, (_, i) => job(`run-${i}`))
+        expect(limiter.waiting + limiter.active).toBe(1_050)
+        await Promise.all([...fanOut, ...others])
+        expect(starts).toHaveLength(1_050)
+        expect(most).toBe(concurrency)
+        // One slot per round for the fan-out (its first slots aside): FIFO would give it the first 50.
+        expect(starts.slice(0, 1_000).filter((k) => k === 'fan-out').length).toBeLessThanOrEqual(
+          concurrency + 1,
+        )
+        // The run that came last starts before the fan-out's jobs of the second round.
+        const fanOutStarts = starts.flatMap((k, i) => (k === 'fan-out' ? [i] : []))
+        expect(starts.indexOf('run-999')).toBeLessThan(fanOutStarts[concurrency + 1] as number)
+        expect(limiter.active).toBe(0)
+        expect(limiter.waiting).toBe(0)
+      })
+    }, 30_000)
   })
 }

@@ -124,6 +124,35 @@ whenRedis(await redisTestsEnabled(), () => {
       })
     })
 
+    it('queues a waiting job again when its process had lapsed and its place was dropped', async () => {
+      const prefix = testPrefix()
+      const other = testRedis()
+      const holder = new RedisFairLimiter({ redis, prefix, concurrency: 1, leaseMs: 300 })
+      const waiter = new RedisFairLimiter({ redis: other, prefix, concurrency: 1, leaseMs: 300 })
+      try {
+        const gate = deferred()
+        const held = holder.run('held', () => gate.promise)
+        await until(() => holder.active === 1)
+        const job = waiter.run('waits', async () => 'ran')
+        let queued: string[] = []
+        for (let i = 0; i < 100 && queued.length === 0; i++) {
+          queued = await redis.zrange(`${prefix}:limiter:queue`, '0', '-1')
+          await sleep(10)
+        }
+        // As after a pause longer than its lease: Redis no longer knows the waiting process.
+        await redis.zrem(`${prefix}:limiter:owners`, (queued[0] as string).split(':')[0] as string)
+        gate.resolve()
+        await held
+        // The freed slot skipped the unknown process's place; its next heartbeat queues the job again.
+        expect(await job).toBe('ran')
+      } finally {
+        await holder.close()
+        await waiter.close()
+        await other.quit()
+        await expectNoKeysLeft(prefix)
+      }
+    })
+
     it("reclaims a killed process's slots once its lease expires, not before", async () => {
       const prefix = testPrefix()
       const limiterFile = fileURLToPath(new URL('../../src/queue/limiter.ts', import.meta.url))

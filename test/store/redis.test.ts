@@ -86,6 +86,24 @@ whenRedis(await redisTestsEnabled(), () => {
       }
     })
 
+    it('gives a step recorded after its run ended the safety TTL, also when the run had recorded none', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.finish(run.id, 'failed', { note: 'no step ran' })
+      await store.recordStep(run.id, { step: 'late', call: 1, ok: true, value: 'x' })
+      const ttl = await admin.pttl(`${prefix}:run:${run.id}:steps`)
+      expect(ttl).toBeGreaterThan(ENDED_RUN_TTL_MS - 60_000)
+      expect(await store.completedSteps(run.id)).toEqual([{ step: 'late', call: 1, value: 'x' }])
+    })
+
+    it('reads a failure journaled in a step field (before failures had fields of their own) as no step', async () => {
+      const run = newRun()
+      await store.create(run)
+      await admin.hset(`${prefix}:run:${run.id}:steps`, '1:a', '0timeout', '1:b', '1{"v":"B"}')
+      await store.recordStep(run.id, { step: 'c', call: 1, ok: false, error: '1 attempt left' })
+      expect(await store.completedSteps(run.id)).toEqual([{ step: 'b', call: 1, value: 'B' }])
+    })
+
     it("gives an ended run's questions the same safety TTL, also those written after it ended", async () => {
       const run = newRun()
       const q = { runId: run.id, id: 'q#1#1', step: 'q', spec: {}, createdAt: 1, deadlineAt: 2 }

@@ -1,84 +1,121 @@
 import type { Redis } from 'ioredis'
 
+// A route's whole state is one string, read and written once per call:
+//   <paused until>|<grant times, oldest first>|<process>:<order>:<expiry>,…
+// (times in ms on Redis' clock, which Lua writes exactly below 1e14; only grants still in the window,
+// at most `limit` of them, and claims not yet lapsed are kept; the key expires when the last of
+// them would).
+const STATE = `
+local function load(key, now, windowMs)
+  local raw = redis.call('GET', key)
+  local paused, grants, claims = 0, {}, {}
+  if raw then
+    local p, g, c = string.match(raw, '^(%d*)|([^|]*)|(.*)$')
+    paused = tonumber(p) or 0
+    for t in string.gmatch(g, '[^,]+') do
+      local at = tonumber(t)
+      if at > now - windowMs then grants[#grants + 1] = at end
+    end
+    for o, order, expiry in string.gmatch(c, '([^:,]+):([^:,]+):([^:,]+)') do
+      if tonumber(expiry) > now then claims[o] = { tonumber(order), tonumber(expiry) } end
+    end
+  end
+  return paused, grants, claims
+end
+local function save(key, now, windowMs, keep, paused, grants, claims)
+  local expires, parts = 0, {}
+  if paused > now then expires = paused else paused = 0 end
+  local from = math.max(1, #grants - keep + 1)
+  local times = {}
+  for j = from, #grants do times[#times + 1] = grants[j] end
+  if #grants > 0 then expires = math.max(expires, grants[#grants] + windowMs) end
+  for o, c in pairs(claims) do
+    parts[#parts + 1] = o .. ':' .. c[1] .. ':' .. c[2]
+    expires = math.max(expires, c[2])
+  end
+  if expires <= now then
+    redis.call('DEL', key)
+  else
+    local p = paused > 0 and paused or ''
+    redis.call('SET', key, p .. '|' .. table.concat(times, ',') .. '|' .. table.concat(parts, ','), 'PX', math.ceil(expires - now))
+  end
+end
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
 // The one script that grants turns, so the window, a pause and the order between processes are
 // decided atomically, on Redis' clock.
-// KEYS: grants (turn id → time granted), paused (a 429's Retry-After, as the key's PX expiry),
-//   claims (process → order of its best refused turn), expiry (process → when its claim lapses).
-// ARGV: windowMs, owner, claimMs, blockedMs, then this process's best turns in its order, each as
-//   id, cap (grants the window may hold before it), rank, arrival (on Redis' clock, as this script
-//   returned it; -1 the first time), ageMs (how long it has waited).
-// Grants turns in order until one must wait; returns { granted, ms to wait before asking again,
-//   1 if what waits is another process's better turn, the arrival of the turn that waits }.
+// KEYS: the route's state. ARGV: windowMs, limit, owner, claimMs, blockedMs, then this process's best turns
+//   in its order, each as cap (grants the window may hold before it), rank, arrival (on Redis'
+//   clock, as this script returned it; -1 the first time), ageMs (how long it has waited).
+// Grants turns in order until one must wait, and claims this process's place (the order of the turn
+// that waits, lapsing after claimMs) or withdraws it; returns { granted, ms to wait before asking
+// again, 1 if what waits is another process's better turn, the arrival of the turn that waits,
+// ms until a first result or final could be granted, ms until progress could be }.
 // A waiting turn keeps the arrival it was first given, so its claim and its later questions compare
 // the same number with other processes' claims (no two processes can each wait for the other).
-const ATTEMPT = `
-local grants, paused, claims, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local windowMs, owner, claimMs, blockedMs = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-redis.call('ZREMRANGEBYSCORE', grants, '-inf', now - windowMs)
-for _, o in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now)) do
-  redis.call('ZREM', claims, o)
-  redis.call('ZREM', expiry, o)
+const ATTEMPT = `${STATE}
+local windowMs, limit, owner = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local claimMs, blockedMs = tonumber(ARGV[4]), tonumber(ARGV[5])
+local now = clock()
+local paused, grants, claims = load(KEYS[1], now, windowMs)
+local other
+for o, c in pairs(claims) do
+  if o ~= owner and (other == nil or c[1] < other) then other = c[1] end
 end
-local pausedMs = redis.call('PTTL', paused)
 local granted, wait, refused, blocked, since = 0, 0, nil, 0, 0
-for i = 5, #ARGV, 5 do
-  local id, cap, rank, arrival = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-  if arrival < 0 then arrival = math.floor(now - tonumber(ARGV[i + 4])) end
+for i = 6, #ARGV, 4 do
+  local cap, rank, arrival = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  if arrival < 0 then arrival = math.floor(now - tonumber(ARGV[i + 3])) end
   -- Best priority first, then the earliest arrival, whichever process it waits in.
   local order = rank * 2^44 + arrival
-  if pausedMs > 0 then
-    wait = pausedMs
-  else
-    local count = redis.call('ZCARD', grants)
-    if count >= cap then
-      local edge = redis.call('ZRANGE', grants, count - cap, count - cap, 'WITHSCORES')
-      wait = tonumber(edge[2]) + windowMs - now
-    else
-      local best = redis.call('ZRANGE', claims, 0, 1, 'WITHSCORES')
-      local other
-      if best[1] == owner then other = best[4] else other = best[2] end
-      if other ~= nil and tonumber(other) < order then wait, blocked = blockedMs, 1 end
-    end
+  if paused > now then
+    wait = paused - now
+  elseif #grants >= cap then
+    wait = grants[#grants - cap + 1] + windowMs - now
+  elseif other ~= nil and other < order then
+    wait, blocked = blockedMs, 1
   end
   if wait > 0 then
     refused, since = order, arrival
     break
   end
-  redis.call('ZADD', grants, now, id)
+  grants[#grants + 1] = now
   granted = granted + 1
 end
-if granted > 0 then redis.call('PEXPIRE', grants, math.ceil(windowMs)) end
-if refused then
-  redis.call('ZADD', claims, refused, owner)
-  redis.call('ZADD', expiry, now + claimMs, owner)
-else
-  redis.call('ZREM', claims, owner)
-  redis.call('ZREM', expiry, owner)
+if refused then claims[owner] = { refused, now + claimMs } else claims[owner] = nil end
+save(KEYS[1], now, windowMs, limit, paused, grants, claims)
+-- When a first result or final, and progress, could go next at the earliest (other processes' grants
+-- and claims can only make it later): until then this process need not ask.
+local function freeIn(cap)
+  local ms = paused - now
+  if #grants >= cap then ms = math.max(ms, grants[#grants - cap + 1] + windowMs - now) end
+  return math.max(0, math.ceil(ms))
 end
-local last = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')
-if last[2] then
-  local ttl = math.ceil(tonumber(last[2]) - now)
-  redis.call('PEXPIRE', claims, ttl)
-  redis.call('PEXPIRE', expiry, ttl)
-end
-return { granted, math.ceil(wait), blocked, since }
+return { granted, math.ceil(wait), blocked, since, freeIn(limit), freeIn(math.max(1, limit - 1)) }
 `
 
-// KEYS: paused. ARGV: ms. A pause only ever lengthens.
-const PAUSE = `
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+// KEYS: the route's state. ARGV: ms, windowMs. A pause only ever lengthens.
+const PAUSE = `${STATE}
+local now = clock()
+local windowMs = tonumber(ARGV[2])
+local paused, grants, claims = load(KEYS[1], now, windowMs)
+save(KEYS[1], now, windowMs, #grants, math.max(paused, now + tonumber(ARGV[1])), grants, claims)
 `
 
 export type Attempt = (
   ...args: Array<string | number>
-) => Promise<[granted: number, waitMs: number, blocked: number, arrival: number]>
-export type Pause = (key: string, ms: number) => Promise<unknown>
+) => Promise<
+  [granted: number, waitMs: number, blocked: number, arrival: number, anyMs: number, progressMs: number]
+>
+export type Pause = (key: string, ms: number, windowMs: number) => Promise<unknown>
 
 /** The budget's scripts on `redis` (defined once per client), bound to it. */
 export function budgetScripts(redis: Redis): { attempt: Attempt; pause: Pause } {
-  redis.defineCommand('chorusBudgetAttempt', { numberOfKeys: 4, lua: ATTEMPT })
+  redis.defineCommand('chorusBudgetAttempt', { numberOfKeys: 1, lua: ATTEMPT })
   redis.defineCommand('chorusBudgetPause', { numberOfKeys: 1, lua: PAUSE })
   const client = redis as unknown as { chorusBudgetAttempt: Attempt; chorusBudgetPause: Pause }
   return { attempt: client.chorusBudgetAttempt.bind(client), pause: client.chorusBudgetPause.bind(client) }

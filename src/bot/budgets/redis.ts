@@ -61,7 +61,7 @@ interface Waiter {
 
 interface Lane {
   route: Route
-  keys: string[]
+  key: string
   waiters: Waiter[]
   timer: ReturnType<typeof setTimeout> | undefined
   /** The call on its way; `again` asks for another as soon as it returns. */
@@ -74,6 +74,12 @@ interface Lane {
   claimed: boolean
   /** How soon to ask again while another process's better turn blocks this one. */
   blockedMs: number
+  /**
+   * By rank, the performance.now() before which Redis would refuse a turn (the window full, a
+   * pause), as its last answer said: a new progress turn waits for it instead of asking. The lane
+   * is kept until then.
+   */
+  freeAt: number[]
 }
 
 /**
@@ -89,7 +95,7 @@ export class RedisEditBudget implements EditBudget {
   readonly #base: string
   readonly #attempt: Attempt
   readonly #pause: Pause
-  /** Turn ids are `${owner}:${seq}`; claims are by owner. */
+  /** Claims are by process. */
   readonly #owner = randomUUID()
   readonly #lanes = new Map<string, Lane>()
   #seq = 0
@@ -142,9 +148,11 @@ export class RedisEditBudget implements EditBudget {
 
   pause(route: Route, ms: number): void {
     if (this.#closed || !(ms > 0)) return
+    const lane = this.#lanes.get(route.key)
+    if (lane !== undefined) lane.freeAt = lane.freeAt.map((at) => Math.max(at, performance.now() + ms))
     // A pause Redis did not record fails the turns waiting on the route (the one `spend` takes
     // right after the pause among them), which report the outage.
-    this.#pause(this.#keys(route)[1] as string, Math.ceil(ms)).catch((error: unknown) => {
+    this.#pause(this.#key(route), Math.ceil(ms), route.windowMs).catch((error: unknown) => {
       const lane = this.#lanes.get(route.key)
       if (lane !== undefined) this.#fail(lane, error)
     })
@@ -165,15 +173,8 @@ export class RedisEditBudget implements EditBudget {
     await Promise.all(lanes.filter((lane) => lane.claimed).map((lane) => this.#call(lane, [])))
   }
 
-  #keys(route: Route): string[] {
-    const base = this.#base
-    const key = route.key
-    return [
-      `${base}:grants:${key}`,
-      `${base}:paused:${key}`,
-      `${base}:claims:${key}`,
-      `${base}:expiry:${key}`,
-    ]
+  #key(route: Route): string {
+    return `${this.#base}:route:${route.key}`
   }
 
   #lane(route: Route): Lane {
@@ -181,7 +182,7 @@ export class RedisEditBudget implements EditBudget {
     if (lane === undefined) {
       lane = {
         route,
-        keys: this.#keys(route),
+        key: this.#key(route),
         waiters: [],
         timer: undefined,
         busy: undefined,
@@ -190,6 +191,7 @@ export class RedisEditBudget implements EditBudget {
         refused: undefined,
         claimed: false,
         blockedMs: BLOCKED_RETRY_MS,
+        freeAt: [0, 0, 0],
       }
       this.#lanes.set(route.key, lane)
     }
@@ -200,7 +202,12 @@ export class RedisEditBudget implements EditBudget {
   #forget(lane: Lane): void {
     clearTimeout(lane.timer)
     lane.timer = undefined
-    if (this.#lanes.get(lane.route.key) === lane) this.#lanes.delete(lane.route.key)
+    lane.refused = undefined
+    if (this.#lanes.get(lane.route.key) !== lane) return
+    // Kept while Redis' last answer still says when the next turn can go (the next view comes soon).
+    const keepMs = Math.max(...lane.freeAt) - performance.now()
+    if (keepMs > 0 && !this.#closed) lane.timer = setTimeout(() => this.#forget(lane), keepMs)
+    else this.#lanes.delete(lane.route.key)
   }
 
   /** Asks Redis soon, unless a turn of `rank` could not go before the refused one's timer anyway. */
@@ -234,9 +241,20 @@ export class RedisEditBudget implements EditBudget {
     }
     // A window never grants more than `limit`, so the best `limit` turns are all worth asking about.
     const batch = [...lane.waiters].sort(turnOrder).slice(0, lane.route.limit)
+    const best = batch[0]
+    // Progress that Redis would refuse waits without asking. A first result or final asks anyway:
+    // refused, it claims its place ahead of later turns in other processes.
+    const waitMs = best === undefined ? 0 : (lane.freeAt[best.rank] ?? 0) - performance.now()
+    if (!lane.claimed && best?.rank === PRIORITY_RANK.progress && waitMs > 0) {
+      lane.refused = best.rank
+      lane.timer = setTimeout(() => this.#ask(lane), waitMs)
+      return
+    }
     lane.busy = this.#call(lane, batch)
       .then(
-        ([granted, waitMs, blocked, arrival]) => {
+        ([granted, waitMs, blocked, arrival, anyMs, progressMs]) => {
+          const now = performance.now()
+          lane.freeAt = [now + anyMs, now + anyMs, now + progressMs]
           for (const waiter of batch.slice(0, granted)) {
             const i = lane.waiters.indexOf(waiter)
             // A turn cancelled while Redis granted it stays spent: the window errs on the safe side.
@@ -285,18 +303,13 @@ export class RedisEditBudget implements EditBudget {
     const { route } = lane
     const now = performance.now()
     return this.#attempt(
-      ...lane.keys,
+      lane.key,
       route.windowMs,
+      route.limit,
       this.#owner,
       route.windowMs + CLAIM_GRACE_MS,
       lane.blockedMs,
-      ...batch.flatMap((w) => [
-        `${this.#owner}:${w.seq}`,
-        capOf(route, w.rank),
-        w.rank,
-        w.arrival ?? -1,
-        now - w.at,
-      ]),
+      ...batch.flatMap((w) => [capOf(route, w.rank), w.rank, w.arrival ?? -1, now - w.at]),
     )
   }
 }

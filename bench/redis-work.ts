@@ -12,6 +12,8 @@
  * BENCH_CONCURRENCY=64 (CHORUS_CONCURRENCY); BENCH_DETAIL=1 adds, per load, the commands by part of
  * Chorus from one more round watched with MONITOR (not counted in the table).
  */
+import { once } from 'node:events'
+import { createConnection } from 'node:net'
 import type { WebClient } from '@slack/web-api'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -81,9 +83,7 @@ function perRun(before: Snapshot, after: Snapshot, runs: number, wallMs: number,
 }
 
 /** Which part of Chorus a command (or the script it runs in) belongs to, by its first key. */
-function partOf(args: string[]): string {
-  const name = String(args[0]).toLowerCase()
-  const key = String(name === 'evalsha' || name === 'eval' ? args[3] : args[1])
+function partOf(name: string, key: string): string {
   const parts: Array<[RegExp, string]> = [
     [/:bull:/, 'BullMQ'],
     [/:limiter:/, 'limiter'],
@@ -96,20 +96,35 @@ function partOf(args: string[]): string {
   return parts.find(([re]) => re.test(key))?.[1] ?? `other (${name})`
 }
 
-/** Counts the commands Redis runs, by part, while watched (MONITOR: script commands follow their script). */
+/**
+ * Counts the commands Redis runs, by part, while watched: MONITOR on a plain socket (ioredis'
+ * monitor mode loses its place under this load), the commands a script runs following the script.
+ */
 async function watch() {
-  const client = new Redis(server.url)
-  const monitor = await client.monitor()
+  const socket = createConnection(server.port, '127.0.0.1')
+  await once(socket, 'connect')
+  socket.write('MONITOR\r\n')
   const counts = new Map<string, number>()
   let part = 'other'
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source !== 'lua') part = partOf(args)
-    counts.set(part, (counts.get(part) ?? 0) + 1)
+  let rest = ''
+  socket.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('latin1')).split('\r\n')
+    rest = lines.pop() ?? ''
+    for (const line of lines) {
+      // +<time> [<db> <client or lua>] "<command>" "<arg>" …
+      const m = /^\+[\d.]+ \[\d+ (\S+)\] (.*)$/.exec(line)
+      if (m === null) continue
+      if (m[1] !== 'lua') {
+        const args = [...(m[2] as string).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((a) => a[1] as string)
+        const name = (args[0] ?? '').toLowerCase()
+        part = partOf(name, (name === 'evalsha' || name === 'eval' ? args[3] : args[1]) ?? '')
+      }
+      counts.set(part, (counts.get(part) ?? 0) + 1)
+    }
   })
   return {
     stop: () => {
-      monitor.disconnect()
-      client.disconnect()
+      socket.destroy()
       return counts
     },
   }

@@ -72,6 +72,7 @@ export {
   type CommandRun,
   DRAINING_MESSAGE,
   RESTART_NOTICE,
+  type RerunOptions,
   type RetryOutcome,
   STORE_DOWN_MESSAGE,
   type StartRequest,

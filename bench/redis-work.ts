@@ -10,10 +10,15 @@
  * accept). The floor is BullMQ itself: a job that does nothing, at the same load.
  * `npm run bench:redis` (a few minutes). BENCH_IN_FLIGHT=10,200,1000, BENCH_REPEATS=3 (medians),
  * BENCH_CONCURRENCY=64 (CHORUS_CONCURRENCY); BENCH_DETAIL=1 adds, per load, the commands by part of
- * Chorus from one more round watched with MONITOR (not counted in the table).
+ * Chorus from one more round watched with MONITOR, and Redis' time inside commands by part (BullMQ
+ * by script) from one more logged with SLOWLOG (neither counted in the table).
  */
+import { createHash } from 'node:crypto'
 import { once } from 'node:events'
+import { readdirSync } from 'node:fs'
 import { createConnection } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { WebClient } from '@slack/web-api'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -307,6 +312,57 @@ async function parts(inFlight: number): Promise<string> {
   }
 }
 
+/** BullMQ's scripts by SHA-1 (as ioredis sends them), from the package's own script files. */
+async function bullScripts(): Promise<Map<string, string>> {
+  const dir = join(dirname(fileURLToPath(import.meta.resolve('bullmq'))), 'scripts')
+  const names = new Map<string, string>()
+  for (const file of readdirSync(dir).filter((f) => /^[a-zA-Z]+-\d+\.js$/.test(f))) {
+    const mod = (await import(pathToFileURL(join(dir, file)).href)) as Record<string, { content?: string }>
+    for (const [name, script] of Object.entries(mod))
+      if (typeof script.content === 'string')
+        names.set(createHash('sha1').update(script.content).digest('hex'), name)
+  }
+  return names
+}
+
+/**
+ * Redis' own time inside commands per run, by part (BullMQ by script), from one round logged with
+ * SLOWLOG at threshold 0 (a script's time includes the commands it runs; reading and answering
+ * sockets and waking up, the rest of Redis CPU, are not in it).
+ */
+async function timedParts(inFlight: number): Promise<string> {
+  const runs = Math.min(runsFor(inFlight), 1_000)
+  const target = await chorus(`timed${inFlight}`, inFlight)
+  const scripts = await bullScripts()
+  const old = (await admin.config('GET', 'slowlog-*')) as string[]
+  try {
+    await bounded(10, 20, (i) => target.command(-1 - i))
+    await admin.config('SET', 'slowlog-max-len', String(runs * 200), 'slowlog-log-slower-than', '0')
+    await admin.slowlog('RESET')
+    await bounded(inFlight, runs, target.command)
+    await new Promise((r) => setTimeout(r, 200))
+    const entries = (await admin.slowlog('GET', -1)) as Array<[number, number, number, string[], string]>
+    const us = new Map<string, number>()
+    for (const [, , micros, args, client] of entries) {
+      const name = String(args[0]).toLowerCase()
+      // A script's commands are logged too (client '?:0'), and are in the script's time already.
+      if (client === '?:0' || name === 'slowlog' || name === 'config') continue
+      const script = name === 'evalsha' ? scripts.get(String(args[1])) : undefined
+      let part = partOf(name, (name === 'evalsha' ? args[3] : args[1]) ?? '')
+      if (part === 'BullMQ') part = `BullMQ ${script ?? name}`
+      us.set(part, (us.get(part) ?? 0) + micros)
+    }
+    const total = [...us.values()].reduce((a, b) => a + b, 0)
+    const top = [...us].sort((a, b) => b[1] - a[1]).filter(([, n]) => n / runs >= 1)
+    return `${(total / runs).toFixed(0)} µs: ${top.map(([part, n]) => `${part} ${(n / runs).toFixed(0)}`).join(', ')}`
+  } finally {
+    for (let i = 0; i + 1 < old.length; i += 2)
+      await admin.config('SET', old[i] as string, old[i + 1] as string)
+    await target.close()
+    await admin.flushall()
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 let rounds = 0
 
@@ -334,6 +390,8 @@ async function measure(kind: 'chorus' | 'floor', inFlight: number): Promise<void
       `    sys ${mid.sysMs.toFixed(3)} ms; ${top.map(([c, n]) => `${c} ${n.toFixed(1)}`).join(', ')}`,
     )
     if (kind === 'chorus') console.log(`    by part: ${await parts(inFlight)}`)
+    if (kind === 'chorus')
+      console.log(`    time inside Redis commands per run, by part: ${await timedParts(inFlight)}`)
   }
 }
 

@@ -1,10 +1,6 @@
 import { type Logger, pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  discordHttpSettings,
-  INTERACTIONS_PATH,
-  startDiscordHttp,
-} from '../../../adapters/discord/index.ts'
+import { discordHttpSettings, INTERACTIONS_PATH, startDiscordHttp } from '../../../adapters/discord/index.ts'
 import { Bot, loadConfig } from '../../../src/bot/index.ts'
 import { OpenAIModel } from '../../../src/llm/index.ts'
 import { APP_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../../fakes/discord.ts'
@@ -49,7 +45,8 @@ const topic = (value: string) => ({ name: 'topic', type: 3, value })
 const angles = (value: number) => ({ name: 'angles', type: 4, value })
 const embedText = (body: unknown) => JSON.stringify((body as { embeds?: unknown })?.embeds ?? [])
 const isFinal = (discord: FakeDiscord, token: string) => embedText(discord.original(token)).includes('✅')
-const ping = (id = '1200000000000000000') => JSON.stringify({ id, application_id: APP_ID, type: 1, version: 1 })
+const ping = (id = '1200000000000000000') =>
+  JSON.stringify({ id, application_id: APP_ID, type: 1, version: 1 })
 const quick: Handler = () => ({ text: '- **idea**' })
 
 describe('Discord over HTTP: the interactions endpoint', () => {

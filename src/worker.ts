@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     if (config.SLACK_BOT_TOKEN === undefined && !discord) {
       throw new ConfigError(
         'worker_needs_platform',
-        'npm run worker needs the same SLACK_BOT_TOKEN and/or DISCORD_TOKEN + DISCORD_APP_ID as the receivers, to post the replies.',
+        'npm run worker needs the same SLACK_BOT_TOKEN and/or DISCORD_TOKEN + DISCORD_APP_ID (or DISCORD_PUBLIC_KEY, Discord over HTTP) as the receivers, to post the replies.',
       )
     }
     // The same tokens as the receivers (checked before anything connects): replies go out through

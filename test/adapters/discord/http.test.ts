@@ -159,6 +159,38 @@ describe('Discord over HTTP: the interactions endpoint', () => {
     expect(logged.find((l) => l.msg === 'discord.interaction_malformed')).toMatchObject({ id: bad.id })
   })
 
+  it('npm run discord:register prints the Interactions Endpoint URL to set, on the --url given', async () => {
+    const discord = await startFakeDiscord()
+    cleanup.push(() => discord.close())
+    const { execFile } = await import('node:child_process')
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          ['scripts/discord-register.ts', '--guild', '222222222222222222', ...args],
+          {
+            env: {
+              ...process.env,
+              DISCORD_TOKEN: TOKEN,
+              DISCORD_APP_ID: APP_ID,
+              DISCORD_API_URL: discord.api,
+              DISCORD_PUBLIC_KEY: discord.publicKey,
+            },
+          },
+          (error, out, err) => resolve({ code: error === null ? 0 : 1, out, err }),
+        ),
+      )
+    const ok = await run(['--url', 'https://chorus.example.com/'])
+    expect(ok.code).toBe(0)
+    expect(ok.out).toContain(
+      'Interactions Endpoint URL (Developer Portal → General Information): https://chorus.example.com/discord/interactions',
+    )
+    expect(ok.out).toContain('PORT 3000')
+    expect((await run([])).out).toContain('https://<your public host>/discord/interactions')
+    const bad = await run(['--url', 'chorus.example.com'])
+    expect([bad.code, bad.err]).toEqual([1, expect.stringContaining('usage: npm run discord:register')])
+  })
+
   it('stops start-up with what to fix', () => {
     const check = (env: Record<string, string>) => () => discordHttpSettings(loadConfig(env))
     expect(check({ DISCORD_PUBLIC_KEY: 'abc' })).toThrow(/64 hex characters.*General Information/)

@@ -1,6 +1,11 @@
 import { type Logger, pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { discordHttpSettings, INTERACTIONS_PATH, startDiscordHttp } from '../../../adapters/discord/index.ts'
+import {
+  discordHttpSettings,
+  INACTIVE_COMPONENT,
+  INTERACTIONS_PATH,
+  startDiscordHttp,
+} from '../../../adapters/discord/index.ts'
 import { Bot, loadConfig } from '../../../src/bot/index.ts'
 import { OpenAIModel } from '../../../src/llm/index.ts'
 import { APP_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../../fakes/discord.ts'
@@ -145,18 +150,46 @@ describe('Discord over HTTP: the interactions endpoint', () => {
     expect(discord.calls.every((c) => c.authorization === undefined)).toBe(true)
   })
 
+  it('answers autocomplete with its choices and a click on an unknown component with "no longer active"', async () => {
+    const { discord } = await setup(quick)
+    const typed = discord.autocomplete('brainstorm', { name: 'topic', type: 3, value: 'lu' })
+    await expect
+      .poll(() => discord.callsFor(typed.token)[0]?.body)
+      .toEqual({ type: 8, data: { choices: [] } })
+    const run = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => isFinal(discord, run.token), { timeout: 5_000 }).toBe(true)
+    const old = discord.click('chorus:old-feature:1', discord.originalId(run.token) as string)
+    await expect.poll(() => discord.ephemerals(old.token)).toEqual([INACTIVE_COMPONENT])
+    expect(discord.deliveries.filter((d) => d.problem !== undefined)).toEqual([])
+  })
+
   it('an interaction Discord sent incomplete is answered inline, to its user only, and logged', async () => {
     const logged: Array<Record<string, unknown>> = []
     const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) })
     const { discord } = await setup(quick, { logger })
-    const bad = discord.rawInteraction((d) => {
-      delete d.member
-      delete d.user
-    })
-    const answer = await discord.delivery(bad.id)
-    expect(answer).toMatchObject({ status: 200, problem: undefined })
-    expect(discord.ephemerals(bad.token)).toEqual([expect.stringContaining('incomplete')])
-    expect(logged.find((l) => l.msg === 'discord.interaction_malformed')).toMatchObject({ id: bad.id })
+    const mutations: Array<(d: Record<string, unknown>) => void> = [
+      (d) => {
+        delete d.member
+        delete d.user
+      },
+      (d) => {
+        ;(d.data as Record<string, unknown>).options = { name: 'topic', type: 3, value: 'lunch' }
+      },
+      (d) => delete d.data,
+      (d) => {
+        d.token = ''
+      },
+    ]
+    for (const mutate of mutations) {
+      const bad = discord.rawInteraction(mutate)
+      const answer = await discord.delivery(bad.id)
+      expect(answer).toMatchObject({ status: 200, problem: undefined })
+      expect(JSON.parse(answer.body)).toMatchObject({ type: 4, data: { flags: 64 } })
+      expect(logged.find((l) => l.msg === 'discord.interaction_malformed' && l.id === bad.id)).toBeDefined()
+    }
+    // Still answering: a good command after them runs.
+    const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
+    await expect.poll(() => isFinal(discord, token), { timeout: 5_000 }).toBe(true)
   })
 
   it('npm run discord:register prints the Interactions Endpoint URL to set, on the --url given', async () => {

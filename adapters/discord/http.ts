@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { REST } from 'discord.js'
-import type { Bot, Check, Config } from '../../src/bot/index.ts'
+import { type Bot, type Check, type Config, ConfigError } from '../../src/bot/index.ts'
 import { discordHttpSettings } from './config.ts'
 import { INTERACTIONS_PATH, interactionsEndpoint } from './endpoint.ts'
 import type { DiscordOptions } from './index.ts'
@@ -47,9 +47,19 @@ export async function startDiscordHttp(
   })
   // Discord holds no connection open between interactions; idle keep-alive sockets need not stay.
   server.keepAliveTimeout = 5_000
+  const wanted = options.port ?? settings.port
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? settings.port, () => resolve())
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ConfigError(
+              'discord_port_in_use',
+              `PORT ${wanted} is already in use, so Discord's interactions endpoint cannot listen there; set PORT to a free port (and point the load balancer at it).`,
+            )
+          : err,
+      ),
+    )
+    server.listen(wanted, () => resolve())
   })
   const port = (server.address() as AddressInfo).port
   log.info({ port, path: INTERACTIONS_PATH, botToken: botRest !== undefined }, 'discord.http_ready')

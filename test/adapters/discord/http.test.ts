@@ -234,4 +234,15 @@ describe('Discord over HTTP: the interactions endpoint', () => {
     )
     expect(check({ DISCORD_PUBLIC_KEY: key })().token).toBeUndefined()
   })
+
+  it('a PORT already taken stops start-up with a message that says so', async () => {
+    const { url } = await setup(quick)
+    const taken = new URL(url).port
+    const config = loadConfig({ DISCORD_PUBLIC_KEY: 'a'.repeat(64), PORT: taken })
+    const bot = await Bot.create({ config, logger: silent })
+    cleanup.push(async () => {
+      await bot.shutdown(0)
+    })
+    await expect(startDiscordHttp(bot, config)).rejects.toThrow(`PORT ${taken} is already in use`)
+  })
 })

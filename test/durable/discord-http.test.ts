@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { APP_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../fakes/discord.ts'
+import { APP_ID, type FakeDiscord, type FakeMessage, startFakeDiscord, TOKEN } from '../fakes/discord.ts'
 import { brokenHeaders, signedHeaders } from '../fakes/discord-http.ts'
-import { startFakeOpenAI } from '../fakes/openai.ts'
+import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
-import { freePort, startForwarder } from '../support/forwarder.ts'
+import { type Forwarder, freePort, startForwarder } from '../support/forwarder.ts'
 import {
   deleteKeysUnder,
   redisTestsEnabled,
@@ -12,11 +12,14 @@ import {
   testRedis,
   whenRedis,
 } from '../support/redis.ts'
-import { gatedAngles } from './helpers.ts'
+import { decideModel, decidePrompts, gatedAngles } from './helpers.ts'
 
 const embedText = (body: unknown) => JSON.stringify((body as { embeds?: unknown })?.embeds ?? [])
 const isFinal = (discord: FakeDiscord, token: string) => embedText(discord.original(token)).includes('✅')
 const topic = (value: string) => ({ name: 'topic', type: 3, value })
+/** The receiver that took the interaction `id` (not a broken copy of it, which got 401). */
+const takerOf = (balancer: Forwarder, id: string) =>
+  balancer.taken.find((t) => t.id === id && t.status !== 401)?.backend
 
 whenRedis(await redisTestsEnabled(), () => {
   const cleanup: Array<() => Promise<void> | void> = []
@@ -24,50 +27,59 @@ whenRedis(await redisTestsEnabled(), () => {
     for (const fn of cleanup.splice(0).reverse()) await fn()
   })
 
+  /**
+   * Two `npm start` receivers over HTTP (their own PORTs, one Redis prefix, both working runs) behind
+   * one round-robin forwarder that the fake Discord delivers to.
+   */
+  async function deployment(handler: Handler) {
+    const discord = await startFakeDiscord()
+    const openai = await startFakeOpenAI({ handler })
+    const prefix = testPrefix()
+    const redis = testRedis()
+    const scratch = scratchDir()
+    const procs: ChorusProcess[] = []
+    cleanup.push(
+      () => discord.close(),
+      () => openai.close(),
+      async () => {
+        for (const p of procs) p.kill('SIGKILL')
+        await Promise.all(procs.map((p) => p.exited))
+        await deleteKeysUnder(redis, prefix)
+        await redis.quit()
+        scratch.remove()
+      },
+    )
+    const ports = [await freePort(), await freePort()]
+    const env = {
+      DISCORD_PUBLIC_KEY: discord.publicKey,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_APP_ID: APP_ID,
+      DISCORD_API_URL: discord.api,
+      REDIS_URL: TEST_REDIS_URL,
+      CHORUS_REDIS_PREFIX: prefix,
+      CHORUS_WORKER_LOCK_MS: '2000',
+      CHORUS_WORKER_STALLED_MS: '1000',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: openai.url,
+      CHORUS_MODEL: 'fake',
+    }
+    for (const port of ports) procs.push(await startChorus({ ...env, PORT: String(port) }, scratch.dir))
+    const balancer = await startForwarder(ports)
+    cleanup.push(() => balancer.close())
+    discord.deliverTo(`${balancer.url}/discord/interactions`)
+    return { discord, openai, procs, balancer }
+  }
+
   describe('Discord over HTTP: two `npm start` receivers behind one load balancer, sharing Redis', () => {
     it('PING, bad signature, stale timestamp, a command, a button and a modal; kill -9 of the receiver that took the command, and the run still finishes', async () => {
       const model = gatedAngles()
-      const discord = await startFakeDiscord()
-      const openai = await startFakeOpenAI({ handler: model.handler })
-      const prefix = testPrefix()
-      const redis = testRedis()
-      const scratch = scratchDir()
-      const procs: ChorusProcess[] = []
-      cleanup.push(
-        () => discord.close(),
-        () => openai.close(),
-        async () => {
-          for (const p of procs) p.kill('SIGKILL')
-          await Promise.all(procs.map((p) => p.exited))
-          await deleteKeysUnder(redis, prefix)
-          await redis.quit()
-          scratch.remove()
-        },
-      )
-      const ports = [await freePort(), await freePort()]
-      const env = {
-        DISCORD_PUBLIC_KEY: discord.publicKey,
-        DISCORD_TOKEN: TOKEN,
-        DISCORD_APP_ID: APP_ID,
-        DISCORD_API_URL: discord.api,
-        REDIS_URL: TEST_REDIS_URL,
-        CHORUS_REDIS_PREFIX: prefix,
-        CHORUS_WORKER_LOCK_MS: '2000',
-        CHORUS_WORKER_STALLED_MS: '1000',
-        OPENAI_API_KEY: 'sk-test',
-        OPENAI_BASE_URL: openai.url,
-        CHORUS_MODEL: 'fake',
-      }
-      for (const port of ports) procs.push(await startChorus({ ...env, PORT: String(port) }, scratch.dir))
-      // Neither process opened a gateway connection: HTTP only.
+      const { discord, procs, balancer } = await deployment(model.handler)
       for (const p of procs) {
         expect(p.logs.some((l) => l.msg === 'discord.http_ready')).toBe(true)
         expect(p.logs.some((l) => l.msg === 'discord.ready')).toBe(false)
       }
+      // Neither process opened a gateway connection: HTTP only.
       expect(discord.calls.some((c) => c.path === '/gateway/bot')).toBe(false)
-      const balancer = await startForwarder(ports)
-      cleanup.push(() => balancer.close())
-      discord.deliverTo(`${balancer.url}/discord/interactions`)
 
       // PING reaches each receiver in turn; each answers PONG.
       const pings = [await discord.ping(), await discord.ping()]
@@ -92,7 +104,7 @@ whenRedis(await redisTestsEnabled(), () => {
       // The victim: the receiver working the most runs (it took commands too: the balancer alternates).
       const held = procs.map((p) => p.logs.filter((l) => l.msg === 'run.started').length)
       const victimAt = (held[0] as number) >= (held[1] as number) ? 0 : 1
-      const took = commands.filter((c) => balancer.taken.find((t) => t.id === c.id)?.backend === victimAt)
+      const took = commands.filter((c) => takerOf(balancer, c.id) === victimAt)
       expect(took.length).toBeGreaterThan(0)
       expect(held[victimAt]).toBeGreaterThan(0)
       const first = took[0] as { id: string; token: string }
@@ -128,12 +140,49 @@ whenRedis(await redisTestsEnabled(), () => {
       const submit = discord.submitModal(refine.token, { request: 'make it shorter' }, 'dan')
       await expect.poll(() => isFinal(discord, submit.token), { timeout: 10_000 }).toBe(true)
       expect(embedText(discord.original(submit.token))).toContain('refined: make it shorter')
-      for (const t of [again, refine, submit])
-        expect(balancer.taken.find((x) => x.id === t.id)?.backend).toBe(1 - victimAt)
+      for (const t of [again, refine, submit]) expect(takerOf(balancer, t.id)).toBe(1 - victimAt)
 
       // Discord's own checks (a broken copy every third interaction) were all refused; nothing else went wrong.
       expect(discord.deliveries.filter((d) => d.kind === 'check').length).toBeGreaterThan(0)
       expect(discord.deliveries.filter((d) => d.problem !== undefined)).toEqual([])
     }, 90_000)
+
+    it('a /decide vote whose clicks reach both receivers is counted and decided once', async () => {
+      const { discord, openai, balancer } = await deployment(decideModel)
+      const { token } = discord.command(
+        'decide',
+        [
+          { name: 'question', type: 3, value: 'Which database for the new service?' },
+          { name: 'quorum', type: 4, value: 3 },
+        ],
+        'alice',
+      )
+      await expect.poll(() => discord.followUps(token).length, { timeout: 10_000 }).toBe(1)
+      const vote = discord.followUps(token)[0] as FakeMessage
+      const buttons = (
+        vote.body.components as Array<{ components: Array<{ custom_id: string; label?: string }> }>
+      ).flatMap((row) => row.components)
+      const postgres = buttons.find((b) => b.label === 'Postgres')?.custom_id as string
+      const clicks = []
+      for (const who of ['bob', 'carol', 'dan']) {
+        const click = discord.click(postgres, vote.id, who)
+        await discord.delivery(click.id)
+        clicks.push(click)
+      }
+      // The balancer alternates: the three clicks did not all reach one receiver.
+      const backends = new Set(clicks.map((c) => takerOf(balancer, c.id)))
+      expect(backends).toEqual(new Set([0, 1]))
+      await expect.poll(() => isFinal(discord, token), { timeout: 15_000 }).toBe(true)
+      expect(String(discord.message(vote.id)?.body.content)).toContain(
+        'Decided: **Postgres** (3 of 3 votes), by dan.',
+      )
+      expect(embedText(discord.original(token))).toContain('(3 of 3 agreed)')
+      expect(decidePrompts(openai.requests)).toEqual({ angles: [1, 1, 1], rationale: 1 })
+      const finals = discord
+        .callsFor(token)
+        .filter((c) => c.method === 'PATCH' && c.status === 200 && embedText(c.body).includes('✅'))
+      expect(finals).toHaveLength(1)
+      expect(discord.deliveries.filter((d) => d.problem !== undefined)).toEqual([])
+    }, 60_000)
   })
 })

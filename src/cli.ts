@@ -21,10 +21,15 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     // Platform adapters load only when their tokens are set, and check them before anything starts.
     const slack =
       config.SLACK_BOT_TOKEN === undefined || oneShot ? undefined : await import('../adapters/slack/index.ts')
+    // DISCORD_PUBLIC_KEY: Discord over HTTP (the interactions endpoint on PORT), with no gateway.
+    const discordHttp = config.DISCORD_PUBLIC_KEY !== undefined
     const discord =
-      config.DISCORD_TOKEN === undefined || oneShot ? undefined : await import('../adapters/discord/index.ts')
+      (config.DISCORD_TOKEN === undefined && !discordHttp) || oneShot
+        ? undefined
+        : await import('../adapters/discord/index.ts')
     slack?.slackMode(config)
-    discord?.discordSettings(config)
+    if (discordHttp) discord?.discordHttpSettings(config)
+    else discord?.discordSettings(config)
     const consoleMode = slack === undefined && discord === undefined
     // In the console the reply is the output; logs go to stderr and only warnings by default.
     const level = consoleMode && process.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL
@@ -48,7 +53,9 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     if (bot.model.demo) logger.warn('No OPENAI_API_KEY set: using the offline demo model (canned demo text).')
     const connections = [
       ...(slack === undefined ? [] : [await slack.startSlack(bot, config)]),
-      ...(discord === undefined ? [] : [await discord.startDiscord(bot, config)]),
+      ...(discord === undefined
+        ? []
+        : [await (discordHttp ? discord.startDiscordHttp(bot, config) : discord.startDiscord(bot, config))]),
     ]
     await serve({ bot, backends, config, logger, role: 'receiver', connections, metrics })
   })

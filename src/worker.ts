@@ -20,10 +20,11 @@ async function main(): Promise<void> {
         'npm run worker needs REDIS_URL (e.g. redis://127.0.0.1:6379): runs reach workers through a queue on Redis. Without Redis, npm start works every run itself.',
       )
     }
-    if (config.SLACK_BOT_TOKEN === undefined && config.DISCORD_TOKEN === undefined) {
+    const discord = config.DISCORD_TOKEN !== undefined || config.DISCORD_PUBLIC_KEY !== undefined
+    if (config.SLACK_BOT_TOKEN === undefined && !discord) {
       throw new ConfigError(
         'worker_needs_platform',
-        'npm run worker needs the same SLACK_BOT_TOKEN and/or DISCORD_TOKEN + DISCORD_APP_ID as the receivers, to post the replies.',
+        'npm run worker needs the same SLACK_BOT_TOKEN and/or DISCORD_TOKEN + DISCORD_APP_ID (or DISCORD_PUBLIC_KEY, Discord over HTTP) as the receivers, to post the replies.',
       )
     }
     // The same tokens as the receivers (checked before anything connects): replies go out through
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
               m.slackPlatform(m.slackWebClient(config), config.CHORUS_SLACK_WRITES_PER_MIN),
             ),
           ]),
-      ...(config.DISCORD_TOKEN === undefined
+      // Over HTTP without a bot token, replies go through the interaction webhooks alone.
+      ...(!discord
         ? []
         : [
             await import('../adapters/discord/index.ts').then((m) =>

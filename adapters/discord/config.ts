@@ -31,3 +31,39 @@ export function discordSettings(config: Config): DiscordSettings {
   }
   return { token, appId, api: (config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/+$/, '') }
 }
+
+export interface DiscordHttpSettings {
+  /** The application's public key, 64 hex characters. */
+  publicKey: string
+  /** The bot token, when set: questions and replies that outlive an interaction's 15 minutes. */
+  token: string | undefined
+  api: string
+  port: number
+}
+
+/**
+ * Checks the variables of Discord over HTTP (`DISCORD_PUBLIC_KEY`): no gateway, so the bot token is
+ * optional; when it is set it is checked as the gateway checks it.
+ */
+export function discordHttpSettings(config: Config): DiscordHttpSettings {
+  const publicKey = config.DISCORD_PUBLIC_KEY
+  if (publicKey === undefined || !/^[0-9a-f]{64}$/i.test(publicKey)) {
+    throw new ConfigError(
+      'discord_public_key_invalid',
+      'DISCORD_PUBLIC_KEY must be your application public key (64 hex characters); copy it from General Information → Public Key in the Developer Portal.',
+    )
+  }
+  const token = config.DISCORD_TOKEN === undefined ? undefined : discordSettings(config).token
+  if (config.SLACK_BOT_TOKEN !== undefined && config.SLACK_APP_TOKEN === undefined) {
+    throw new ConfigError(
+      'discord_port_taken',
+      "Slack's HTTP mode and Discord's interactions endpoint both listen on PORT: run them as two processes (one with the Slack variables, one with the Discord ones), or use Slack's Socket Mode (SLACK_APP_TOKEN).",
+    )
+  }
+  return {
+    publicKey,
+    token,
+    api: (config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/+$/, ''),
+    port: config.PORT,
+  }
+}

@@ -1,15 +1,18 @@
 import { Client, Events, GatewayIntentBits, type RESTOptions } from 'discord.js'
 import type { Bot, Check, Config } from '../../src/bot/index.ts'
 import { discordSettings } from './config.ts'
+import { fromGateway } from './from-gateway.ts'
 import { gatewayState } from './gateway.ts'
 import { guardInteractions } from './guard.ts'
 import { route } from './listeners/index.ts'
-import { discordPlatform, webhookRest } from './platform.ts'
+import { discordPlatform, watchRateLimits, webhookRest } from './platform.ts'
 import { NO_MENTIONS } from './render.ts'
 import type { TokenClock } from './token.ts'
 
 export { commandJson, inviteUrl } from './commands.ts'
-export { discordSettings } from './config.ts'
+export { discordHttpSettings, discordSettings } from './config.ts'
+export { INTERACTIONS_PATH } from './endpoint.ts'
+export { startDiscordHttp } from './http.ts'
 export { INACTIVE_COMPONENT, TOKEN_EXPIRED_TEXT } from './listeners/index.ts'
 export {
   type DiscordRest,
@@ -46,8 +49,8 @@ export async function startDiscord(
   })
   // A malformed INTERACTION_CREATE must not kill the process (discord.js throws in its socket handler).
   guardInteractions(client, log)
-  // Replies go through interaction webhooks on a REST client of their own, without the global limit;
-  // past a token's 15 minutes, through the bot (the client's own REST, with the bot token).
+  // Interactions are answered (callbacks, then their webhooks) on a REST client of their own, without
+  // the global limit; past a token's 15 minutes, through the bot (the client's own REST, with its token).
   const webhooks = webhookRest(settings.api, options.rest)
   bot.attach(
     discordPlatform(
@@ -59,17 +62,12 @@ export async function startDiscord(
     ),
   )
   const ctx = { bot, log }
-  client.on(Events.InteractionCreate, (interaction) => route(ctx, interaction))
+  client.on(Events.InteractionCreate, (interaction) => {
+    const incoming = fromGateway(interaction, webhooks)
+    if (incoming !== undefined) route(ctx, incoming)
+  })
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.client_error'))
-  for (const rest of [client.rest, webhooks]) {
-    rest.on('rateLimited', (info) => {
-      log.warn(
-        { route: info.route, retryAfter: info.retryAfter, global: info.global },
-        'discord.rate_limited',
-      )
-      bot.observer.rateLimited?.('discord', info.global ? 'global' : info.route, info.retryAfter)
-    })
-  }
+  watchRateLimits([client.rest, webhooks], bot, log)
   const gateway = gatewayState(client)
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()))
   await client.login(settings.token)

@@ -1,5 +1,6 @@
 import { REST, type RESTOptions } from 'discord.js'
-import type { Config, Platform } from '../../src/bot/index.ts'
+import type { Logger } from 'pino'
+import type { Bot, Config, Platform } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
 import { discordSettings } from './config.ts'
 import { editQuestion, postQuestion } from './questions.ts'
@@ -83,5 +84,18 @@ export function discordRest(config: Config): DiscordRest {
   return {
     webhooks: webhookRest(settings.api),
     bot: new REST({ api: settings.api }).setToken(settings.token),
+  }
+}
+
+/** Logs each wait on a 429 and counts it in the metrics, for every REST client the adapter answers with. */
+export function watchRateLimits(rests: REST[], bot: Bot, log: Logger): void {
+  for (const rest of rests) {
+    rest.on('rateLimited', (info) => {
+      log.warn(
+        { route: info.route, retryAfter: info.retryAfter, global: info.global },
+        'discord.rate_limited',
+      )
+      bot.observer.rateLimited?.('discord', info.global ? 'global' : info.route, info.retryAfter)
+    })
   }
 }

@@ -70,6 +70,8 @@ const schema = z.object({
   DISCORD_TOKEN: text,
   DISCORD_APP_ID: text,
   DISCORD_API_URL: url('https://discord.com/api')('DISCORD_API_URL'),
+  /** Set: Discord reaches Chorus over HTTP (`POST /discord/interactions` on PORT), not the gateway. */
+  DISCORD_PUBLIC_KEY: text,
   PORT: blank(
     z.coerce
       .number({ message: 'PORT must be a number from 1 to 65535' })

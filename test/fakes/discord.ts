@@ -10,11 +10,17 @@
  * limits and the component rules (50035), modals (≤ 5 text inputs, labels ≤ 45); and the Discord
  * client's own checks when it sends a select or a modal. Every request is recorded with its time;
  * messages are kept in one store, so an edit through any route shows on the same message.
+ *
+ * With `deliverTo(url)`, interactions go to an Interactions Endpoint URL instead of the gateway: signed
+ * with the app's real Ed25519 key (`publicKey`), answered inline (200 and a response) or by the
+ * callback then 202, and every few deliveries preceded by a copy with a broken signature that must
+ * get 401, as Discord's own checks (see `discord-http.ts`).
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
+import { brokenHeaders, type Delivery, newSigner, post, type Signer, signedHeaders } from './discord-http.ts'
 import { listen, readBody } from './http.ts'
 
 export const TOKEN = 'fake-bot-token.abc.def'
@@ -79,7 +85,12 @@ interface Interaction {
 export interface FakeDiscordOptions {
   /** How long an interaction token lives (Discord: 15 minutes); tests shorten it rather than wait. */
   tokenLifetimeMs?: number
+  /** Over HTTP: every this many interactions, a copy with a broken signature goes first (default 3; 0 never). */
+  securityCheckEvery?: number
 }
+
+/** A delivery to the Interactions Endpoint URL, with what was wrong about its answer, if anything. */
+export type HttpDelivery = Delivery & { problem: string | undefined }
 
 export interface FakeDiscord {
   /** REST base for `rest.api` / DISCORD_API_URL. */
@@ -89,6 +100,19 @@ export interface FakeDiscord {
   registrations: Array<{ path: string; body: unknown }>
   /** Resolves once a client has identified and been sent READY. */
   ready(): Promise<void>
+  /** The app's Ed25519 public key, hex (DISCORD_PUBLIC_KEY); `signer` signs as Discord does. */
+  publicKey: string
+  signer: Signer
+  /** From now on, interactions are POSTed to `url` (an Interactions Endpoint URL), not the gateway. */
+  deliverTo(url: string): void
+  /** Every POST to the endpoint, in the order answered. */
+  deliveries: HttpDelivery[]
+  /** Resolves with the delivery of the interaction `id` once the endpoint answered it. */
+  delivery(id: string): Promise<HttpDelivery>
+  /** Sends Discord's PING to the endpoint (as when the URL is saved in the Developer Portal). */
+  ping(): Promise<HttpDelivery>
+  /** POSTs `body` to the endpoint with exactly `headers` (a test's own signature or timestamp). */
+  postRaw(body: string, headers: Record<string, string>): Promise<HttpDelivery>
   /**
    * Dispatches a slash command; returns the interaction id and token. `mintedAgoMs` dates the
    * interaction back: its snowflake and its token's lifetime both start that long before the dispatch.
@@ -163,6 +187,12 @@ export interface FakeDiscord {
 
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   const lifetimeMs = options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS
+  const signer = newSigner()
+  const checkEvery = options.securityCheckEvery ?? 3
+  let endpoint: string | undefined
+  const deliveries: HttpDelivery[] = []
+  const deliveryWaiters = new Map<string, Array<(d: HttpDelivery) => void>>()
+  let sent = 0
   const calls: RestCall[] = []
   const registrations: FakeDiscord['registrations'] = []
   const interactions = new Map<string, Interaction>()
@@ -296,22 +326,25 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       error(404, 10062, 'Unknown interaction')
       return true
     }
-    if (interaction.ack !== undefined) {
-      error(400, 40060, 'Interaction has already been acknowledged.')
-      return true
-    }
+    const refused = respond(interaction, body as { type: number; data?: Record<string, unknown> })
+    if (refused === undefined) reply(204)
+    else error(refused.status, refused.code, refused.message)
+    return true
+  }
+
+  /** The interaction's one first response (by the callback route, or inline over HTTP); why not, if refused. */
+  function respond(
+    interaction: Interaction,
+    cb: { type: number; data?: Record<string, unknown> },
+  ): { status: number; code: number; message: string } | undefined {
+    if (interaction.ack !== undefined)
+      return { status: 400, code: 40060, message: 'Interaction has already been acknowledged.' }
     // Discord: the first response must come within 3 seconds of the dispatch.
-    if (performance.now() - interaction.dispatchedAt > 3_000) {
-      error(404, 10062, 'Unknown interaction')
-      return true
-    }
-    const cb = body as { type: number; data?: Record<string, unknown> }
+    if (performance.now() - interaction.dispatchedAt > 3_000)
+      return { status: 404, code: 10062, message: 'Unknown interaction' }
     const data = cb.data ?? {}
     const invalid = invalidCallback(interaction, cb.type, data)
-    if (invalid !== undefined) {
-      error(400, 50035, invalid)
-      return true
-    }
+    if (invalid !== undefined) return { status: 400, code: 50035, message: invalid }
     interaction.ack = { type: cb.type, at: performance.now() - t0 }
     if (cb.type === 9) interaction.modal = data
     if (cb.type === 4 || cb.type === 5)
@@ -323,8 +356,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       ).id
     if (cb.type === 6 || cb.type === 7) interaction.originalId = interaction.messageId
     if (cb.type === 7) edit(messages.get(interaction.messageId as string) as FakeMessage, data)
-    reply(204)
-    return true
+    return undefined
   }
 
   /** Why a response of `type` is wrong for `interaction`, or undefined. */
@@ -597,8 +629,57 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     }
     opts.mutate?.(d)
     interaction.type = d.type as number
-    dispatch('INTERACTION_CREATE', d)
+    if (endpoint === undefined) dispatch('INTERACTION_CREATE', d)
+    else void overHttp(endpoint, interaction, JSON.stringify(d))
     return { id, token }
+  }
+
+  /**
+   * One interaction to the endpoint: now and then a copy with a broken signature first (it must get
+   * 401), then the signed one, whose answer must be a response inline (200) or 202 after the callback.
+   */
+  async function overHttp(url: string, interaction: Interaction, body: string): Promise<void> {
+    sent++
+    if (checkEvery > 0 && sent % checkEvery === 0) {
+      const check = await post(url, body, brokenHeaders(signer, body))
+      const problem = check.status === 401 ? undefined : `a broken signature was answered ${check.status}`
+      record({ ...check, id: interaction.id, type: interaction.type, kind: 'check', problem })
+    }
+    const answer = await post(url, body, signedHeaders(signer, body))
+    record({
+      ...answer,
+      id: interaction.id,
+      type: interaction.type,
+      kind: 'interaction',
+      problem: problemOf(interaction, answer),
+    })
+  }
+
+  /** What is wrong with the endpoint's answer to `interaction`, after applying a response given inline. */
+  function problemOf(
+    interaction: Interaction,
+    answer: { status: number; body: string; contentType: string | undefined },
+  ) {
+    if (answer.status === 202) {
+      if (answer.body !== '') return 'a 202 with a body'
+      return interaction.ack === undefined ? 'a 202 with no response through the callback' : undefined
+    }
+    if (answer.status !== 200) return `answered ${answer.status || 'nothing'}`
+    if (!answer.contentType?.startsWith('application/json')) return 'a 200 without a JSON content type'
+    const refused = respond(
+      interaction,
+      JSON.parse(answer.body) as { type: number; data?: Record<string, unknown> },
+    )
+    return refused === undefined ? undefined : `an inline response Discord refuses: ${refused.message}`
+  }
+
+  function record(delivery: HttpDelivery): HttpDelivery {
+    deliveries.push(delivery)
+    if (delivery.kind === 'interaction' && delivery.id !== undefined) {
+      for (const fn of deliveryWaiters.get(delivery.id) ?? []) fn(delivery)
+      deliveryWaiters.delete(delivery.id)
+    }
+    return delivery
   }
 
   function messageJson(msg: FakeMessage) {
@@ -650,6 +731,45 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     now: () => performance.now() - t0,
     registrations,
     ready: () => (isReady ? Promise.resolve() : new Promise((resolve) => readyWaiters.push(resolve))),
+    publicKey: signer.publicKeyHex,
+    signer,
+    deliverTo(url) {
+      endpoint = url
+    },
+    deliveries,
+    delivery(id) {
+      const done = deliveries.find((d) => d.kind === 'interaction' && d.id === id)
+      if (done !== undefined) return Promise.resolve(done)
+      return new Promise((resolve) => deliveryWaiters.set(id, [...(deliveryWaiters.get(id) ?? []), resolve]))
+    },
+    async ping() {
+      if (endpoint === undefined) throw new Error('deliverTo(url) first')
+      const body = JSON.stringify({
+        id: nextId(),
+        application_id: APP_ID,
+        type: 1,
+        token: randomBytes(24).toString('base64url'),
+        version: 1,
+        user: user('discord'),
+      })
+      const answer = await post(endpoint, body, signedHeaders(signer, body))
+      const pong =
+        answer.status === 200 &&
+        answer.contentType?.startsWith('application/json') === true &&
+        answer.body === '{"type":1}'
+      return record({
+        ...answer,
+        id: undefined,
+        type: 1,
+        kind: 'raw',
+        problem: pong ? undefined : `PING answered ${answer.status} ${answer.body}`,
+      })
+    },
+    async postRaw(body, headers) {
+      if (endpoint === undefined) throw new Error('deliverTo(url) first')
+      const answer = await post(endpoint, body, headers)
+      return record({ ...answer, id: undefined, type: 0, kind: 'raw', problem: undefined })
+    },
     command(name, options, who = 'alice', opts = {}) {
       const data = { id: '900000000000000000', name, type: 1, options }
       return create(2, data, who, {

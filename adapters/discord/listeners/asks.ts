@@ -1,5 +1,5 @@
-import type { InteractionEditReplyOptions, InteractionUpdateOptions, RepliableInteraction } from 'discord.js'
 import type { AnswerOutcome, AnswerRequest } from '../../../src/bot/index.ts'
+import type { Interaction } from '../interaction.ts'
 import { NO_MENTIONS } from '../render.ts'
 import { questionIdOf, renderQuestion } from '../render-question.ts'
 import { ephemeral, FAILED_TEXT } from './answer.ts'
@@ -8,21 +8,10 @@ import { type Context, nameOf } from './context.ts'
 /** Discord: a click is answered within 3 s; an answer waits this long for its outcome before it defers. */
 const DECIDE_MS = 1_500
 
-/**
- * An interaction on a question's message (a click, a select, a modal submitted from it). Its own
- * response edits that message in place (type 7, or a deferral then an edit), with its own fresh
- * token: it works however old the question is.
- */
-export type OnQuestion = RepliableInteraction & {
-  update(options: InteractionUpdateOptions): Promise<unknown>
-  deferUpdate(): Promise<unknown>
-  editReply(options: InteractionEditReplyOptions): Promise<unknown>
-}
-
 /** Gives the core `answer` from whoever sent `interaction`, to the question its custom id (`rest`) names. */
 export function answerFrom(
   { bot }: Context,
-  interaction: RepliableInteraction,
+  interaction: Interaction,
   rest: string,
   answer: AnswerRequest['answer'],
 ): Promise<AnswerOutcome> {
@@ -32,6 +21,10 @@ export function answerFrom(
 }
 
 /**
+ * An interaction on a question's message (a click, a select, a modal submitted from it) is answered
+ * by editing that message in place (type 7, or a deferral then an edit), with its own fresh token:
+ * it works however old the question is.
+ *
  * Shows what an answer came to: the question's message edited with the view it returns (a new tally,
  * the decision, or the question as it is now, for a stale message) and, to the person only, what
  * the core says (a counted vote, a refusal, a form that did not pass). Answers within Discord's 3 s:
@@ -39,7 +32,7 @@ export function answerFrom(
  */
 export function settle(
   { log }: Context,
-  interaction: OnQuestion,
+  interaction: Interaction,
   work: Promise<AnswerOutcome>,
   failedEvent: string,
 ): void {
@@ -67,13 +60,13 @@ export function settle(
 /** Shows `outcome` on an interaction not yet answered (or deferred, then `deferred`). */
 export async function show(
   { log }: Pick<Context, 'log'>,
-  interaction: OnQuestion,
+  interaction: Interaction,
   outcome: AnswerOutcome,
   deferred = false,
 ): Promise<void> {
   const view = outcome.kind === 'invalid' ? undefined : outcome.view
   if (view !== undefined) {
-    const message = { ...renderQuestion(view), allowedMentions: NO_MENTIONS }
+    const message = { ...renderQuestion(view), allowed_mentions: NO_MENTIONS }
     await (deferred ? interaction.editReply(message) : interaction.update(message))
   }
   const words = wordsOf(outcome)

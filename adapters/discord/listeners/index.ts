@@ -1,9 +1,4 @@
-import type {
-  ButtonInteraction,
-  Interaction,
-  ModalSubmitInteraction,
-  StringSelectMenuInteraction,
-} from 'discord.js'
+import type { Interaction } from '../interaction.ts'
 import { FEEDBACK_PREFIX, REFINE_PREFIX, RETRY_PREFIX, STOP_PREFIX, VOTE_ON_PREFIX } from '../render.ts'
 import { ASK_FORM_PREFIX, ASK_MODAL_PREFIX, ASK_PREFIX } from '../render-question.ts'
 import { choices } from './autocomplete/choices.ts'
@@ -23,10 +18,10 @@ import { submitRefine } from './modals/refine.ts'
 export { TOKEN_EXPIRED_TEXT } from './commands/flow.ts'
 export { INACTIVE_COMPONENT } from './components/inactive.ts'
 
-type ByPrefix<I> = ReadonlyArray<readonly [prefix: string, listener: Listener<I>]>
+type ByPrefix = ReadonlyArray<readonly [prefix: string, listener: Listener]>
 
 /** Buttons by custom id prefix (`render.ts` makes the ids); each listener gets the id's rest. */
-const BUTTONS: ByPrefix<ButtonInteraction> = [
+const BUTTONS: ByPrefix = [
   [STOP_PREFIX, stop],
   [RETRY_PREFIX, retry],
   [REFINE_PREFIX, openRefine],
@@ -37,31 +32,35 @@ const BUTTONS: ByPrefix<ButtonInteraction> = [
 ]
 
 /** String selects by custom id prefix: a question with more than 5 choices. */
-const SELECTS: ByPrefix<StringSelectMenuInteraction> = [[ASK_PREFIX, answerChoice]]
+const SELECTS: ByPrefix = [[ASK_PREFIX, answerChoice]]
 
 /** Modal submits by custom id prefix. */
-const MODALS: ByPrefix<ModalSubmitInteraction> = [
+const MODALS: ByPrefix = [
   [REFINE_PREFIX, submitRefine],
   [ASK_MODAL_PREFIX, submitAnswer],
 ]
 
-/** Routes an interaction to its listener: by kind, then by custom id prefix. */
+/**
+ * Routes an interaction to its listener: by kind, then by custom id prefix. The gateway and the HTTP
+ * endpoint both call it, each with the interaction made into the same plain shape.
+ */
 export function route(ctx: Context, interaction: Interaction): void {
-  if (interaction.isChatInputCommand()) flowCommand(ctx, interaction)
-  else if (interaction.isAutocomplete()) choices(ctx, interaction)
-  else if (interaction.isModalSubmit()) byPrefix(MODALS, ctx, interaction)
+  const { kind } = interaction
+  if (kind === 'command') flowCommand(ctx, interaction)
+  else if (kind === 'autocomplete') choices(ctx, interaction)
+  else if (kind === 'modal') byPrefix(MODALS, ctx, interaction)
   // Discord: every interaction needs an answer, or the user sees "This interaction failed".
-  else if (interaction.isButton()) byPrefix(BUTTONS, ctx, interaction, inactive)
-  else if (interaction.isStringSelectMenu()) byPrefix(SELECTS, ctx, interaction, inactive)
-  else if (interaction.isMessageComponent()) inactive(ctx, interaction)
+  else if (kind === 'button') byPrefix(BUTTONS, ctx, interaction, inactive)
+  else if (kind === 'select') byPrefix(SELECTS, ctx, interaction, inactive)
+  else inactive(ctx, interaction)
 }
 
 /** Calls the listener whose prefix starts the interaction's custom id, else `otherwise`. */
-function byPrefix<I extends { customId: string }>(
-  listeners: ByPrefix<I>,
+function byPrefix(
+  listeners: ByPrefix,
   ctx: Context,
-  interaction: I,
-  otherwise?: (ctx: Context, interaction: I) => void,
+  interaction: Interaction,
+  otherwise?: (ctx: Context, interaction: Interaction) => void,
 ): void {
   const found = listeners.find(([prefix]) => interaction.customId.startsWith(prefix))
   if (found === undefined) otherwise?.(ctx, interaction)

@@ -1,6 +1,6 @@
-import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js'
 import type { RetryOutcome } from '../../../src/bot/index.ts'
 import type { DiscordTarget } from '../../../src/store/index.ts'
+import type { Interaction } from '../interaction.ts'
 import { NO_MENTIONS } from '../render.ts'
 import { refuse } from './answer.ts'
 import { type Context, requesterOf, targetOf } from './context.ts'
@@ -12,7 +12,7 @@ import { type Context, requesterOf, targetOf } from './context.ts'
  */
 export function rerun(
   { bot, log }: Context,
-  interaction: ButtonInteraction | ModalSubmitInteraction,
+  interaction: Interaction,
   failedEvent: string,
   start: (
     target: DiscordTarget,
@@ -39,7 +39,7 @@ export function rerun(
       // A rerun that did not start says why in the deferred reply made for it.
       await outcome.placeholder.catch(() => undefined)
       await interaction
-        .editReply({ content: outcome.message, allowedMentions: NO_MENTIONS })
+        .editReply({ content: outcome.message, allowed_mentions: NO_MENTIONS })
         .catch((err: unknown) => log.error({ err }, 'discord.reply_failed'))
     })
     .catch((err: unknown) => log.error({ err }, failedEvent))

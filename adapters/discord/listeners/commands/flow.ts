@@ -1,4 +1,4 @@
-import type { ChatInputCommandInteraction } from 'discord.js'
+import type { Interaction } from '../../interaction.ts'
 import { tokenLeftMs } from '../../token.ts'
 import { ephemeral, FAILED_TEXT, refuse } from '../answer.ts'
 import { type Context, nameOf, requesterOf, targetOf } from '../context.ts'
@@ -8,7 +8,7 @@ export const TOKEN_EXPIRED_TEXT =
   "This command reached Chorus after Discord's 15 minutes for answering it were over; please run it again."
 
 /** A flow's slash command: checked, admitted, journaled and deferred; the deferred reply becomes the run's. */
-export function flowCommand({ bot, log }: Context, interaction: ChatInputCommandInteraction): void {
+export function flowCommand({ bot, log }: Context, interaction: Interaction): void {
   const cmd = bot.command(interaction.commandName)
   if (cmd === undefined) {
     void ephemeral(
@@ -30,7 +30,7 @@ export function flowCommand({ bot, log }: Context, interaction: ChatInputCommand
     void ephemeral(log, interaction, TOKEN_EXPIRED_TEXT)
     return
   }
-  const values = Object.fromEntries(interaction.options.data.map((o) => [o.name, o.value]))
+  const values = Object.fromEntries(interaction.options.map((o) => [o.name, o.value]))
   const parsed = bot.parseOptions(cmd, values)
   // Discord: the first response must arrive within 3 s. Validation is synchronous, so the answer
   // (an ephemeral usage message, or the deferral) is sent before anything else is awaited.

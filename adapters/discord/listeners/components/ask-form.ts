@@ -1,5 +1,5 @@
-import type { ButtonInteraction } from 'discord.js'
 import type { QuestionLookup } from '../../../../src/bot/index.ts'
+import type { Interaction } from '../../interaction.ts'
 import { questionIdOf, questionModal } from '../../render-question.ts'
 import { ephemeral, FAILED_TEXT } from '../answer.ts'
 import { show } from '../asks.ts'
@@ -10,7 +10,7 @@ const LOOKUP_MS = 2_000
 const SLOW_TEXT = 'Chorus is slow to answer right now; press **Answer…** again in a moment.'
 
 /** A form's Answer… button: the form's modal for whoever may answer it, else why not (ephemerally). */
-export function openQuestionForm({ bot, log }: Context, interaction: ButtonInteraction, rest: string): void {
+export function openQuestionForm({ bot, log }: Context, interaction: Interaction, rest: string): void {
   const { runId, key } = questionIdOf(rest)
   let timer: NodeJS.Timeout | undefined
   const slow = new Promise<undefined>((resolve) => {
@@ -30,6 +30,7 @@ export function openQuestionForm({ bot, log }: Context, interaction: ButtonInter
     .catch(async (err: unknown) => {
       clearTimeout(timer)
       log.error({ err }, 'discord.question_form_failed')
-      if (!interaction.replied && !interaction.deferred) await ephemeral(log, interaction, FAILED_TEXT)
+      if (!interaction.state.replied && !interaction.state.deferred)
+        await ephemeral(log, interaction, FAILED_TEXT)
     })
 }

@@ -1,4 +1,4 @@
-import type { MessageComponentInteraction, RepliableInteraction } from 'discord.js'
+import type { Interaction } from '../../interaction.ts'
 import { ephemeral } from '../answer.ts'
 import type { Context } from '../context.ts'
 
@@ -6,10 +6,7 @@ import type { Context } from '../context.ts'
 export const INACTIVE_COMPONENT = 'This button is no longer active.'
 
 /** Any other component: Discord shows "This interaction failed" to a click left unanswered. */
-export function inactive(
-  { log }: Context,
-  interaction: RepliableInteraction & MessageComponentInteraction,
-): void {
+export function inactive({ log }: Context, interaction: Interaction): void {
   log.info(
     { event: 'discord.unknown_component', customId: interaction.customId },
     'discord.unknown_component',

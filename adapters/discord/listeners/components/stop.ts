@@ -1,5 +1,5 @@
-import type { ButtonInteraction } from 'discord.js'
 import type { StopOutcome } from '../../../../src/bot/index.ts'
+import type { Interaction } from '../../interaction.ts'
 import { ephemeral, FAILED_TEXT } from '../answer.ts'
 import { type Context, nameOf } from '../context.ts'
 
@@ -13,7 +13,7 @@ const STOP_WORDS: Partial<Record<StopOutcome, string>> = {
 }
 
 /** Stop under a working reply: cancels the run wherever it is worked, or says why there is nothing to stop. */
-export function stop({ bot, log }: Context, interaction: ButtonInteraction, runId: string): void {
+export function stop({ bot, log }: Context, interaction: Interaction, runId: string): void {
   // Discord answers a click once. A run being stopped gets a deferred update (its reply will say
   // who stopped it); nothing to stop gets the ephemeral word as the answer itself. An outcome
   // slower than STOP_DECIDE_MS is deferred first and followed up, inside the 3 s.

@@ -1,4 +1,4 @@
-import { ComponentType, type ModalSubmitInteraction } from 'discord.js'
+import type { Interaction } from '../../interaction.ts'
 import { ephemeral, FAILED_TEXT } from '../answer.ts'
 import { answerFrom, settle, wordsOf } from '../asks.ts'
 import type { Context } from '../context.ts'
@@ -8,12 +8,9 @@ import type { Context } from '../context.ts'
  * message, the message shows the outcome (type 7); a form that did not pass is said to the person
  * only, and the question stays open for another try.
  */
-export function submitAnswer(ctx: Context, interaction: ModalSubmitInteraction, rest: string): void {
-  const form: Record<string, string> = {}
-  for (const field of interaction.fields.fields.values())
-    if (field.type === ComponentType.TextInput) form[field.customId] = field.value
-  const answer = answerFrom(ctx, interaction, rest, { form })
-  if (interaction.isFromMessage()) {
+export function submitAnswer(ctx: Context, interaction: Interaction, rest: string): void {
+  const answer = answerFrom(ctx, interaction, rest, { form: { ...interaction.fields } })
+  if (interaction.fromMessage) {
     settle(ctx, interaction, answer, 'discord.answer_failed')
     return
   }

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { listen, readBody } from './http.ts'
+import { type FakeOAuth, fakeOAuth } from './slack-oauth.ts'
 
 export const BOT_TOKEN = 'xoxb-1-test'
 export const APP_TOKEN = 'xapp-1-test'
@@ -135,6 +136,8 @@ export const FAST_WRITES_PER_MIN = '27000'
 export interface FakeSlack {
   /** Web API base for `clientOptions.slackApiUrl`. */
   apiUrl: string
+  /** Installs in many workspaces: the authorize page, oauth.v2.access, tokens per workspace (slack-oauth.ts). */
+  oauth: FakeOAuth
   baseUrl: string
   calls: ApiCall[]
   messages: Map<string, Message>
@@ -254,10 +257,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   let onConnect: Array<() => void> = []
   let tsCounter = 0
   const t0 = performance.now()
+  const oauth = fakeOAuth()
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const raw = await readBody(req)
+    if (url.pathname === '/oauth/v2/authorize' && req.method === 'GET')
+      return oauth.authorize(url.searchParams, res)
     if (url.pathname.startsWith('/api/')) return api(url.pathname.slice(5), req, raw, res)
     if (url.pathname.startsWith('/commands/')) return responseUrl(url.pathname.slice(10), raw, res)
     json(res, 404, { ok: false, error: 'unknown_path' })
@@ -277,7 +283,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       res.end(JSON.stringify({ ok: false, error: 'ratelimited' }))
       return
     }
-    if (TIERED.has(method) && token === BOT_TOKEN) {
+    if (method === 'oauth.v2.access') {
+      const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+      return json(
+        res,
+        200,
+        oauth.access(args, basic === undefined ? undefined : Buffer.from(basic, 'base64').toString()),
+      )
+    }
+    // SLACK_BOT_TOKEN's workspace (T1), or a token an install issued (live, not expired or revoked).
+    const refused = token === BOT_TOKEN ? undefined : oauth.refusal(token)
+    if (TIERED.has(method) && refused === undefined) {
       // Slack gives no number for chat.postMessage's workspace-wide limit; the fake uses Tier 3's.
       const channel = method === 'chat.postMessage' ? String(args.channel) : undefined
       const retryAfter = spend(`${token} ${method}`, channel)
@@ -293,9 +309,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       setTimeout(() => json(res, 200, body), openDelayMs)
       return
     }
-    if (token !== BOT_TOKEN) return json(res, 200, { ok: false, error: 'invalid_auth' })
+    if (refused !== undefined) return json(res, 200, { ok: false, error: refused })
     switch (method) {
       case 'auth.test':
+        if (token !== BOT_TOKEN) return json(res, 200, oauth.authTest(token))
         return json(res, 200, {
           ok: true,
           url: 'https://fake.slack/',
@@ -822,6 +839,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   return {
     apiUrl: `${baseUrl}/api/`,
+    oauth,
     baseUrl,
     calls,
     messages,
@@ -983,6 +1001,23 @@ export async function deliverCommand(
   const t0 = performance.now()
   const res = await fetch(url, { method: 'POST', headers, body })
   return { status: res.status, body: await res.text(), ms: performance.now() - t0 }
+}
+
+/** POSTs an Events API delivery (JSON) to an HTTP-mode app, signed as Slack signs it. */
+export async function deliverEvent(url: string, body: unknown): Promise<{ status: number; body: string }> {
+  const raw = JSON.stringify(body)
+  const timestamp = Math.floor(Date.now() / 1000)
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': sign(SIGNING_SECRET, timestamp, raw),
+    },
+    body: raw,
+    signal: AbortSignal.timeout(3_000),
+  })
+  return { status: res.status, body: await res.text() }
 }
 
 /**

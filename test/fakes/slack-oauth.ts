@@ -49,6 +49,8 @@ export interface FakeOAuth {
   rotation: boolean
   /** How long issued tokens live, in seconds (Slack: 12 hours). */
   lifetimeSec: number
+  /** Delays each oauth.v2.access answer (a slow Slack: refreshes overlap). */
+  accessDelayMs: number
   /** The Redirect URL of the app's settings: redirect_uri must be it, and without one it is used. */
   redirectUrl: string | undefined
   /** Revokes the tokens of a workspace (or an org-wide install's, by enterprise id). */
@@ -83,6 +85,7 @@ export function fakeOAuth(): OAuthHandlers {
     rotation: false,
     lifetimeSec: 12 * 3600,
     redirectUrl: undefined,
+    accessDelayMs: 0,
     approveAs(next) {
       approval = next
     },

@@ -285,11 +285,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     }
     if (method === 'oauth.v2.access') {
       const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1]
-      return json(
-        res,
-        200,
-        oauth.access(args, basic === undefined ? undefined : Buffer.from(basic, 'base64').toString()),
+      const answer = oauth.access(
+        args,
+        basic === undefined ? undefined : Buffer.from(basic, 'base64').toString(),
       )
+      setTimeout(() => json(res, 200, answer), oauth.accessDelayMs)
+      return
     }
     // SLACK_BOT_TOKEN's workspace (T1), or a token an install issued (live, not expired or revoked).
     const refused = token === BOT_TOKEN ? undefined : oauth.refusal(token)

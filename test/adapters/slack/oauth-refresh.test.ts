@@ -1,18 +1,23 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WebClient } from '@slack/web-api'
-import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisStore, type RunStore, SqliteStore } from '../../../src/store/index.ts'
 import { deliverCommand, type FakeSlack } from '../../fakes/slack.ts'
 import { CLIENT_ID, CLIENT_SECRET } from '../../fakes/slack-oauth.ts'
+import {
+  deleteKeysUnder,
+  redisTestsEnabled,
+  TEST_REDIS_URL,
+  testPrefix,
+  testRedis,
+} from '../../support/redis.ts'
 import { install, type OAuthSetup, oauthEnv, setupOAuth } from '../../support/slack-oauth.ts'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const withRedis = await redisTestsEnabled()
 const CHILD = fileURLToPath(new URL('../../support/slack-refresh.ts', import.meta.url))
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -103,30 +108,32 @@ describe('Slack token rotation', () => {
     ).rejects.toMatchObject({ data: { error: 'invalid_refresh_token' } })
   })
 
-  it('two processes on Redis refreshing at once: one refresh at Slack, every caller gets the new token', async () => {
-    const prefix = `chorus-test-oauth-${randomUUID()}`
-    const redis = new Redis(REDIS_URL)
-    cleanup.push(async () => {
-      const keys = await redis.keys(`${prefix}:*`)
-      if (keys.length > 0) await redis.del(...keys)
-      await redis.quit()
-    })
-    const store: RunStore = new RedisStore({ redis, prefix })
-    const setup = await started({ store })
-    const first = await installExpiring(setup)
-    const tokens = await race(setup.slack, {
-      ...oauthEnv(setup.slack),
-      REDIS_URL,
-      CHORUS_REDIS_PREFIX: prefix,
-      TEAM: 'T100',
-      CALLS: '5',
-    })
-    const fresh = setup.slack.oauth.tokenOf({ teamId: 'T100' })?.token
-    expect(setup.slack.oauth.refreshes.map((r) => r.ok)).toEqual([true])
-    expect(tokens).toHaveLength(10)
-    expect(new Set(tokens)).toEqual(new Set([fresh]))
-    expect(fresh).not.toBe(first)
-  })
+  it.skipIf(!withRedis)(
+    'two processes on Redis refreshing at once: one refresh at Slack, every caller gets the new token',
+    async () => {
+      const prefix = testPrefix()
+      const redis = testRedis()
+      cleanup.push(async () => {
+        await deleteKeysUnder(redis, prefix)
+        await redis.quit()
+      })
+      const store: RunStore = new RedisStore({ redis, prefix })
+      const setup = await started({ store })
+      const first = await installExpiring(setup)
+      const tokens = await race(setup.slack, {
+        ...oauthEnv(setup.slack),
+        REDIS_URL: TEST_REDIS_URL,
+        CHORUS_REDIS_PREFIX: prefix,
+        TEAM: 'T100',
+        CALLS: '5',
+      })
+      const fresh = setup.slack.oauth.tokenOf({ teamId: 'T100' })?.token
+      expect(setup.slack.oauth.refreshes.map((r) => r.ok)).toEqual([true])
+      expect(tokens).toHaveLength(10)
+      expect(new Set(tokens)).toEqual(new Set([fresh]))
+      expect(fresh).not.toBe(first)
+    },
+  )
 
   it('two processes on one SQLite file refreshing at once: one refresh at Slack', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chorus-oauth-'))

@@ -179,6 +179,32 @@ describe('Slack installed in many workspaces (OAuth)', () => {
     await expect.poll(() => finalIn(slack, 'C300'), { timeout: 8_000 }).toContain('done')
   })
 
+  it('a run in flight when its workspace uninstalls goes on without posting, said once in the log', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const setup = await started({
+      handler: async () => {
+        await gate
+        return { text: 'A good line' }
+      },
+    })
+    const { slack } = setup
+    await install(setup, { teamId: 'T100' })
+    await command(setup, 'T100', 'C100')
+    await expect.poll(() => writesIn(slack, 'C100').length, { timeout: 5_000 }).toBeGreaterThan(0)
+    slack.oauth.revoke({ teamId: 'T100' })
+    await deliverEvent(`${setup.base}/slack/events`, uninstallEvent('app_uninstalled', { teamId: 'T100' }))
+    await expect.poll(() => setup.store.getInstallation('slack:team:T100')).toBeUndefined()
+    const before = writesIn(slack, 'C100').length
+    release()
+    await expect.poll(() => setup.logs.some((l) => l.msg === 'run.completed'), { timeout: 8_000 }).toBe(true)
+    expect(writesIn(slack, 'C100')).toHaveLength(before)
+    expect(setup.logs.filter((l) => l.event === 'reply.workspace_removed')).toHaveLength(1)
+    expect(setup.logs.filter((l) => (l.level as number) >= 50)).toEqual([])
+  })
+
   it('a run of a workspace that removed Chorus ends without posting, and says so in the log', async () => {
     const setup = await started()
     const { slack, store, bot } = setup

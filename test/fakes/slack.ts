@@ -50,6 +50,9 @@ export interface Message {
   responseUrl?: string
   /** `Date.now()` when posted: what `conversations.history`'s oldest/latest compare with (the fake's ts are not clock times). */
   postedAt?: number
+  /** The workspace (and org) of the token that posted it: clicks on it come from there. Default T1. */
+  teamId?: string
+  enterpriseId?: string
 }
 
 export interface Link {
@@ -332,6 +335,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         if (channel === 'CARCHIVED') return json(res, 200, { ok: false, error: 'is_archived' })
         const text = String(args.text ?? '')
         const ts = addMessage(channel, args.thread_ts as string | undefined, text, args.blocks, call.at)
+        const issued = oauth.tokens.find((t) => t.token === token)
+        if (issued !== undefined) {
+          const posted = messages.get(ts) as Message
+          if (issued.teamId !== undefined) posted.teamId = issued.teamId
+          if (issued.enterpriseId !== undefined) posted.enterpriseId = issued.enterpriseId
+        }
         return json(res, 200, { ok: true, channel, ts, message: { text, ts } })
       }
       case 'chat.update': {
@@ -392,6 +401,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           return json(res, 200, { ok: false, error: 'invalid_arguments', errors: [invalid] })
         const id = `V${String(++tsCounter).padStart(8, '0')}`
         views.set(id, view)
+        const teamId = oauth.tokens.find((t) => t.token === token)?.teamId
+        if (teamId !== undefined) viewTeams.set(id, teamId)
         if (issued.user !== undefined) viewOwners.set(id, issued.user)
         return json(res, 200, { ok: true, view: { id, ...view } })
       }
@@ -595,6 +606,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   /** Modals open now, by view id, and whom each was opened for (the user of its trigger_id). */
   const views = new Map<string, Record<string, unknown>>()
   const viewOwners = new Map<string, SlackUser>()
+  /** Modals opened with an installed workspace's token, by view id: their submissions come from there. */
+  const viewTeams = new Map<string, string>()
   const modalErrors: FakeSlack['modalErrors'] = []
 
   /** Delivers an interactive payload as Slack does, over the socket or signed over HTTP; 3 s to ack. */
@@ -628,9 +641,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     state: Record<string, unknown> = {},
   ): Record<string, unknown> {
     const thread = message.threadTs === undefined ? {} : { thread_ts: message.threadTs }
+    const team = message.teamId ?? 'T1'
     return {
       type: 'block_actions',
-      user: { id: user.id, username: user.name, name: user.name, team_id: 'T1' },
+      user: { id: user.id, username: user.name, name: user.name, team_id: team },
       api_app_id: 'A1',
       token: 'legacy',
       container: {
@@ -641,8 +655,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         ...thread,
       },
       trigger_id: newTrigger(user),
-      team: { id: 'T1', domain: 'fake' },
-      enterprise: null,
+      team: { id: team, domain: 'fake' },
+      enterprise: message.enterpriseId === undefined ? null : { id: message.enterpriseId, name: 'Org' },
       is_enterprise_install: false,
       channel: { id: message.channel, name: 'general' },
       message: {
@@ -651,7 +665,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         bot_id: 'B1',
         app_id: 'A1',
         user: 'UBOT',
-        team: 'T1',
+        team,
         text: message.text,
         ts: message.ts,
         ...thread,
@@ -768,16 +782,18 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         [element.action_id]: { type: element.type, value: value === '' ? null : value },
       }
     }
+    // The workspace whose token opened the modal.
+    const team = viewTeams.get(viewId) ?? 'T1'
     const payload = {
       type: 'view_submission',
-      team: { id: 'T1', domain: 'fake' },
-      user: { id: user.id, username: user.name, name: user.name, team_id: 'T1' },
+      team: { id: team, domain: 'fake' },
+      user: { id: user.id, username: user.name, name: user.name, team_id: team },
       api_app_id: 'A1',
       token: 'legacy',
       trigger_id: newTrigger(user),
       view: {
         id: viewId,
-        team_id: 'T1',
+        team_id: team,
         app_id: 'A1',
         bot_id: 'B1',
         hash: 'h',

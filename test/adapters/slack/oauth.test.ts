@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { slackManifest, slackMode } from '../../../adapters/slack/index.ts'
 import { Bot, loadConfig } from '../../../src/bot/index.ts'
-import { BOT_TOKEN, deliverCommand, deliverEvent, type FakeSlack } from '../../fakes/slack.ts'
+import { BOT_TOKEN, deliverCommand, deliverEvent, type FakeSlack, type Message } from '../../fakes/slack.ts'
 import { uninstallEvent } from '../../fakes/slack-oauth.ts'
 import { Browser, install, type OAuthSetup, oauthEnv, setupOAuth } from '../../support/slack-oauth.ts'
 
@@ -97,6 +97,33 @@ describe('Slack installed in many workspaces (OAuth)', () => {
       expect(writes.length).toBeGreaterThan(0)
       expect(new Set(writes.map((c) => c.token))).toEqual(new Set([tokens[team]]))
     }
+    // Clicks and modals act with their workspace's token too: Again in T100, Refine (a modal) in T200.
+    const via = { url: `${setup.base}/slack/events` }
+    const user = { id: 'U9', name: 'grace' }
+    const replyOf = (channel: string) => slack.posted().find((m) => m.channel === channel) as Message
+    await slack.click(replyOf('C100'), 'chorus_retry', user, { via })
+    await expect
+      .poll(() => slack.posted().filter((m) => m.channel === 'C100').length, { timeout: 5_000 })
+      .toBe(2)
+    await slack.click(replyOf('C200'), 'chorus_refine', user, { via })
+    await expect.poll(() => slack.views.size, { timeout: 5_000 }).toBe(1)
+    const [viewId] = [...slack.views.keys()] as [string]
+    expect((await slack.submit(viewId, { request: 'shorter' }, { user, via })).result).toBe('closed')
+    await expect
+      .poll(() => slack.posted().filter((m) => m.channel === 'C200' && m.threadTs !== undefined).length, {
+        timeout: 5_000,
+      })
+      .toBe(1)
+    await expect
+      .poll(() => slack.posted().filter((m) => m.text.includes('done')).length, { timeout: 8_000 })
+      .toBe(4)
+    const opened = slack.calls.filter((c) => c.method === 'views.open')
+    expect(opened.map((c) => c.token)).toEqual([tokens.T200])
+    for (const [team, channel] of [
+      ['T100', 'C100'],
+      ['T200', 'C200'],
+    ] as const)
+      expect(new Set(writesIn(slack, channel).map((c) => c.token))).toEqual(new Set([tokens[team]]))
     // The one-workspace token was never used.
     expect(slack.calls.some((c) => c.token === BOT_TOKEN)).toBe(false)
   })

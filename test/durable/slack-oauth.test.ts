@@ -1,4 +1,3 @@
-import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeOpenAI } from '../fakes/openai.ts'
 import { deliverCommand, FAST_TIER, startFakeSlack } from '../fakes/slack.ts'
@@ -12,24 +11,13 @@ import {
   testRedis,
   whenRedis,
 } from '../support/redis.ts'
+import { freePort } from '../support/redis-server.ts'
 import { install, oauthEnv } from '../support/slack-oauth.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
-
-/** A port nothing listens on now, for a child process's HTTP receiver. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 whenRedis(await redisTestsEnabled(), () =>
   describe('Slack installed in many workspaces, with receivers and workers as processes (Redis)', () => {

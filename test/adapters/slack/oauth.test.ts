@@ -1,8 +1,21 @@
+import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { slackManifest, slackMode } from '../../../adapters/slack/index.ts'
+import { slackManifest, slackMode, startSlack } from '../../../adapters/slack/index.ts'
 import { Bot, loadConfig } from '../../../src/bot/index.ts'
-import { BOT_TOKEN, deliverCommand, deliverEvent, type FakeSlack, type Message } from '../../fakes/slack.ts'
+import { OpenAIModel } from '../../../src/llm/index.ts'
+import { startFakeOpenAI } from '../../fakes/openai.ts'
+import {
+  APP_TOKEN,
+  BOT_TOKEN,
+  deliverCommand,
+  deliverEvent,
+  FAST_TIER,
+  type FakeSlack,
+  type Message,
+  startFakeSlack,
+} from '../../fakes/slack.ts'
 import { uninstallEvent } from '../../fakes/slack-oauth.ts'
+import { freePort } from '../../support/redis-server.ts'
 import { Browser, install, type OAuthSetup, oauthEnv, setupOAuth } from '../../support/slack-oauth.ts'
 
 const cleanup: Array<() => Promise<void>> = []
@@ -253,6 +266,42 @@ describe('Slack installed in many workspaces (OAuth)', () => {
       runId: 'run-of-removed',
     })
     expect(slack.calls.filter((c) => c.method.startsWith('chat.'))).toHaveLength(0)
+  })
+})
+
+describe('Slack OAuth beside Socket Mode', () => {
+  it('serves the install pages on PORT while events come over the socket, each answered with its workspace’s token', async () => {
+    const slack = await startFakeSlack({ tier3: FAST_TIER })
+    cleanup.push(() => slack.close())
+    const openai = await startFakeOpenAI({ handler: () => ({ text: 'A good line' }) })
+    cleanup.push(() => openai.close())
+    const port = await freePort()
+    const config = loadConfig(
+      oauthEnv(slack, { SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: '', PORT: String(port) }),
+    )
+    const model = new OpenAIModel({
+      apiKey: 'sk-test',
+      baseURL: openai.url,
+      model: 'fake',
+      timeoutMs: 10_000,
+    })
+    const bot = await Bot.create({ config, model, logger: pino({ level: 'silent' }) })
+    const handle = await startSlack(bot, config)
+    cleanup.push(async () => {
+      await handle.stop()
+      await bot.shutdown(1_000)
+    })
+    await slack.connected()
+    const base = `http://127.0.0.1:${port}`
+    slack.oauth.redirectUrl = `${base}/slack/oauth_redirect`
+    expect((await install({ slack, base }, { teamId: 'T500' })).status).toBe(200)
+    await slack.send(
+      'slash_commands',
+      slack.slashPayload('/brand', 'Acme', { team_id: 'T500', channel_id: 'C500' }),
+    )
+    await expect.poll(() => finalIn(slack, 'C500'), { timeout: 8_000 }).toContain('done')
+    const token = slack.oauth.tokenOf({ teamId: 'T500' })?.token
+    expect(new Set(writesIn(slack, 'C500').map((c) => c.token))).toEqual(new Set([token]))
   })
 })
 

@@ -20,7 +20,9 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     const oneShot = argv.length > 0
     // Platform adapters load only when their tokens are set, and check them before anything starts.
     // A bot token (one workspace) or the OAuth credentials (installs in many).
-    const slackSet = config.SLACK_BOT_TOKEN !== undefined || config.SLACK_CLIENT_ID !== undefined
+    const slackSet = [config.SLACK_BOT_TOKEN, config.SLACK_CLIENT_ID, config.SLACK_CLIENT_SECRET].some(
+      (v) => v !== undefined,
+    )
     const slack = !slackSet || oneShot ? undefined : await import('../adapters/slack/index.ts')
     const discord =
       config.DISCORD_TOKEN === undefined || oneShot ? undefined : await import('../adapters/discord/index.ts')

@@ -20,10 +20,11 @@ async function main(): Promise<void> {
         'npm run worker needs REDIS_URL (e.g. redis://127.0.0.1:6379): runs reach workers through a queue on Redis. Without Redis, npm start works every run itself.',
       )
     }
-    const slack =
-      config.SLACK_BOT_TOKEN === undefined && config.SLACK_CLIENT_ID === undefined
-        ? undefined
-        : await import('../adapters/slack/index.ts')
+    const slack = [config.SLACK_BOT_TOKEN, config.SLACK_CLIENT_ID, config.SLACK_CLIENT_SECRET].every(
+      (v) => v === undefined,
+    )
+      ? undefined
+      : await import('../adapters/slack/index.ts')
     if (slack === undefined && config.DISCORD_TOKEN === undefined) {
       throw new ConfigError(
         'worker_needs_platform',

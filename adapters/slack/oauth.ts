@@ -27,7 +27,12 @@ export function slackInstallations(
   return new SlackInstallations({
     store,
     sealer: new Sealer(auth.key),
-    client: new WebClient(undefined, apiUrlOptions(config)),
+    // One try, well inside the refresh lock's 15 s: a retried refresh would spend the token twice.
+    client: new WebClient(undefined, {
+      ...apiUrlOptions(config),
+      timeout: 10_000,
+      retryConfig: { retries: 0 },
+    }),
     clientId: auth.clientId,
     clientSecret: auth.clientSecret,
     log,

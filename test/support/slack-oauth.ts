@@ -51,7 +51,7 @@ export interface OAuthSetup {
 }
 
 export async function setupOAuth(
-  options: { handler?: Handler; store?: RunStore; slack?: FakeSlack } = {},
+  options: { handler?: Handler; store?: RunStore; slack?: FakeSlack; env?: Record<string, string> } = {},
 ): Promise<OAuthSetup> {
   const slack = options.slack ?? (await startFakeSlack({ tier3: FAST_TIER }))
   const openai = await startFakeOpenAI({ handler: options.handler ?? (() => ({ text: 'A good line' })) })
@@ -59,7 +59,7 @@ export async function setupOAuth(
   const store = options.store ?? new SqliteStore(join(dir, 'chorus.db'))
   const logs: Array<Record<string, unknown>> = []
   const logger: Logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) })
-  const config = loadConfig(oauthEnv(slack))
+  const config = loadConfig(oauthEnv(slack, options.env))
   const model = new OpenAIModel({ apiKey: 'sk-test', baseURL: openai.url, model: 'fake', timeoutMs: 10_000 })
   const bot = await Bot.create({ config, model, logger, store })
   const handle = await startSlack(bot, config, { listen: { port: 0, host: '127.0.0.1' } })

@@ -141,6 +141,19 @@ describe('Slack installed in many workspaces (OAuth)', () => {
     expect(slack.calls.some((c) => c.token === BOT_TOKEN)).toBe(false)
   })
 
+  it('counts the daily token budget per installed workspace', async () => {
+    const setup = await started({ env: { CHORUS_DAILY_TOKEN_BUDGET: '1' } })
+    const { slack } = setup
+    for (const teamId of ['T100', 'T200']) await install(setup, { teamId })
+    await command(setup, 'T100', 'C100')
+    await expect.poll(() => finalIn(slack, 'C100'), { timeout: 8_000 }).toContain('done')
+    const refused = await command(setup, 'T100', 'C100')
+    expect(refused.body).toContain("used today's Chorus budget")
+    const other = await command(setup, 'T200', 'C200')
+    expect(other.body).not.toContain('budget')
+    await expect.poll(() => finalIn(slack, 'C200'), { timeout: 8_000 }).toContain('done')
+  })
+
   it('installs org-wide (Enterprise Grid): kept under the enterprise id, used for every workspace of the org', async () => {
     const setup = await started()
     const { slack, store } = setup

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { listen, readBody } from './http.ts'
-import { type FakeOAuth, fakeOAuth } from './slack-oauth.ts'
+import { type FakeOAuth, fakeOAuth, uninstallEvent } from './slack-oauth.ts'
 
 export const BOT_TOKEN = 'xoxb-1-test'
 export const APP_TOKEN = 'xapp-1-test'
@@ -226,6 +226,16 @@ export interface FakeSlack {
   now(): number
   /** Messages in post order. */
   posted(): Message[]
+  /**
+   * Uninstalls the app from a workspace (or an org-wide install) as Slack does: its tokens are
+   * revoked, then `app_uninstalled` and `tokens_revoked` go to the app's event URL, signed, in `order`
+   * (Slack does not promise one). Resolves with the app's HTTP statuses.
+   */
+  uninstall(
+    where: { teamId?: string; enterpriseId?: string; orgWide?: boolean },
+    url: string,
+    order?: Array<'app_uninstalled' | 'tokens_revoked'>,
+  ): Promise<number[]>
   close(): Promise<void>
 }
 
@@ -958,6 +968,16 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     links,
     now: () => performance.now() - t0,
+    async uninstall(where, url, order = ['app_uninstalled', 'tokens_revoked']) {
+      const revoked = oauth.revoke(where)
+      const statuses: number[] = []
+      for (const type of order) {
+        const bots = revoked.map((t) => t.botUserId)
+        const body = uninstallEvent(type, where, type === 'tokens_revoked' ? { bot: bots } : {})
+        statuses.push((await deliverEvent(url, body)).status)
+      }
+      return statuses
+    },
     posted() {
       return [...messages.values()]
     },

@@ -171,6 +171,14 @@ describe('Slack installed in many workspaces (OAuth)', () => {
     await expect.poll(() => finalIn(slack, 'C302'), { timeout: 8_000 }).toContain('done')
     for (const channel of ['C301', 'C302'])
       expect(new Set(writesIn(slack, channel).map((c) => c.token))).toEqual(new Set([orgToken]))
+    // Uninstalled from the whole org: the org's install goes.
+    const events = `${setup.base}/slack/events`
+    expect(await slack.uninstall({ enterpriseId: 'E1', orgWide: true }, events)).toEqual([200, 200])
+    expect(await store.getInstallation('slack:enterprise:E1')).toBeUndefined()
+    expect(setup.logs.find((l) => l.event === 'slack.uninstalled')).toMatchObject({
+      enterpriseId: 'E1',
+      removed: true,
+    })
   })
 
   it('uninstall then revoke, and revoke then uninstall: each deletes what it names once; later events are acked and dropped quietly', async () => {
@@ -178,26 +186,16 @@ describe('Slack installed in many workspaces (OAuth)', () => {
     const { slack, store } = setup
     for (const teamId of ['T100', 'T200', 'T300']) await install(setup, { teamId })
     const events = `${setup.base}/slack/events`
-    const botOf = (teamId: string) => slack.oauth.tokenOf({ teamId })?.botUserId as string
 
-    // T100: app_uninstalled, then the tokens_revoked Slack sends after it.
-    slack.oauth.revoke({ teamId: 'T100' })
+    // T100: app_uninstalled, then the tokens_revoked Slack sends after it; T200 the other way round.
+    expect(await slack.uninstall({ teamId: 'T100' }, events)).toEqual([200, 200])
+    expect(await store.getInstallation('slack:team:T100')).toBeUndefined()
+    expect(await slack.uninstall({ teamId: 'T200' }, events, ['tokens_revoked', 'app_uninstalled'])).toEqual([
+      200, 200,
+    ])
+    expect(await store.getInstallation('slack:team:T200')).toBeUndefined()
+    // Slack may deliver one again.
     expect((await deliverEvent(events, uninstallEvent('app_uninstalled', { teamId: 'T100' }))).status).toBe(
-      200,
-    )
-    await expect.poll(() => store.getInstallation('slack:team:T100')).toBeUndefined()
-    const late = uninstallEvent('tokens_revoked', { teamId: 'T100' }, { bot: ['UT100BOT'] })
-    expect((await deliverEvent(events, late)).status).toBe(200)
-
-    // T200: tokens_revoked first (the bot's token), then app_uninstalled.
-    const bot200 = botOf('T200')
-    slack.oauth.revoke({ teamId: 'T200' })
-    expect(
-      (await deliverEvent(events, uninstallEvent('tokens_revoked', { teamId: 'T200' }, { bot: [bot200] })))
-        .status,
-    ).toBe(200)
-    await expect.poll(() => store.getInstallation('slack:team:T200')).toBeUndefined()
-    expect((await deliverEvent(events, uninstallEvent('app_uninstalled', { teamId: 'T200' }))).status).toBe(
       200,
     )
 
@@ -210,6 +208,7 @@ describe('Slack installed in many workspaces (OAuth)', () => {
     expect(uninstalled.map((l) => [l.teamId, l.removed])).toEqual([
       ['T100', true],
       ['T200', false],
+      ['T100', false],
     ])
     const revoked = setup.logs.filter((l) => l.event === 'slack.tokens_revoked')
     expect(revoked.map((l) => [l.teamId, l.removed])).toEqual([

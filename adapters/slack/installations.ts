@@ -18,6 +18,8 @@ export const REFRESH_WINDOW_S = 2 * 3600
 const LOCK_MS = 15_000
 /** How often a process waiting for another's refresh looks again. */
 const POLL_MS = 50
+/** After a refresh Slack refused, the current token is used this long before trying again. */
+const RETRY_REFRESH_MS = 60_000
 
 /** Which installation acts for an event or a reply: what Slack's payloads and a reply target name. */
 export interface InstallKey {
@@ -46,6 +48,8 @@ export class SlackInstallations implements InstallationStore {
   readonly #log: Logger
   /** Refreshes this process is making, by key: its callers wait for the one. */
   readonly #refreshing = new Map<string, Promise<AnyInstallation>>()
+  /** When a refresh last failed, by key: not retried on every call. */
+  readonly #failedAt = new Map<string, number>()
 
   constructor(opts: {
     store: Installations
@@ -133,6 +137,7 @@ export class SlackInstallations implements InstallationStore {
     const found = await this.#find(where)
     if (found === undefined) throw new WorkspaceRemovedError(where)
     if (!expiring(found.installation)) return found
+    if (Date.now() - (this.#failedAt.get(found.key) ?? 0) < RETRY_REFRESH_MS) return found
     let refresh = this.#refreshing.get(found.key)
     if (refresh === undefined) {
       refresh = this.#refreshLocked(found.key, where).finally(() => this.#refreshing.delete(found.key))
@@ -188,6 +193,7 @@ export class SlackInstallations implements InstallationStore {
         },
       } as AnyInstallation
       await this.#put(key, next)
+      this.#failedAt.delete(key)
       this.#log.info(
         { event: 'slack.token_refreshed', key, expiresIn: res.expires_in },
         'slack.token_refreshed',
@@ -196,6 +202,7 @@ export class SlackInstallations implements InstallationStore {
     } catch (error) {
       // The current token may still work until it expires; calls after that fail and say so.
       const code = (error as { data?: { error?: string } }).data?.error
+      this.#failedAt.set(key, Date.now())
       this.#log.error({ event: 'slack.token_refresh_failed', key, code }, 'slack.token_refresh_failed')
       return installation
     }

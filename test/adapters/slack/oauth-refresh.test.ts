@@ -108,6 +108,23 @@ describe('Slack token rotation', () => {
     ).rejects.toMatchObject({ data: { error: 'invalid_refresh_token' } })
   })
 
+  it('a refresh Slack refuses is logged and not tried again on every event', async () => {
+    const setup = await started()
+    const { slack } = setup
+    await installExpiring(setup)
+    // Revoked at Slack (an admin, say) before Chorus heard of it: its refresh token is dead too.
+    slack.oauth.revoke({ teamId: 'T100' })
+    for (let i = 0; i < 3; i++) {
+      const payload = slack.slashPayload('/brand', `Acme ${i}`, { team_id: 'T100', channel_id: 'C100' })
+      expect((await deliverCommand(`${setup.base}/slack/events`, payload)).status).toBe(200)
+    }
+    await expect.poll(() => setup.logs.filter((l) => l.event === 'slack.token_refresh_failed').length).toBe(1)
+    expect(slack.oauth.refreshes).toEqual([{ ok: false, refreshToken: expect.any(String) }])
+    expect(setup.logs.find((l) => l.event === 'slack.token_refresh_failed')).toMatchObject({
+      code: 'invalid_refresh_token',
+    })
+  })
+
   it.skipIf(!withRedis)(
     'two processes on Redis refreshing at once: one refresh at Slack, every caller gets the new token',
     async () => {

@@ -19,8 +19,11 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     const config = loadConfig(process.env)
     const oneShot = argv.length > 0
     // Platform adapters load only when their tokens are set, and check them before anything starts.
-    const slack =
-      config.SLACK_BOT_TOKEN === undefined || oneShot ? undefined : await import('../adapters/slack/index.ts')
+    // A bot token (one workspace) or the OAuth credentials (installs in many).
+    const slackSet = [config.SLACK_BOT_TOKEN, config.SLACK_CLIENT_ID, config.SLACK_CLIENT_SECRET].some(
+      (v) => v !== undefined,
+    )
+    const slack = !slackSet || oneShot ? undefined : await import('../adapters/slack/index.ts')
     // DISCORD_PUBLIC_KEY: Discord over HTTP (the interactions endpoint on PORT), with no gateway.
     const discordHttp = config.DISCORD_PUBLIC_KEY !== undefined
     const discord =

@@ -20,23 +20,22 @@ async function main(): Promise<void> {
         'npm run worker needs REDIS_URL (e.g. redis://127.0.0.1:6379): runs reach workers through a queue on Redis. Without Redis, npm start works every run itself.',
       )
     }
+    const slack = [config.SLACK_BOT_TOKEN, config.SLACK_CLIENT_ID, config.SLACK_CLIENT_SECRET].every(
+      (v) => v === undefined,
+    )
+      ? undefined
+      : await import('../adapters/slack/index.ts')
     const discord = config.DISCORD_TOKEN !== undefined || config.DISCORD_PUBLIC_KEY !== undefined
-    if (config.SLACK_BOT_TOKEN === undefined && !discord) {
+    if (slack === undefined && !discord) {
       throw new ConfigError(
         'worker_needs_platform',
-        'npm run worker needs the same SLACK_BOT_TOKEN and/or DISCORD_TOKEN + DISCORD_APP_ID (or DISCORD_PUBLIC_KEY, Discord over HTTP) as the receivers, to post the replies.',
+        'npm run worker needs the same SLACK_BOT_TOKEN (or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and CHORUS_ENCRYPTION_KEY) and/or DISCORD_TOKEN + DISCORD_APP_ID (or DISCORD_PUBLIC_KEY, Discord over HTTP) as the receivers, to post the replies.',
       )
     }
     // The same tokens as the receivers (checked before anything connects): replies go out through
-    // each platform's Web API.
+    // each platform's Web API; installed in many Slack workspaces, each one's token from the store.
+    slack?.slackAuth(config)
     const platforms = [
-      ...(config.SLACK_BOT_TOKEN === undefined
-        ? []
-        : [
-            await import('../adapters/slack/index.ts').then((m) =>
-              m.slackPlatform(m.slackWebClient(config), config.CHORUS_SLACK_WRITES_PER_MIN),
-            ),
-          ]),
       // Over HTTP without a bot token, replies go through the interaction webhooks alone.
       ...(!discord
         ? []
@@ -50,6 +49,7 @@ async function main(): Promise<void> {
     const backends = openBackends(config, logger)
     const metrics = new ChorusMetrics()
     const bot = await Bot.create({ config, logger, ...backends, observer: metrics.observer })
+    if (slack !== undefined) bot.attach(slack.slackWorkerPlatform(config, backends.store, logger))
     for (const platform of platforms) bot.attach(platform)
     // A worker holds no platform connection: it is ready when its store answers.
     await serve({ bot, backends, config, logger, role: 'worker', metrics })

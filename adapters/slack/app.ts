@@ -2,11 +2,13 @@ import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bol
 import type { WebClientOptions } from '@slack/web-api'
 import type { Logger } from 'pino'
 import type { Bot, Config } from '../../src/bot/index.ts'
+import { InstalledClients, oneClient, type SlackClients } from './clients.ts'
 import { type SlackMode, slackMode } from './config.ts'
 import { watchConnection } from './connection.ts'
 import { registerListeners } from './listeners/index.ts'
 import { boltLogger } from './logger.ts'
-import { slackPlatform, slackWebClient } from './platform.ts'
+import { installerOptions, quietRemoved, registerUninstall, slackInstallations } from './oauth.ts'
+import { slackPlatform, slackWebClient, webClientOptions } from './platform.ts'
 import { SlackQuestions } from './questions.ts'
 import { guardSocketMode } from './socket.ts'
 import { refuseFutureTimestamps } from './timestamps.ts'
@@ -26,32 +28,61 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
     ...(config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }),
     ...options.clientOptions,
   }
-  const receiver = options.receiver ?? defaultReceiver(mode, clientOptions, log)
+  // Many workspaces: bolt's installer (its authorize reads the store on every event).
+  const installations =
+    mode.auth.kind === 'oauth' ? slackInstallations(mode.auth, bot.store, config, log) : undefined
+  const installer =
+    mode.auth.kind === 'oauth' && installations !== undefined
+      ? installerOptions(mode.auth, installations, config)
+      : undefined
+  const receiver = options.receiver ?? defaultReceiver(mode, clientOptions, log, installer)
   if (receiver instanceof HTTPReceiver) refuseFutureTimestamps(receiver, log)
-  const app = new App({ token: mode.botToken, clientOptions, logger: boltLogger(log), receiver })
+  const app = new App({
+    ...(mode.auth.kind === 'token' ? { token: mode.auth.botToken } : {}),
+    clientOptions,
+    logger: boltLogger(log),
+    receiver,
+  })
   // A malformed envelope or a disconnect must not kill the process or drop a command.
   if (receiver instanceof SocketModeReceiver) {
     guardSocketMode(receiver.client, log)
     watchConnection(app, receiver.client)
   }
 
-  const client = slackWebClient(config, clientOptions)
-  const questions = new SlackQuestions(client)
-  bot.attach(slackPlatform(client, config.CHORUS_SLACK_WRITES_PER_MIN, questions))
+  const clients: SlackClients =
+    installations === undefined
+      ? oneClient(slackWebClient(config, clientOptions))
+      : new InstalledClients(installations, webClientOptions(config, clientOptions))
+  const questions = new SlackQuestions(clients)
+  bot.attach(slackPlatform(clients, config.CHORUS_SLACK_WRITES_PER_MIN, questions))
   registerListeners(app, bot, log, questions)
-  app.error(async (error) => {
-    log.error({ err: error }, 'slack.error')
-  })
+  if (installations !== undefined) registerUninstall(app, installations, log)
+  const logError = (error: Error): void => log.error({ err: error }, 'slack.error')
+  const onError = installations === undefined ? logError : quietRemoved(log, logError)
+  app.error(async (error) => onError(error))
   return app
 }
 
 /** Built here rather than by bolt (which keeps its own private), so its socket can be guarded. */
-function defaultReceiver(mode: SlackMode, clientOptions: WebClientOptions, log: Logger): Receiver {
-  return mode.kind === 'socket'
-    ? new SocketModeReceiver({
-        appToken: mode.appToken,
-        logger: boltLogger(log),
-        installerOptions: { clientOptions },
-      })
-    : new HTTPReceiver({ signingSecret: mode.signingSecret, logger: boltLogger(log) })
+function defaultReceiver(
+  mode: SlackMode,
+  clientOptions: WebClientOptions,
+  log: Logger,
+  installer: ReturnType<typeof installerOptions> | undefined,
+): Receiver {
+  if (mode.kind === 'socket') {
+    const { installerOptions: extra, ...oauth } = installer ?? { installerOptions: {} }
+    return new SocketModeReceiver({
+      appToken: mode.appToken,
+      logger: boltLogger(log),
+      ...oauth,
+      installerOptions: { ...extra, clientOptions: { ...clientOptions, ...extra.clientOptions } },
+    })
+  }
+  const { port: _, ...extra } = installer?.installerOptions ?? {}
+  return new HTTPReceiver({
+    signingSecret: mode.signingSecret,
+    logger: boltLogger(log),
+    ...(installer === undefined ? {} : { ...installer, installerOptions: extra }),
+  })
 }

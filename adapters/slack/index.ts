@@ -1,13 +1,21 @@
 import type { Server } from 'node:http'
-import type { Bot, Check, Config } from '../../src/bot/index.ts'
+import type { Logger } from 'pino'
+import type { Bot, Check, Config, Platform } from '../../src/bot/index.ts'
+import type { RunStore } from '../../src/store/index.ts'
 import { createSlackApp, type SlackOptions } from './app.ts'
-import { slackMode } from './config.ts'
+import { InstalledClients, oneClient } from './clients.ts'
+import { slackAuth, slackMode } from './config.ts'
 import { connectionCheck } from './connection.ts'
+import { slackInstallations } from './oauth.ts'
+import { slackPlatform, slackWebClient, webClientOptions } from './platform.ts'
 
 export { createSlackApp, type SlackOptions } from './app.ts'
-export { slackMode } from './config.ts'
+export { InstalledClients, oneClient, type SlackClients } from './clients.ts'
+export { slackAuth, slackConfigured, slackMode } from './config.ts'
+export { SlackInstallations, WorkspaceRemovedError } from './installations.ts'
 export { slackManifest } from './manifest.ts'
 export { toMrkdwn } from './mrkdwn.ts'
+export { slackInstallations } from './oauth.ts'
 export { slackPlatform, slackWebClient } from './platform.ts'
 export { renderView } from './render.ts'
 export { guardSocketMode, SocketModeGuardError } from './socket.ts'
@@ -33,6 +41,11 @@ export async function startSlack(
     await app.start()
     bot.logger.info({ platform: 'slack' }, 'slack.socket_connected')
   }
+  if (mode.auth.kind === 'oauth')
+    bot.logger.info(
+      { platform: 'slack', installPath: `${mode.auth.publicUrl ?? ''}/slack/install` },
+      'slack.oauth_ready',
+    )
   let stopped = false
   const socket = connectionCheck(app)
   return {
@@ -49,4 +62,17 @@ export async function startSlack(
     },
     server,
   }
+}
+
+/**
+ * How a worker (`npm run worker`) answers on Slack: the one bot token, or each workspace's token read
+ * from the store (refreshed there under its lock), never from the job.
+ */
+export function slackWorkerPlatform(config: Config, store: RunStore, log: Logger): Platform {
+  const auth = slackAuth(config)
+  const clients =
+    auth.kind === 'token'
+      ? oneClient(slackWebClient(config))
+      : new InstalledClients(slackInstallations(auth, store, config, log), webClientOptions(config))
+  return slackPlatform(clients, config.CHORUS_SLACK_WRITES_PER_MIN)
 }

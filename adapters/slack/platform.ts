@@ -1,7 +1,8 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api'
 import type { Config, Platform } from '../../src/bot/index.ts'
-import type { SlackTarget } from '../../src/store/index.ts'
+import type { ReplyTarget, SlackTarget } from '../../src/store/index.ts'
 import { BotReplies } from './bot-replies.ts'
+import { oneClient, type SlackClients } from './clients.ts'
 import { slackBotToken } from './config.ts'
 import { questionMessageOf, SlackQuestions } from './questions.ts'
 import { SlackSink } from './sink.ts'
@@ -16,13 +17,17 @@ export const MIN_UPDATE_MS = 1_000
  * command answers through its own response_url when that budget already serves other live replies.
  * The client must reject rate-limited calls (`slackWebClient` does) so a 429 pauses the budget
  * instead of the client's shared queue. Questions are posted and edited through `questions` (the
- * app's listeners edit them through the same one).
+ * app's listeners edit them through the same one). `clients` gives each workspace its own token
+ * (one WebClient: the one workspace of SLACK_BOT_TOKEN); a run whose workspace removed Chorus ends
+ * without posting.
  */
 export function slackPlatform(
-  client: WebClient,
+  client: WebClient | SlackClients,
   writesPerMin: number,
-  questions: SlackQuestions = new SlackQuestions(client),
+  questions?: SlackQuestions,
 ): Platform {
+  const clients = client instanceof WebClient ? oneClient(client) : client
+  const asks = questions ?? new SlackQuestions(clients)
   const intervalMs = 60_000 / writesPerMin
   const replies = new BotReplies(writesPerMin)
   return {
@@ -32,7 +37,7 @@ export function slackPlatform(
     remainingMs: () => undefined,
     sink: (target, ctx) =>
       new SlackSink({
-        client,
+        client: clients.for(target as SlackTarget),
         target: target as SlackTarget,
         log: ctx.log,
         save: ctx.save,
@@ -41,10 +46,17 @@ export function slackPlatform(
         replies,
         onLimited: (method, ms) => ctx.observer.rateLimited?.('slack', method, ms),
       }),
-    postQuestion: (target, view, ctx) => questions.post(target as SlackTarget, view, ctx.log),
-    editQuestion: (_target, message, view, ctx) => questions.edit(questionMessageOf(message), view, ctx.log),
+    postQuestion: (target, view, ctx) => asks.post(target as SlackTarget, view, ctx.log),
+    editQuestion: (target, message, view, ctx) =>
+      asks.edit(questionMessageOf(message), view, ctx.log, clients.for(target as SlackTarget)),
     // Questions and replies are edited with the bot token, unless the reply only has its response_url.
     lateEdits: (target) => (target as SlackTarget).viaResponseUrl !== true,
+    ...(clients.installed === undefined
+      ? {}
+      : {
+          installed: (target: ReplyTarget) =>
+            clients.installed?.(target as SlackTarget) ?? Promise.resolve(true),
+        }),
   }
 }
 
@@ -55,9 +67,14 @@ export function slackPlatform(
  * for that workspace and method only.
  */
 export function slackWebClient(config: Config, options: WebClientOptions = {}): WebClient {
-  return new WebClient(slackBotToken(config), {
+  return new WebClient(slackBotToken(config), webClientOptions(config, options))
+}
+
+/** The options of every client that posts replies (see `slackWebClient`), whatever its token. */
+export function webClientOptions(config: Config, options: WebClientOptions = {}): WebClientOptions {
+  return {
     ...(config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }),
     ...options,
     rejectRateLimitedCalls: true,
-  })
+  }
 }

@@ -3,10 +3,11 @@
  * its tally and its outcome. chat.update with the bot token works for as long as the message exists,
  * so a question may stay open past a response_url's 30 minutes.
  */
-import type { WebClient } from '@slack/web-api'
+import { WebClient } from '@slack/web-api'
 import type { Logger } from 'pino'
 import { CannotAskError, type QuestionView } from '../../src/bot/index.ts'
 import type { SlackTarget } from '../../src/store/index.ts'
+import { oneClient, type SlackClients } from './clients.ts'
 import { questionMessage } from './question-render.ts'
 import { withRetryAfter } from './retry-after.ts'
 
@@ -30,16 +31,16 @@ interface Shown {
 }
 
 /**
- * The questions of one Slack app, through its bot-token client. Edits of one message go out one at a
+ * The questions of one Slack app, through each workspace's bot-token client. Edits of one message go out one at a
  * time and only the newest open view is sent; once the outcome is shown, a slower tally edit (a
  * vote counted just before the deciding one) is dropped rather than bring the buttons back.
  */
 export class SlackQuestions {
-  readonly #client: WebClient
+  readonly #clients: SlackClients
   readonly #shown = new Map<string, Shown>()
 
-  constructor(client: WebClient) {
-    this.#client = client
+  constructor(clients: WebClient | SlackClients) {
+    this.#clients = clients instanceof WebClient ? oneClient(clients) : clients
   }
 
   /** Posts the question in the reply's channel (its thread, when the reply is in one). */
@@ -48,7 +49,7 @@ export class SlackQuestions {
     if (target.viaResponseUrl === true) throw new CannotAskError(NOT_IN_CHANNEL)
     try {
       const posted = await withRetryAfter(log, 'chat.postMessage', () =>
-        this.#client.chat.postMessage({
+        this.#clients.for(target).chat.postMessage({
           channel: target.channel,
           ...(target.threadTs === undefined ? {} : { thread_ts: target.threadTs }),
           ...questionMessage(view),
@@ -69,8 +70,16 @@ export class SlackQuestions {
     }
   }
 
-  /** Shows `view` on the question's message (see the class comment for the order of edits). */
-  edit(where: QuestionMessage, view: QuestionView, log: Logger): Promise<void> {
+  /**
+   * Shows `view` on the question's message (see the class comment for the order of edits), with
+   * `client`: its workspace's (a listener's own, or the run's); default the one workspace's.
+   */
+  edit(
+    where: QuestionMessage,
+    view: QuestionView,
+    log: Logger,
+    client: WebClient = this.#clients.for({}),
+  ): Promise<void> {
     const id = `${where.channel}:${where.ts}`
     const entry = this.#shown.get(id) ?? { chain: Promise.resolve(), asked: 0, final: false }
     this.#shown.set(id, entry)
@@ -78,7 +87,7 @@ export class SlackQuestions {
     const open = view.state === 'open'
     const job = entry.chain.then(async () => {
       if (open && (entry.final || mine < entry.asked)) return
-      await this.#update(where, view, log)
+      await this.#update(where, view, log, client)
       if (!open) entry.final = true
     })
     const forget = (): void => this.#forget(id, entry, mine)
@@ -96,10 +105,10 @@ export class SlackQuestions {
     else drop()
   }
 
-  async #update(where: QuestionMessage, view: QuestionView, log: Logger): Promise<void> {
+  async #update(where: QuestionMessage, view: QuestionView, log: Logger, client: WebClient): Promise<void> {
     try {
       await withRetryAfter(log, 'chat.update', () =>
-        this.#client.chat.update({ channel: where.channel, ts: where.ts, ...questionMessage(view) }),
+        client.chat.update({ channel: where.channel, ts: where.ts, ...questionMessage(view) }),
       )
     } catch (error) {
       const code = codeOf(error)

@@ -14,6 +14,7 @@ import type { SlackTarget } from '../../src/store/index.ts'
 import type { BotReplies } from './bot-replies.ts'
 import { SlackCalls } from './calls.ts'
 import { findReply } from './find-reply.ts'
+import { WorkspaceRemovedError } from './installations.ts'
 import { renderView, type SlackMessage } from './render.ts'
 import { postToResponseUrl, ResponseUrlClosed } from './respond.ts'
 import { RESPONSE_URL_USES, responseUrlFor, type SlackReply } from './response-url.ts'
@@ -44,6 +45,8 @@ export class SlackSink implements ReplySink {
   #road: 'bot' | 'url' | undefined
   /** Ends this reply's count among the workspace's live bot-token replies. */
   #release: (() => void) | undefined
+  /** Set once a call found the workspace's install gone. */
+  #removed = false
 
   constructor(opts: {
     client: WebClient
@@ -94,6 +97,12 @@ export class SlackSink implements ReplySink {
     try {
       await this.#show(view)
     } catch (error) {
+      // The workspace removed Chorus while the run went on: nothing can reach it; said once, not per view.
+      if (error instanceof WorkspaceRemovedError) {
+        if (!this.#removed) this.#log.warn({ event: 'reply.workspace_removed' }, 'reply.workspace_removed')
+        this.#removed = true
+        return
+      }
       await this.#explain(view, error)
       throw error
     } finally {

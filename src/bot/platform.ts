@@ -48,6 +48,11 @@ export interface Platform {
    * it can see). A run that waited for people past that window continues only when it can.
    */
   lateEdits?(target: ReplyTarget): boolean
+  /**
+   * Whether the app is still installed where the run came from (Slack installed in many workspaces);
+   * absent = always. A run picked up after its workspace removed the app ends without posting.
+   */
+  installed?(target: ReplyTarget): Promise<boolean>
 }
 
 /** How long a run's reply can still be edited at all (undefined: no limit). */

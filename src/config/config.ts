@@ -67,6 +67,23 @@ const schema = z.object({
   SLACK_APP_TOKEN: text,
   SLACK_SIGNING_SECRET: text,
   SLACK_API_URL: url('https://slack.com/api/')('SLACK_API_URL'),
+  /** Many workspaces (OAuth install): the app's credentials, from Basic Information → App Credentials. */
+  SLACK_CLIENT_ID: text,
+  SLACK_CLIENT_SECRET: text,
+  /** Signs the install's state parameter (any long random string). */
+  SLACK_STATE_SECRET: text,
+  /** Where Slack reaches this deployment, e.g. https://chorus.example.com: the redirect URL and the manifest's URLs. */
+  SLACK_PUBLIC_URL: url('https://chorus.example.com')('SLACK_PUBLIC_URL'),
+  /** Seals stored platform tokens (AES-256-GCM): 32 random bytes in base64 (`openssl rand -base64 32`). */
+  CHORUS_ENCRYPTION_KEY: blank(
+    z
+      .string()
+      .refine((v) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+        message:
+          'CHORUS_ENCRYPTION_KEY must be 32 random bytes in base64, e.g. the output of `openssl rand -base64 32`',
+      })
+      .optional(),
+  ),
   DISCORD_TOKEN: text,
   DISCORD_APP_ID: text,
   DISCORD_API_URL: url('https://discord.com/api')('DISCORD_API_URL'),

@@ -1,11 +1,13 @@
 export { RedisStore } from './redis.ts'
 export { REDIS_OPTIONS, RedisHealth } from './redis-health.ts'
+export { SealError, Sealer } from './sealed.ts'
 export { SqliteStore } from './sqlite.ts'
 export type {
   Counters,
   DeliveredView,
   DiscordTarget,
   GivenAnswer,
+  Installations,
   KeyClaims,
   LimitSpec,
   NewQuestion,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { fromText, toText } from './opaque.ts'
+import { RedisInstallations } from './redis-installations.ts'
 import { RedisQuestions } from './redis-questions.ts'
 import { ENDED_RUN_TTL_MS, SCRIPTS, type Scripts } from './redis-scripts.ts'
 
@@ -45,6 +46,7 @@ export class RedisStore implements RunStore {
   readonly #scripts: Scripts
   readonly #prefix: string
   readonly #questions: RedisQuestions
+  readonly #installations: RedisInstallations
 
   constructor(options: RedisStoreOptions) {
     this.#owned = typeof options.redis === 'string'
@@ -57,6 +59,7 @@ export class RedisStore implements RunStore {
       Object.keys(SCRIPTS).map((name) => [name, client[name as keyof Scripts].bind(client)]),
     ) as Scripts
     this.#questions = new RedisQuestions(this.#redis, this.#scripts, (id) => this.#run(id))
+    this.#installations = new RedisInstallations(this.#redis, this.#prefix)
   }
 
   #run(id: string): string {
@@ -241,6 +244,26 @@ export class RedisStore implements RunStore {
 
   async spend(key: string, amount: number, ttlMs: number): Promise<number> {
     return Number(await this.#scripts.chorusStoreSpend(`${this.#prefix}:total:${key}`, amount, ttlMs))
+  }
+
+  putInstallation(key: string, sealed: string): Promise<void> {
+    return this.#installations.putInstallation(key, sealed)
+  }
+
+  getInstallation(key: string): Promise<string | undefined> {
+    return this.#installations.getInstallation(key)
+  }
+
+  deleteInstallation(key: string): Promise<boolean> {
+    return this.#installations.deleteInstallation(key)
+  }
+
+  lock(key: string, ttlMs: number): Promise<string | undefined> {
+    return this.#installations.lock(key, ttlMs)
+  }
+
+  unlock(key: string, token: string): Promise<void> {
+    return this.#installations.unlock(key, token)
   }
 
   async close(): Promise<void> {

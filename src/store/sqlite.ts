@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { fromText, toText } from './opaque.ts'
 import { immediately, openJournal } from './sqlite-db.ts'
+import { SqliteInstallations } from './sqlite-installations.ts'
 import { SqliteQuestions } from './sqlite-questions.ts'
 import {
   type DeliveredView,
@@ -49,6 +50,7 @@ export class SqliteStore implements RunStore {
   readonly #db: DatabaseSync
   readonly #q: ReturnType<typeof statements>
   readonly #questions: SqliteQuestions
+  readonly #installations: SqliteInstallations
 
   /** Opens (creating if needed) the journal at `file`; `:memory:` keeps it in this process. */
   constructor(file: string) {
@@ -57,6 +59,7 @@ export class SqliteStore implements RunStore {
     this.#db = openJournal(file)
     this.#q = statements(this.#db)
     this.#questions = new SqliteQuestions(this.#db)
+    this.#installations = new SqliteInstallations(this.#db)
   }
 
   /** Writes and removes a row, so a read-only folder or a full disk shows before any command arrives. */
@@ -197,6 +200,26 @@ export class SqliteStore implements RunStore {
     const now = Date.now()
     const row = this.#q.spend.get(key, amount, now + ttlMs, now, now) as { total: number }
     return row.total
+  }
+
+  putInstallation(key: string, sealed: string): Promise<void> {
+    return this.#installations.putInstallation(key, sealed)
+  }
+
+  getInstallation(key: string): Promise<string | undefined> {
+    return this.#installations.getInstallation(key)
+  }
+
+  deleteInstallation(key: string): Promise<boolean> {
+    return this.#installations.deleteInstallation(key)
+  }
+
+  lock(key: string, ttlMs: number): Promise<string | undefined> {
+    return this.#installations.lock(key, ttlMs)
+  }
+
+  unlock(key: string, token: string): Promise<void> {
+    return this.#installations.unlock(key, token)
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,8 @@ export interface SlackTarget {
   platform: 'slack'
   /** Workspace, for budgets and logs. */
   teamId?: string
+  /** The Enterprise Grid org, when there is one: an org-wide install's token is found by it. */
+  enterpriseId?: string
   channel: string
   /** Set when the reply belongs in a thread (app mentions, Retry from a threaded reply). */
   threadTs?: string
@@ -235,8 +237,27 @@ export interface Counters {
   spend(key: string, amount: number, ttlMs: number): Promise<number>
 }
 
+/**
+ * Platform installations (a Slack workspace's or org's tokens), kept as the caller sealed them (the
+ * store never sees a token in the clear), and short locks that every process on the store respects.
+ */
+export interface Installations {
+  /** Keeps `sealed` under `key`, replacing what was there. */
+  putInstallation(key: string, sealed: string): Promise<void>
+  getInstallation(key: string): Promise<string | undefined>
+  /** Removes it; false when there was none (deleting twice is not an error). */
+  deleteInstallation(key: string): Promise<boolean>
+  /**
+   * Takes the lock `key` for `ttlMs` unless someone holds it: returns the holder's token (to
+   * `unlock` with), or undefined while another holds it. A holder that dies frees it after `ttlMs`.
+   */
+  lock(key: string, ttlMs: number): Promise<string | undefined>
+  /** Frees the lock if `token` still holds it (not once it expired and another took it). */
+  unlock(key: string, token: string): Promise<void>
+}
+
 /** Everything Chorus keeps between processes; one implementation per backend. */
-export interface RunStore extends RunJournal, Questions, Parking, KeyClaims, Counters {
+export interface RunStore extends RunJournal, Questions, Parking, KeyClaims, Counters, Installations {
   /** `sqlite:<file>` or `redis:<prefix>`, for logs. */
   readonly describe: string
   close(): Promise<void>

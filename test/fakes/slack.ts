@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { listen, readBody } from './http.ts'
+import { type FakeOAuth, fakeOAuth, uninstallEvent } from './slack-oauth.ts'
 
 export const BOT_TOKEN = 'xoxb-1-test'
 export const APP_TOKEN = 'xapp-1-test'
@@ -49,6 +50,9 @@ export interface Message {
   responseUrl?: string
   /** `Date.now()` when posted: what `conversations.history`'s oldest/latest compare with (the fake's ts are not clock times). */
   postedAt?: number
+  /** The workspace (and org) of the token that posted it: clicks on it come from there. Default T1. */
+  teamId?: string
+  enterpriseId?: string
 }
 
 export interface Link {
@@ -135,6 +139,8 @@ export const FAST_WRITES_PER_MIN = '27000'
 export interface FakeSlack {
   /** Web API base for `clientOptions.slackApiUrl`. */
   apiUrl: string
+  /** Installs in many workspaces: the authorize page, oauth.v2.access, tokens per workspace (slack-oauth.ts). */
+  oauth: FakeOAuth
   baseUrl: string
   calls: ApiCall[]
   messages: Map<string, Message>
@@ -220,6 +226,16 @@ export interface FakeSlack {
   now(): number
   /** Messages in post order. */
   posted(): Message[]
+  /**
+   * Uninstalls the app from a workspace (or an org-wide install) as Slack does: its tokens are
+   * revoked, then `app_uninstalled` and `tokens_revoked` go to the app's event URL, signed, in `order`
+   * (Slack does not promise one). Resolves with the app's HTTP statuses.
+   */
+  uninstall(
+    where: { teamId?: string; enterpriseId?: string; orgWide?: boolean },
+    url: string,
+    order?: Array<'app_uninstalled' | 'tokens_revoked'>,
+  ): Promise<number[]>
   close(): Promise<void>
 }
 
@@ -254,10 +270,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   let onConnect: Array<() => void> = []
   let tsCounter = 0
   const t0 = performance.now()
+  const oauth = fakeOAuth()
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const raw = await readBody(req)
+    if (url.pathname === '/oauth/v2/authorize' && req.method === 'GET')
+      return oauth.authorize(url.searchParams, res)
     if (url.pathname.startsWith('/api/')) return api(url.pathname.slice(5), req, raw, res)
     if (url.pathname.startsWith('/commands/')) return responseUrl(url.pathname.slice(10), raw, res)
     json(res, 404, { ok: false, error: 'unknown_path' })
@@ -277,7 +296,18 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       res.end(JSON.stringify({ ok: false, error: 'ratelimited' }))
       return
     }
-    if (TIERED.has(method) && token === BOT_TOKEN) {
+    if (method === 'oauth.v2.access') {
+      const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+      const answer = oauth.access(
+        args,
+        basic === undefined ? undefined : Buffer.from(basic, 'base64').toString(),
+      )
+      setTimeout(() => json(res, 200, answer), oauth.accessDelayMs)
+      return
+    }
+    // SLACK_BOT_TOKEN's workspace (T1), or a token an install issued (live, not expired or revoked).
+    const refused = token === BOT_TOKEN ? undefined : oauth.refusal(token)
+    if (TIERED.has(method) && refused === undefined) {
       // Slack gives no number for chat.postMessage's workspace-wide limit; the fake uses Tier 3's.
       const channel = method === 'chat.postMessage' ? String(args.channel) : undefined
       const retryAfter = spend(`${token} ${method}`, channel)
@@ -293,9 +323,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       setTimeout(() => json(res, 200, body), openDelayMs)
       return
     }
-    if (token !== BOT_TOKEN) return json(res, 200, { ok: false, error: 'invalid_auth' })
+    if (refused !== undefined) return json(res, 200, { ok: false, error: refused })
     switch (method) {
       case 'auth.test':
+        if (token !== BOT_TOKEN) return json(res, 200, oauth.authTest(token))
         return json(res, 200, {
           ok: true,
           url: 'https://fake.slack/',
@@ -314,6 +345,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         if (channel === 'CARCHIVED') return json(res, 200, { ok: false, error: 'is_archived' })
         const text = String(args.text ?? '')
         const ts = addMessage(channel, args.thread_ts as string | undefined, text, args.blocks, call.at)
+        const issued = oauth.tokens.find((t) => t.token === token)
+        if (issued !== undefined) {
+          const posted = messages.get(ts) as Message
+          if (issued.teamId !== undefined) posted.teamId = issued.teamId
+          if (issued.enterpriseId !== undefined) posted.enterpriseId = issued.enterpriseId
+        }
         return json(res, 200, { ok: true, channel, ts, message: { text, ts } })
       }
       case 'chat.update': {
@@ -374,6 +411,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           return json(res, 200, { ok: false, error: 'invalid_arguments', errors: [invalid] })
         const id = `V${String(++tsCounter).padStart(8, '0')}`
         views.set(id, view)
+        const teamId = oauth.tokens.find((t) => t.token === token)?.teamId
+        if (teamId !== undefined) viewTeams.set(id, teamId)
         if (issued.user !== undefined) viewOwners.set(id, issued.user)
         return json(res, 200, { ok: true, view: { id, ...view } })
       }
@@ -577,6 +616,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   /** Modals open now, by view id, and whom each was opened for (the user of its trigger_id). */
   const views = new Map<string, Record<string, unknown>>()
   const viewOwners = new Map<string, SlackUser>()
+  /** Modals opened with an installed workspace's token, by view id: their submissions come from there. */
+  const viewTeams = new Map<string, string>()
   const modalErrors: FakeSlack['modalErrors'] = []
 
   /** Delivers an interactive payload as Slack does, over the socket or signed over HTTP; 3 s to ack. */
@@ -610,9 +651,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     state: Record<string, unknown> = {},
   ): Record<string, unknown> {
     const thread = message.threadTs === undefined ? {} : { thread_ts: message.threadTs }
+    const team = message.teamId ?? 'T1'
     return {
       type: 'block_actions',
-      user: { id: user.id, username: user.name, name: user.name, team_id: 'T1' },
+      user: { id: user.id, username: user.name, name: user.name, team_id: team },
       api_app_id: 'A1',
       token: 'legacy',
       container: {
@@ -623,8 +665,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         ...thread,
       },
       trigger_id: newTrigger(user),
-      team: { id: 'T1', domain: 'fake' },
-      enterprise: null,
+      team: { id: team, domain: 'fake' },
+      enterprise: message.enterpriseId === undefined ? null : { id: message.enterpriseId, name: 'Org' },
       is_enterprise_install: false,
       channel: { id: message.channel, name: 'general' },
       message: {
@@ -633,7 +675,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         bot_id: 'B1',
         app_id: 'A1',
         user: 'UBOT',
-        team: 'T1',
+        team,
         text: message.text,
         ts: message.ts,
         ...thread,
@@ -750,16 +792,18 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         [element.action_id]: { type: element.type, value: value === '' ? null : value },
       }
     }
+    // The workspace whose token opened the modal.
+    const team = viewTeams.get(viewId) ?? 'T1'
     const payload = {
       type: 'view_submission',
-      team: { id: 'T1', domain: 'fake' },
-      user: { id: user.id, username: user.name, name: user.name, team_id: 'T1' },
+      team: { id: team, domain: 'fake' },
+      user: { id: user.id, username: user.name, name: user.name, team_id: team },
       api_app_id: 'A1',
       token: 'legacy',
       trigger_id: newTrigger(user),
       view: {
         id: viewId,
-        team_id: 'T1',
+        team_id: team,
         app_id: 'A1',
         bot_id: 'B1',
         hash: 'h',
@@ -822,6 +866,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   return {
     apiUrl: `${baseUrl}/api/`,
+    oauth,
     baseUrl,
     calls,
     messages,
@@ -923,6 +968,16 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     links,
     now: () => performance.now() - t0,
+    async uninstall(where, url, order = ['app_uninstalled', 'tokens_revoked']) {
+      const revoked = oauth.revoke(where)
+      const statuses: number[] = []
+      for (const type of order) {
+        const bots = revoked.map((t) => t.botUserId)
+        const body = uninstallEvent(type, where, type === 'tokens_revoked' ? { bot: bots } : {})
+        statuses.push((await deliverEvent(url, body)).status)
+      }
+      return statuses
+    },
     posted() {
       return [...messages.values()]
     },
@@ -983,6 +1038,23 @@ export async function deliverCommand(
   const t0 = performance.now()
   const res = await fetch(url, { method: 'POST', headers, body })
   return { status: res.status, body: await res.text(), ms: performance.now() - t0 }
+}
+
+/** POSTs an Events API delivery (JSON) to an HTTP-mode app, signed as Slack signs it. */
+export async function deliverEvent(url: string, body: unknown): Promise<{ status: number; body: string }> {
+  const raw = JSON.stringify(body)
+  const timestamp = Math.floor(Date.now() / 1000)
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': sign(SIGNING_SECRET, timestamp, raw),
+    },
+    body: raw,
+    signal: AbortSignal.timeout(3_000),
+  })
+  return { status: res.status, body: await res.text() }
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { WebClient } from '@slack/web-api'
 import type { Logger } from 'pino'
 import type { AnswerOutcome, QuestionView } from '../../../src/bot/index.ts'
 import type { QuestionMessage, SlackQuestions } from '../questions.ts'
@@ -14,6 +15,8 @@ export async function showAnswer(
   where: {
     questions: SlackQuestions
     message: QuestionMessage
+    /** The workspace's client (bolt's, for the event's own token). */
+    client: WebClient
     log: Logger
     tell(text: string): Promise<unknown>
   },
@@ -22,7 +25,7 @@ export async function showAnswer(
     view === undefined
       ? Promise.resolve()
       : where.questions
-          .edit(where.message, view, where.log)
+          .edit(where.message, view, where.log, where.client)
           .catch((err: unknown) =>
             where.log.warn({ err, event: 'slack.question_edit_failed' }, 'slack.question_edit_failed'),
           )

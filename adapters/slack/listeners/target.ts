@@ -6,6 +6,8 @@ import type { SlackReply } from '../response-url.ts'
  */
 export function replyTarget(where: {
   teamId: string | undefined
+  /** The org (Enterprise Grid), from bolt's context: an org-wide install's token is found by it. */
+  enterpriseId?: string | undefined
   channel: string
   threadTs?: string | undefined
   responseUrl?: string
@@ -14,6 +16,7 @@ export function replyTarget(where: {
   return {
     platform: 'slack',
     ...(where.teamId === undefined ? {} : { teamId: where.teamId }),
+    ...(where.enterpriseId === undefined ? {} : { enterpriseId: where.enterpriseId }),
     channel: where.channel,
     ...(where.threadTs === undefined ? {} : { threadTs: where.threadTs }),
     ...(where.responseUrl === undefined ? {} : { responseUrl: where.responseUrl }),

@@ -46,6 +46,12 @@ async function pickUp(runs: Runs, runId: string): Promise<WorkOutcome> {
       return 'unavailable'
     }
     if (!runs.accepting) return 'suspended'
+    if (platform.installed !== undefined && !(await platform.installed(run.target))) {
+      // Uninstalled (or its token revoked): nothing can be posted there, and nobody is waiting.
+      log.warn({ event: 'run.workspace_removed' }, 'run.workspace_removed')
+      await runs.store.finish(run.id, 'abandoned', { note: 'The app was removed from this workspace.' })
+      return 'done'
+    }
     if (runs.commands.get(run.command) === undefined) {
       await abandon(runs, run, `Chorus no longer has /${run.command}, so this run could not continue.`)
       return 'done'

@@ -36,6 +36,7 @@ export function answerFormAction(
           : { kind: 'refused', message: lookup.message, view: lookup.view }
       await showAnswer(refused, {
         questions,
+        client,
         message: { channel, ts },
         log,
         tell: (text) => respond(note(text)),

@@ -13,7 +13,7 @@ export function answerAction(
   log: Logger,
   questions: SlackQuestions,
 ): Middleware<SlackActionMiddlewareArgs<BlockAction>> {
-  return async ({ ack, body, action, respond }) => {
+  return async ({ ack, body, action, client, respond }) => {
     await ack()
     const value =
       action.type === 'button'
@@ -43,6 +43,7 @@ export function answerAction(
     const { channel, ts } = clicked(body)
     await showAnswer(outcome, {
       questions,
+      client,
       message: { channel, ts },
       log,
       tell: (text) => respond(note(text)),

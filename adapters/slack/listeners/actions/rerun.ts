@@ -36,7 +36,13 @@ export function rerunAction(
       return start(
         action.value ?? '',
         body.user.name ?? body.user.id,
-        replyTarget({ teamId: body.team?.id, channel, threadTs, responseUrl: body.response_url }),
+        replyTarget({
+          teamId: body.team?.id,
+          enterpriseId: body.enterprise?.id,
+          channel,
+          threadTs,
+          responseUrl: body.response_url,
+        }),
         { signal, userId: body.user.id },
       )
     })

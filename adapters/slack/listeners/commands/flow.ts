@@ -34,6 +34,7 @@ export function flowCommand(bot: Bot, log: Logger, command: Command): Middleware
         userId: payload.user_id,
         target: replyTarget({
           teamId: payload.team_id,
+          enterpriseId: payload.enterprise_id,
           channel: payload.channel_id,
           responseUrl: payload.response_url,
           // Slack counts the URL's 30 minutes from the payload; this is within moments of it.

@@ -28,7 +28,12 @@ export function mention(bot: Bot, log: Logger): Middleware<SlackEventMiddlewareA
     const text = fromSlackText(event.text.replace(/<@[A-Z0-9]+>/g, '')).trim()
     const [word = '', ...rest] = text.split(/\s+/)
     const command = bot.command(word.replace(/^\//, '').toLowerCase())
-    const target = replyTarget({ teamId: body.team_id, channel: event.channel, threadTs })
+    const target = replyTarget({
+      teamId: body.team_id,
+      enterpriseId: (body as { enterprise_id?: string }).enterprise_id,
+      channel: event.channel,
+      threadTs,
+    })
     const continues =
       command === undefined && event.thread_ts !== undefined && text !== ''
         ? await latestRun(client, event.channel, event.thread_ts).catch((err: unknown) => {

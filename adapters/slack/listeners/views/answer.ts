@@ -65,6 +65,7 @@ export function answerView(
     }
     await showAnswer(outcome, {
       questions,
+      client,
       message: { channel: metadata.channel, ts: metadata.ts },
       log,
       tell,

@@ -21,7 +21,7 @@ export function refineView(bot: Bot, log: Logger): Middleware<SlackViewMiddlewar
     const intake = await bot.intake(async (signal) => {
       const admission = await bot.admit(requester(body.user.id, channel, teamId))
       if (!admission.ok) return admission
-      const target = replyTarget({ teamId, channel, threadTs })
+      const target = replyTarget({ teamId, enterpriseId: body.enterprise?.id, channel, threadTs })
       return bot.refine(runId, request, body.user.name || body.user.id, target, {
         signal,
         userId: body.user.id,

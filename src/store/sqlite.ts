@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { MAX_RECENT, shownTimes, summaryOf, timingOf } from './inspect.ts'
 import { fromText, toText } from './opaque.ts'
 import { immediately, openJournal } from './sqlite-db.ts'
 import { SqliteQuestions } from './sqlite-questions.ts'
@@ -12,10 +13,13 @@ import {
   type NewQuestion,
   type NewRun,
   type QuestionRecord,
+  type RecentFilter,
   type ReplyTarget,
   type RunRecord,
   type RunStatus,
   type RunStore,
+  type RunSummary,
+  type StepEntry,
   type StepOutcome,
   type StoredDecision,
   type Take,
@@ -36,6 +40,10 @@ interface RunRow {
   user_id: string | null
   parked: number
   wakes: number
+  shown: string
+  summary: string | null
+  up: number
+  down: number
 }
 
 /**
@@ -90,7 +98,40 @@ export class SqliteStore implements RunStore {
 
   async recordStep(runId: string, outcome: StepOutcome): Promise<void> {
     const value = outcome.ok ? toText(outcome.value) : outcome.error
-    this.#q.step.run(runId, outcome.step, outcome.call, outcome.ok ? 1 : 0, value)
+    const timing = outcome.timing === undefined ? null : JSON.stringify(outcome.timing)
+    this.#q.step.run(runId, outcome.step, outcome.call, outcome.ok ? 1 : 0, value, timing)
+  }
+
+  async runSteps(runId: string): Promise<StepEntry[]> {
+    const rows = this.#q.allSteps.all(runId) as unknown as Array<{
+      step: string
+      call: number
+      ok: number
+      value: string
+      timing: string | null
+    }>
+    return rows.map((r) => {
+      const timing = timingOf(r.timing)
+      const at = timing === undefined ? {} : { timing }
+      return r.ok === 1
+        ? { step: r.step, call: r.call, ok: true as const, value: fromText(r.value), ...at }
+        : { step: r.step, call: r.call, ok: false as const, error: r.value, ...at }
+    })
+  }
+
+  async recent(options: { limit: number; filter?: RecentFilter }): Promise<RunRecord[]> {
+    const f = options.filter ?? {}
+    const rows = this.#q.recent.all({
+      command: f.command ?? null,
+      status: f.status ?? null,
+      platform: f.platform ?? null,
+      limit: Math.max(0, Math.min(options.limit, MAX_RECENT)),
+    }) as unknown as RunRow[]
+    return rows.map(toRecord)
+  }
+
+  async rate(runId: string, rating: 'up' | 'down'): Promise<void> {
+    ;(rating === 'up' ? this.#q.rateUp : this.#q.rateDown).run(runId)
   }
 
   async completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>> {
@@ -103,15 +144,18 @@ export class SqliteStore implements RunStore {
   }
 
   async markDelivered(runId: string, view: DeliveredView): Promise<void> {
-    this.#q.delivered.run(view, Date.now(), runId, view)
+    const now = Date.now()
+    this.#q.delivered.run(view, `${view}:${now},`, now, runId, view)
   }
 
   async finish(
     runId: string,
     status: Exclude<RunStatus, 'running'>,
-    details: { stoppedBy?: string; note?: string } = {},
+    details: { stoppedBy?: string; note?: string; summary?: RunSummary } = {},
   ): Promise<boolean> {
-    const r = this.#q.finish.run(status, details.stoppedBy ?? null, details.note ?? null, Date.now(), runId)
+    const summary = details.summary === undefined ? null : JSON.stringify(details.summary)
+    const { stoppedBy, note } = details
+    const r = this.#q.finish.run(status, stoppedBy ?? null, note ?? null, summary, Date.now(), runId)
     return Number(r?.changes ?? 0) > 0
   }
 
@@ -214,18 +258,29 @@ function statements(db: DatabaseSync) {
     get: p('SELECT * FROM runs WHERE id = ?'),
     unfinished: p(`SELECT * FROM runs WHERE status = 'running' AND parked = 0 ORDER BY created_at`),
     step: p(
-      `INSERT INTO steps (run_id, step, call, ok, value) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, step, call) DO UPDATE SET ok = excluded.ok, value = excluded.value
+      `INSERT INTO steps (run_id, step, call, ok, value, timing) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, step, call) DO UPDATE SET ok = excluded.ok, value = excluded.value,
+           timing = excluded.timing
          WHERE steps.ok = 0`,
     ),
     steps: p('SELECT step, call, value FROM steps WHERE run_id = ? AND ok = 1 ORDER BY call, step'),
+    allSteps: p('SELECT step, call, ok, value, timing FROM steps WHERE run_id = ? ORDER BY call, step'),
+    recent: p(
+      `SELECT * FROM runs WHERE ($command IS NULL OR command = $command)
+         AND ($status IS NULL OR status = $status)
+         AND ($platform IS NULL OR json_extract(target, '$.platform') = $platform)
+         ORDER BY created_at DESC LIMIT $limit`,
+    ),
+    rateUp: p('UPDATE runs SET up = up + 1 WHERE id = ?'),
+    rateDown: p('UPDATE runs SET down = down + 1 WHERE id = ?'),
     target: p('UPDATE runs SET target = ?, updated_at = ? WHERE id = ?'),
     delivered: p(
-      `UPDATE runs SET delivered = delivered || ? || ',', updated_at = ?
+      `UPDATE runs SET delivered = delivered || ? || ',', shown = shown || ?, updated_at = ?
          WHERE id = ? AND instr(delivered, ? || ',') = 0`,
     ),
     finish: p(
-      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, updated_at = ?, parked = 0, wake_at = NULL
+      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, summary = ?, updated_at = ?, parked = 0,
+         wake_at = NULL
          WHERE id = ? AND status = 'running'`,
     ),
     park: p(
@@ -276,6 +331,9 @@ function toRecord(row: RunRow): RunRecord {
     note: row.note ?? undefined,
     parked: row.parked === 1,
     wakes: row.wakes,
+    deliveredAt: shownTimes(row.shown),
+    summary: summaryOf(row.summary),
+    feedback: { up: row.up, down: row.down },
     ...(row.user_id === null ? {} : { userId: row.user_id }),
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadFlows } from '../../src/bot/commands/index.ts'
+import { loadConfig } from '../../src/config/index.ts'
 import { inspector, startOpsServer } from '../../src/ops/index.ts'
 import { type NewRun, type RunRecord, SqliteStore } from '../../src/store/index.ts'
 
@@ -246,5 +247,21 @@ describe('the run inspector', () => {
     const other = await (await fetch(`${base}/runs/${bad.id}`, { headers: bearer })).text()
     expect(other).not.toContain('id="trace"')
     expect(other).not.toContain('<script>-x')
+  })
+
+  it('refuses a short token and a trace URL without {traceId} at start-up, saying what to set', () => {
+    expect(() => loadConfig({ CHORUS_INSPECTOR_TOKEN: 'short' })).toThrow(
+      /CHORUS_INSPECTOR_TOKEN must be at least 16/,
+    )
+    expect(() => loadConfig({ CHORUS_TRACE_URL: 'http://jaeger/trace/' })).toThrow(
+      /CHORUS_TRACE_URL must be an http\(s\) URL with \{traceId\}/,
+    )
+    expect(() => loadConfig({ CHORUS_TRACE_URL: 'javascript:{traceId}' })).toThrow(/CHORUS_TRACE_URL/)
+    const config = loadConfig({
+      CHORUS_INSPECTOR_TOKEN: ` ${TOKEN} `,
+      CHORUS_TRACE_URL: 'https://ui.honeycomb.io/t/{traceId}',
+    })
+    expect(config.CHORUS_INSPECTOR_TOKEN).toBe(TOKEN)
+    expect(loadConfig({ CHORUS_INSPECTOR_TOKEN: '' }).CHORUS_INSPECTOR_TOKEN).toBeUndefined()
   })
 })

@@ -52,7 +52,7 @@ pre { white-space: pre-wrap; word-break: break-word; background: #fff; border: 1
 details { background: #fff; border: 1px solid #e5e7eb; padding: 6px 10px; margin: 6px 0; }
 summary { cursor: pointer; }
 .wf { background: #fff; padding: 10px 12px; border: 1px solid #e5e7eb; }
-.wf .row { display: grid; grid-template-columns: 200px 1fr 220px; gap: 10px; align-items: center; height: 26px; }
+.wf .row { display: grid; grid-template-columns: 170px 1fr 380px; gap: 10px; align-items: center; height: 26px; }
 .wf .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .wf .track { position: relative; height: 16px; background: repeating-linear-gradient(90deg, #f3f4f6 0 1px, transparent 1px 10%); }
 .wf .bar { position: absolute; top: 2px; height: 12px; min-width: 2px; border-radius: 2px; background: var(--ok); }
@@ -61,9 +61,10 @@ summary { cursor: pointer; }
 .wf .bar .queued { position: absolute; left: 0; top: 0; bottom: 0; background: rgba(255,255,255,.55); }
 .wf .tick { position: absolute; top: -1px; width: 2px; height: 18px; background: #f59e0b; }
 .wf .view { position: absolute; top: -2px; width: 2px; height: 20px; background: #7c3aed; }
-.wf .view b { position: absolute; top: -1px; left: 4px; font-size: 11px; color: #7c3aed; white-space: nowrap; }
+.wf .view b { position: absolute; top: -6px; left: 4px; font-size: 11px; color: #7c3aed; white-space: nowrap; }
+.wf .view.late b { left: auto; right: 4px; } .wf .view.odd b { top: 8px; }
 .wf .meta { font-size: 12px; color: #374151; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.wf .axis { display: flex; justify-content: space-between; font-size: 11px; color: var(--mute); margin-left: 210px; margin-right: 230px; }
+.wf .axis { display: flex; justify-content: space-between; font-size: 11px; color: var(--mute); margin-left: 180px; margin-right: 390px; }
 .legend { font-size: 12px; color: var(--mute); margin-top: 6px; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px; vertical-align: -1px; }
 .graph { display: flex; gap: 28px; overflow-x: auto; background: #fff; border: 1px solid #e5e7eb; padding: 12px; }

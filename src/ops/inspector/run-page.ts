@@ -68,7 +68,7 @@ function facts(d: RunPageData): string {
     rows.push(['models', s.models.join(', ')])
     if (s.costUsd !== undefined) rows.push(['cost', `${usd(s.costUsd)} (estimate)`])
   }
-  rows.push(['👍 / 👎', `${run.feedback.up} / ${run.feedback.down}`])
+  rows.push(['feedback', `${run.feedback.up} 👍 up · ${run.feedback.down} 👎 down`])
   const cells = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
   const traceId = traceIdOf(run.traceparent)
   const link =

@@ -54,11 +54,15 @@ export function waterfall(run: RunRecord, lanes: Lane[], now: number): string {
     rows.push(laneRow('queued', 'queue', bar, `queued ${duration(picked - t0)}`, `accepted ${when(t0)}`))
   }
   for (const lane of lanes) rows.push(stepRow(lane, t0, pct))
+  // Labels near the right edge go left of their line; every other one drops a line, so close views stay legible.
   const marks = Object.entries(run.deliveredAt)
-    .map(
-      ([view, at]) =>
-        `<div class="view" data-view="${esc(view)}" style="left:${pct(at - t0)}" title="${esc(`${view} shown ${when(at)}`)}"><b>${esc(VIEW_NAMES[view as DeliveredView] ?? view)}</b></div>`,
-    )
+    .map(([view, at], i) => {
+      const classes = ['view', (at - t0) / span > 0.8 ? 'late' : '', i % 2 === 1 ? 'odd' : ''].filter(
+        (c) => c !== '',
+      )
+      const title = esc(`${view} shown ${when(at)}`)
+      return `<div class="${classes.join(' ')}" data-view="${esc(view)}" style="left:${pct(at - t0)}" title="${title}"><b>${esc(VIEW_NAMES[view as DeliveredView] ?? view)}</b></div>`
+    })
     .join('')
   const seen = Object.entries(run.deliveredAt)
     .map(([view, at]) => `${view} +${duration(at - t0)}`)
@@ -87,11 +91,12 @@ function stepRow(lane: Lane, t0: number, pct: (ms: number) => string): string {
       ? ''
       : `<div class="tick" title="${esc(`first token ${when(t.firstTokenAt)}`)}" style="left:${pct(t.firstTokenAt - t0)}"></div>`
   const bar = `<div class="bar ${lane.status === 'ok' ? '' : lane.status}" style="left:${pct(t.startedAt - t0)};width:${pct(length)}"><span class="queued" style="width:${inner.toFixed(1)}%"></span></div>${tick}`
+  // What went wrong first: the column is cut at its width.
   const meta = [duration(length)]
+  if (lane.why !== undefined) meta.push(lane.status === 'cancelled' ? `cancelled: ${lane.why}` : lane.why)
+  if (t.attempts > 1) meta.push(`${t.attempts} tries (${(t.retries ?? []).join(', ')})`)
   if (t.firstTokenAt !== undefined) meta.push(`1st token +${duration(t.firstTokenAt - t.startedAt)}`)
   if (t.queuedMs > 0) meta.push(`slot wait ${duration(t.queuedMs)}`)
-  if (t.attempts > 1) meta.push(`${t.attempts} tries (${(t.retries ?? []).join(', ')})`)
-  if (lane.why !== undefined) meta.push(lane.status === 'cancelled' ? `cancelled: ${lane.why}` : lane.why)
   const title = `${label}: started ${when(t.startedAt)}, finished ${when(t.finishedAt)}`
   return laneRow(label, lane.step, bar, meta.join(' · '), title, lane.status)
 }

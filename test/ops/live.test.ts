@@ -8,7 +8,6 @@
  *   (INSPECTOR_SCREENSHOT=docs/inspector.png writes the README's).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, chromium } from 'playwright-core'
@@ -25,18 +24,11 @@ import {
   testRedis,
   whenRedis,
 } from '../support/redis.ts'
+import { freePort } from '../support/redis-server.ts'
 
 const TOKEN = 'live-inspector-token-4f9a2c1e'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const DASHBOARD = new URL('../../ops/grafana/chorus.json', import.meta.url)
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 /** Every PromQL expression in the dashboard: panel targets and template variable queries. */
 function expressions(dashboard: {

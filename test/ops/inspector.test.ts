@@ -29,6 +29,7 @@ async function serve(opts: { traceUrl?: string; traceparents?: Record<string, st
     },
     runSteps: (id: string) => store.runSteps(id),
     recent: (o: Parameters<SqliteStore['recent']>[0]) => store.recent(o),
+    questions: (id: string) => store.questions(id),
   }
   const server = await startOpsServer({
     port: 0,
@@ -190,6 +191,21 @@ describe('the run inspector', () => {
         retries: ['model_rate_limited', 'model_server'],
       },
     })
+    const question = { runId: run.id, id: 'pick#1#1', step: 'pick', createdAt: t, deadlineAt: t + 60_000 }
+    await store.openQuestion({ ...question, spec: { prompt: 'Which <lunch>?', who: { kind: 'anyone' } } })
+    await store.giveAnswer(run.id, question.id, {
+      user: 'U2',
+      name: 'Grace',
+      value: 'tacos & <b>',
+      at: t + 500,
+    })
+    const tally = { counts: [], total: 1 } as never
+    await store.decide(
+      run.id,
+      question.id,
+      { ok: true, value: 'tacos & <b>', outcome: 'answered', by: 'Grace', answers: [], tally, at: t + 600 },
+      1,
+    )
     await store.finish(run.id, 'completed', {
       summary: {
         startedAt: t + 80,
@@ -228,6 +244,10 @@ describe('the run inspector', () => {
     expect(html).toMatch(/data-lane="queue"/)
     expect(html).toMatch(/<tr data-view="placeholder">/)
     expect(html).not.toContain('id="trace"')
+    expect(html).toContain('<tr data-question="pick#1#1">')
+    expect(html).toContain('Which &lt;lunch&gt;?')
+    expect(html).toContain('Grace: tacos &amp; &lt;b&gt;')
+    expect(html).toContain('tacos &amp; &lt;b&gt; (answered by Grace')
     expect((await fetch(`${base}/runs/${randomUUID()}`, { headers: bearer })).status).toBe(404)
     expect((await fetch(`${base}/runs/%E0%A4%A`, { headers: bearer })).status).toBe(404)
   })

@@ -234,7 +234,7 @@ whenRedis(await redisTestsEnabled(), () => {
       for (const view of ['placeholder', 'first', 'final'])
         expect(await page.locator(`#views tr[data-view="${view}"]`).count(), view).toBe(1)
       expect(await page.locator('#graph .node.output').count()).toBe(2)
-      expect(await page.textContent('#facts')).toContain('1 👍 up · 0 👎 down')
+      expect(await page.textContent('#facts')).toContain('feedback1 up · 0 down')
       const html = await page.content()
       expect(html).not.toContain('hooks.slack.com')
 

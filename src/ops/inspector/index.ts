@@ -13,7 +13,7 @@ export interface InspectorOptions {
   /** CHORUS_INSPECTOR_TOKEN. */
   token: string
   /** The run journal: runs worked by any process sharing it. */
-  store: Pick<RunStore, 'get' | 'runSteps' | 'recent'>
+  store: Pick<RunStore, 'get' | 'runSteps' | 'recent' | 'questions'>
   /** The flows by command name, to draw a run's graph and offer the list's flow filter. */
   flows: { names(): string[]; flow(name: string): AnyFlow | undefined }
   /** CHORUS_TRACE_URL, e.g. `http://localhost:16686/trace/{traceId}`. */
@@ -109,6 +109,7 @@ async function answer(options: InspectorOptions, url: URL, now: number): Promise
   const data: RunPageData = {
     run,
     steps: await options.store.runSteps(run.id),
+    questions: await options.store.questions(run.id),
     graph: graphOf(options.flows.flow(run.command), run),
     finalStep: FINAL_STEP,
     traceUrl: options.traceUrl,

@@ -1,8 +1,9 @@
 import type { FlowNode } from '../../engine/index.ts'
-import type { RunRecord, StepEntry } from '../../store/index.ts'
+import type { QuestionRecord, RunRecord, StepEntry } from '../../store/index.ts'
 import { runDurationMs, statusText, traceIdOf, whereOf } from './facts.ts'
 import { graphView, type StepStates } from './graph.ts'
 import { duration, esc, usd, when } from './html.ts'
+import { questionsView } from './questions.ts'
 import { lanesOf, waterfall } from './waterfall.ts'
 
 /** A step's output is cut to this many characters on the page. */
@@ -11,6 +12,7 @@ const MAX_OUTPUT_CHARS = 20_000
 export interface RunPageData {
   run: RunRecord
   steps: StepEntry[]
+  questions: QuestionRecord[]
   /** The flow's graph for the run's input; undefined when the flow is gone or no longer takes it. */
   graph: { nodes: FlowNode[]; mermaid: string } | { error: string }
   /** The journal's copy of the final reply (kept for Refine): shown as an output, not a step. */
@@ -41,6 +43,7 @@ ${facts(d)}
 <h2>Flow</h2>${graph}
 <h2>Waterfall</h2>${waterfall(run, lanes, d.now)}
 <h2>Views the user saw</h2>${views(run)}
+${questionsView(d.questions)}
 <h2>Outputs</h2><div id="outputs">${outputs(steps, d.finalStep)}</div>`
 }
 
@@ -68,7 +71,7 @@ function facts(d: RunPageData): string {
     rows.push(['models', s.models.join(', ')])
     if (s.costUsd !== undefined) rows.push(['cost', `${usd(s.costUsd)} (estimate)`])
   }
-  rows.push(['feedback', `${run.feedback.up} 👍 up · ${run.feedback.down} 👎 down`])
+  rows.push(['feedback', `${run.feedback.up} up · ${run.feedback.down} down`])
   const cells = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
   const traceId = traceIdOf(run.traceparent)
   const link =

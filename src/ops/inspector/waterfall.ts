@@ -69,7 +69,8 @@ export function waterfall(run: RunRecord, lanes: Lane[], now: number): string {
     .join(' · ')
   rows.push(laneRow('views shown', 'views', marks, seen, 'when each view reached the user'))
   const axis = [0, 0.25, 0.5, 0.75, 1].map((f) => `<span>${esc(duration(f * span))}</span>`).join('')
-  return `<div class="wf" id="waterfall">${rows.join('\n')}<div class="axis">${axis}</div></div>
+  const note = run.status === 'running' ? '<p class="muted">Step calls show here as they settle.</p>' : ''
+  return `${note}<div class="wf" id="waterfall">${rows.join('\n')}<div class="axis">${axis}</div></div>
 <div class="legend"><i style="background:var(--ok)"></i>completed<i style="background:var(--bad)"></i>failed<i style="background:var(--stop)"></i>cancelled<i style="background:#d1d5db"></i>queued / waiting for a model slot (lighter)<i style="background:#f59e0b"></i>first token<i style="background:#7c3aed"></i>view shown</div>`
 }
 

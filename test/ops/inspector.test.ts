@@ -157,6 +157,9 @@ describe('the run inspector', () => {
           /data-run="([^"]+)"/g,
         ),
       ].map((m) => m[1])
+    const discordPage = await (await fetch(`${base}/runs/${b.id}`, { headers: bearer })).text()
+    expect(discordPage).toContain('discord · G1')
+    expect(discordPage).not.toContain('DISCORD-SECRET-TOKEN')
     expect(await ids('flow=vote')).toEqual([b.id])
     expect(await ids('status=completed')).toEqual([a.id])
     expect(await ids('platform=discord')).toEqual([b.id])

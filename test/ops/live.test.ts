@@ -7,7 +7,7 @@
  *   token, the list and its filter, the run's waterfall; a screenshot of the run page
  *   (INSPECTOR_SCREENSHOT=docs/inspector.png writes the README's).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, chromium } from 'playwright-core'
@@ -251,6 +251,7 @@ whenRedis(await redisTestsEnabled(), () => {
         await page.screenshot({ path: shot, fullPage: true })
         expect(statSync(shot).size).toBeGreaterThan(20_000)
         expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG')
+      if (process.env.INSPECTOR_SCREENSHOT === undefined) rmSync(shot)
       },
       60_000,
     )

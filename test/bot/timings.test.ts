@@ -76,4 +76,32 @@ describe('what a journaled run leaves for the inspector', () => {
     await feedback(runs as never, runId, 'down', 'U2', 'slack')
     await expect.poll(async () => (await store.get(runId))?.feedback).toEqual({ up: 1, down: 1 })
   })
+
+  it("keeps the timing of step calls a Stop cancelled with the run's end", async () => {
+    const store = new SqliteStore(':memory:')
+    cleanup.push(() => store.close())
+    const model = new ScriptedModel(() => ({ text: 'slow idea', latencyMs: 5_000 }))
+    const bot = await Bot.create({ config: loadConfig({}), model, logger, store })
+    bot.attach(platform)
+    const brainstorm = bot.command('brainstorm')
+    if (brainstorm === undefined) throw new Error('no brainstorm')
+    const { runId } = await bot.accept({
+      command: brainstorm,
+      input: { topic: 'x', angles: 2 },
+      user: 'ada',
+      target,
+    })
+    await expect.poll(() => model.calls.length).toBe(2)
+    expect(await bot.stop(runId, 'grace')).toBe('stopping')
+    await bot.settled(runId)
+    const run = await store.get(runId)
+    expect(run).toMatchObject({ status: 'stopped', stoppedBy: 'grace' })
+    const cancelled = run?.summary?.cancelled ?? []
+    expect(cancelled.map((c) => c.step).sort()).toEqual(['angle-contrarian', 'angle-user-pain'])
+    for (const c of cancelled) {
+      expect(c.cancelled).toContain('grace')
+      expect(c.finishedAt).toBeGreaterThanOrEqual(c.startedAt)
+    }
+    expect(run?.summary?.calls).toBe(0)
+  })
 })

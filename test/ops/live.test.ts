@@ -251,7 +251,7 @@ whenRedis(await redisTestsEnabled(), () => {
         await page.screenshot({ path: shot, fullPage: true })
         expect(statSync(shot).size).toBeGreaterThan(20_000)
         expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG')
-      if (process.env.INSPECTOR_SCREENSHOT === undefined) rmSync(shot)
+        if (process.env.INSPECTOR_SCREENSHOT === undefined) rmSync(shot)
       },
       60_000,
     )

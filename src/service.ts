@@ -7,6 +7,7 @@ import { ChorusError } from './errors.ts'
 import {
   type Check,
   type ChorusMetrics,
+  inspector,
   type OpsServer,
   redisCheck,
   startOpsServer,
@@ -118,6 +119,7 @@ async function startOps(opts: Parameters<typeof serve>[0]): Promise<OpsServer | 
       port: config.CHORUS_HTTP_PORT,
       metrics: async () => ({ body: await metrics.scrape(), contentType: metrics.registry.contentType }),
       checks,
+      inspector: inspectorOf(bot, config, logger),
     })
     logger.info({ port: server.port }, 'ops.listening')
     return server
@@ -126,6 +128,19 @@ async function startOps(opts: Parameters<typeof serve>[0]): Promise<OpsServer | 
     logger.error({ err, port: config.CHORUS_HTTP_PORT }, 'ops.listen_failed')
     return undefined
   }
+}
+
+/** The run inspector on `/runs`, when CHORUS_INSPECTOR_TOKEN is set. */
+function inspectorOf(bot: Bot, config: Config, logger: Logger) {
+  const token = config.CHORUS_INSPECTOR_TOKEN
+  if (token === undefined) return undefined
+  return inspector({
+    token,
+    store: bot.store,
+    flows: { names: () => bot.commands.map((c) => c.name), flow: (name) => bot.flow(name) },
+    traceUrl: config.CHORUS_TRACE_URL,
+    log: logger,
+  })
 }
 
 /**

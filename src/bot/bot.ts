@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
-import { FairLimiter } from '../engine/index.ts'
+import { type AnyFlow, FairLimiter } from '../engine/index.ts'
 import { createModel, type LanguageModel } from '../llm/index.ts'
 import { createLogger } from '../log/index.ts'
 import { type Limiter, LocalQueue, type RunQueue, type WorkOutcome } from '../queue/index.ts'
@@ -120,6 +120,12 @@ export class Bot {
 
   command(name: string): Command | undefined {
     return this.#commands.get(name)
+  }
+
+  /** The flow behind a command, by name (the run inspector draws it). */
+  flow(name: string): AnyFlow | undefined {
+    const command = this.#commands.get(name)
+    return command === undefined ? undefined : this.#commands.flowOf(command)
   }
 
   parseText(command: Command, text: string): ParseResult {

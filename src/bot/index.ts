@@ -71,6 +71,7 @@ export {
   type AcceptRequest,
   type CommandRun,
   DRAINING_MESSAGE,
+  FINAL_STEP,
   RESTART_NOTICE,
   type RerunOptions,
   type RetryOutcome,

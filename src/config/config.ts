@@ -180,6 +180,32 @@ const schema = z.object({
       .max(100_000)
       .default(45),
   ),
+  /**
+   * Turns the run inspector on (`/runs` on CHORUS_HTTP_PORT): every request must carry it. It shows
+   * people's prompts, so it must be long enough not to be guessed.
+   */
+  CHORUS_INSPECTOR_TOKEN: blank(
+    z
+      .string()
+      .min(16, {
+        message:
+          'CHORUS_INSPECTOR_TOKEN must be at least 16 characters, e.g. the output of `openssl rand -hex 24`',
+      })
+      .optional(),
+  ),
+  /** Where the inspector links a run's trace: a URL with `{traceId}` in it. */
+  CHORUS_TRACE_URL: blank(
+    z
+      .url({
+        message:
+          'CHORUS_TRACE_URL must be a URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}',
+      })
+      .refine((v) => v.includes('{traceId}') && /^https?:\/\//i.test(v), {
+        message:
+          'CHORUS_TRACE_URL must be an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}',
+      })
+      .optional(),
+  ),
   /** Most model calls in flight across all runs. */
   CHORUS_CONCURRENCY: blank(
     z.coerce.number({ message: 'CHORUS_CONCURRENCY must be a number' }).int().min(1).max(256).default(16),

@@ -42,7 +42,7 @@ export {
 export { buildGraph, type Graph } from './graph.ts'
 export { FairLimiter, type Limiter } from './limiter.ts'
 export { MemoryAsker } from './memory-asker.ts'
-export { toMermaid } from './mermaid.ts'
+export { type FlowNode, flowNodes, toMermaid } from './mermaid.ts'
 export type { RunOptions } from './options.ts'
 export type { RunResult, StepFailure, StepRecord, StepStatus } from './result.ts'
 export type { ResumedStep } from './resume.ts'

@@ -1,7 +1,46 @@
 import type { z } from 'zod'
 import type { Flow } from './flow.ts'
 import { buildGraph, routerOf } from './graph.ts'
-import type { AnyTrigger, QuorumTrigger, Step, Trigger } from './triggers.ts'
+import {
+  type AnyTrigger,
+  describe,
+  type QuorumTrigger,
+  type Step,
+  sourcesOf,
+  type Trigger,
+} from './triggers.ts'
+
+/** One step of a flow's graph as plain data, for views other than Mermaid (the run inspector). */
+export interface FlowNode {
+  name: string
+  kind: 'start' | 'listen' | 'router'
+  /** What it waits for, e.g. `all(angle-a, angle-b)`; undefined for start steps. */
+  waitsFor: string | undefined
+  /** The steps whose outcomes fire it (a router label stands for its router). */
+  after: string[]
+  /** Set on the flow's explicit outputs. */
+  output: 'first' | 'final' | undefined
+}
+
+/** A flow's steps for one (parsed) input, in declared order. */
+export function flowNodes<S extends z.ZodType>(
+  flow: Flow<S, unknown, unknown>,
+  input: z.output<S>,
+): FlowNode[] {
+  const graph = buildGraph(flow, input)
+  return graph.nodes.map((node) => ({
+    name: node.name,
+    kind: node.kind,
+    waitsFor: node.trigger === undefined ? undefined : describe(node.trigger),
+    after:
+      node.trigger === undefined
+        ? []
+        : sourcesOf(node.trigger).map((name) =>
+            graph.shape.routers.has(name) ? (routerOf(graph, name)?.name ?? name) : name,
+          ),
+    output: graph.final.name === node.name ? 'final' : graph.first?.name === node.name ? 'first' : undefined,
+  }))
+}
 
 /** Draws a flow as a Mermaid flowchart, for its `example` input (or the one given). */
 export function toMermaid<S extends z.ZodType>(flow: Flow<S, unknown, unknown>, input?: z.input<S>): string {

@@ -1,4 +1,5 @@
 export type { Check } from '../bot/index.ts'
 export { redisCheck, storeCheck } from './checks.ts'
+export { type Inspector, type InspectorOptions, inspector } from './inspector/index.ts'
 export { ChorusMetrics, type MetricSources } from './metrics.ts'
 export { type OpsServer, type OpsServerOptions, startOpsServer } from './server.ts'

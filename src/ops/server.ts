@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Check } from '../bot/index.ts'
+import type { Inspector } from './inspector/index.ts'
 
 export interface OpsServerOptions {
   port: number
@@ -11,6 +12,8 @@ export interface OpsServerOptions {
   checks: Record<string, () => Promise<Check>>
   /** A check that has not answered within this long fails (a hung Redis must not hang the probe). */
   checkTimeoutMs?: number
+  /** The run inspector under `/runs`, when CHORUS_INSPECTOR_TOKEN is set. */
+  inspector?: Inspector | undefined
 }
 
 export interface OpsServer {
@@ -18,11 +21,15 @@ export interface OpsServer {
   close(): Promise<void>
 }
 
-/** Serves `GET /healthz` (the process answers), `/readyz` (every check passes, else 503 + JSON) and `/metrics`. */
+/**
+ * Serves `GET /healthz` (the process answers), `/readyz` (every check passes, else 503 + JSON),
+ * `/metrics`, and the run inspector under `/runs` when it is on.
+ */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const timeoutMs = options.checkTimeoutMs ?? 2_000
   const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const path = url.pathname
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
       res.end(req.method === 'HEAD' ? undefined : body)
@@ -45,7 +52,14 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       )
       return
     }
-    json(404, { error: 'not_found', paths: ['/healthz', '/readyz', '/metrics'] })
+    if (path === '/runs' || path.startsWith('/runs/')) {
+      if (options.inspector !== undefined) return options.inspector(req, res, url)
+      return json(404, {
+        error: 'inspector_off',
+        hint: 'set CHORUS_INSPECTOR_TOKEN to turn the run inspector on',
+      })
+    }
+    json(404, { error: 'not_found', paths: ['/healthz', '/readyz', '/metrics', '/runs'] })
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -1,3 +1,4 @@
+export { MAX_RECENT } from './inspect.ts'
 export { RedisStore } from './redis.ts'
 export { REDIS_OPTIONS, RedisHealth } from './redis-health.ts'
 export { SealError, Sealer } from './sealed.ts'
@@ -15,13 +16,17 @@ export type {
   Parking,
   QuestionRecord,
   Questions,
+  RecentFilter,
   ReplyTarget,
   RunJournal,
   RunRecord,
   RunStatus,
   RunStore,
+  RunSummary,
   SlackTarget,
+  StepEntry,
   StepOutcome,
+  StepTiming,
   StoredDecision,
   Take,
 } from './types.ts'

@@ -120,15 +120,17 @@ return 1`,
   chorusStoreDelivered: {
     numberOfKeys: 4,
     lua: `${TOUCH}
-local h = redis.call('HMGET', KEYS[1], 'delivered', 'status')
+local h = redis.call('HMGET', KEYS[1], 'delivered', 'status', 'shown')
 local d = h[1]
 if not d then return 0 end
 if string.find(',' .. d, ',' .. ARGV[1] .. ',', 1, true) then return 0 end
-redis.call('HSET', KEYS[1], 'delivered', d .. ARGV[1] .. ',', 'updatedAt', ARGV[2])
+local shown = (h[3] or '') .. ARGV[1] .. ':' .. ARGV[2] .. ','
+redis.call('HSET', KEYS[1], 'delivered', d .. ARGV[1] .. ',', 'shown', shown, 'updatedAt', ARGV[2])
 touch(h[2], ARGV[2], ARGV[3], ARGV[4])
 return 1`,
   },
-  // KEYS: run, steps, running, ended, questions. ARGV: status, stoppedBy, note ('1' + value, or '0'), now, id, ttlMs.
+  // KEYS: run, steps, running, ended, questions. ARGV: status, stoppedBy, note ('1' + value, or '0'), now, id, ttlMs,
+  // summary ('1' + JSON, or '0').
   // A run that recorded no step gets an empty steps hash with the TTL, so a straggler's late step
   // (a plain HSETNX) cannot leave one without. The ended index is trimmed of runs past their TTL
   // now and then (prune does the rest).
@@ -145,6 +147,10 @@ end
 if string.sub(ARGV[3], 1, 1) == '1' then
   fields[#fields + 1] = 'note'
   fields[#fields + 1] = string.sub(ARGV[3], 2)
+end
+if string.sub(ARGV[7] or '0', 1, 1) == '1' then
+  fields[#fields + 1] = 'summary'
+  fields[#fields + 1] = string.sub(ARGV[7], 2)
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 if h[2] == '1' then redis.call('HDEL', KEYS[1], 'wakeAt') end
@@ -176,6 +182,44 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
 end
 return {n, #ids}`,
+  },
+  // KEYS: running, ended. ARGV: run key prefix, limit, command, status, platform ('' = any), most
+  // index entries to look at per set. Returns the matching runs' hashes, newest first from each set
+  // (running by createdAt, ended by updatedAt); the caller merges them.
+  chorusStoreRecent: {
+    numberOfKeys: 2,
+    readOnly: true,
+    lua: `
+local limit, cap = tonumber(ARGV[2]), tonumber(ARGV[6])
+local out = {}
+local function scan(key)
+  local found, seen = 0, 0
+  while found < limit and seen < cap do
+    local ids = redis.call('ZREVRANGE', key, seen, seen + 199)
+    if #ids == 0 then return end
+    seen = seen + #ids
+    for _, id in ipairs(ids) do
+      local h = redis.call('HMGET', ARGV[1] .. id, 'command', 'status', 'target')
+      local ok = h[1] and (ARGV[3] == '' or h[1] == ARGV[3]) and (ARGV[4] == '' or h[2] == ARGV[4])
+      if ok and ARGV[5] ~= '' then ok = cjson.decode(h[3]).platform == ARGV[5] end
+      if ok and found < limit then
+        found = found + 1
+        out[#out + 1] = redis.call('HGETALL', ARGV[1] .. id)
+      end
+    end
+  end
+end
+if ARGV[4] == '' or ARGV[4] == 'running' then scan(KEYS[1]) end
+if ARGV[4] ~= 'running' then scan(KEYS[2]) end
+return out`,
+  },
+  // KEYS: run. ARGV: 'up' or 'down'. A run that is gone gets nothing.
+  chorusStoreRate: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+return 1`,
   },
   // KEYS: one sorted set of use times per limit. ARGV: now, member, then limit and windowMs per key.
   // Returns {1, remaining...} when every limit has room (one use counted in each), else {0, index, retryAt}.

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { fromText, toText } from './opaque.ts'
+import { shownTimes, summaryOf } from './inspect.ts'
+import { fromText } from './opaque.ts'
+import { RECENT_SCAN_CAP, recentLimit, stepEntries, stepValue } from './redis-inspect.ts'
 import { RedisInstallations } from './redis-installations.ts'
 import { RedisQuestions } from './redis-questions.ts'
 import { ENDED_RUN_TTL_MS, SCRIPTS, type Scripts } from './redis-scripts.ts'
@@ -14,10 +16,13 @@ import type {
   NewQuestion,
   NewRun,
   QuestionRecord,
+  RecentFilter,
   ReplyTarget,
   RunRecord,
   RunStatus,
   RunStore,
+  RunSummary,
+  StepEntry,
   StepOutcome,
   StoredDecision,
   Take,
@@ -105,8 +110,37 @@ export class RedisStore implements RunStore {
     // One command: the first success of a call stays; a failure is kept apart (`!` field), so a
     // success replaces it and it never replaces a success. An ended run's steps hash always exists
     // with its TTL (finish sees to it), which a late write keeps.
-    if (outcome.ok) await this.#redis.hsetnx(steps, field, `1${toText(outcome.value)}`)
-    else await this.#redis.hset(steps, `!${field}`, outcome.error)
+    // The timing rides in the value (redis-inspect.ts), so the inspector costs no command here.
+    const value = stepValue(outcome, outcome.timing)
+    if (outcome.ok) await this.#redis.hsetnx(steps, field, value)
+    else await this.#redis.hset(steps, `!${field}`, value)
+  }
+
+  async runSteps(runId: string): Promise<StepEntry[]> {
+    return stepEntries(await this.#redis.hgetall(`${this.#run(runId)}:steps`))
+  }
+
+  /** From the indexes the runs are in anyway (running, and ended until pruned): no write per run. */
+  async recent(options: { limit: number; filter?: RecentFilter }): Promise<RunRecord[]> {
+    const limit = recentLimit(options.limit)
+    if (limit === 0) return []
+    const f = options.filter ?? {}
+    const hashes = (await this.#scripts.chorusStoreRecent(
+      this.#running,
+      this.#ended,
+      this.#run(''),
+      limit,
+      f.command ?? '',
+      f.status ?? '',
+      f.platform ?? '',
+      RECENT_SCAN_CAP,
+    )) as string[][]
+    const runs = hashes.map((flat) => toRecord(fromPairs(flat)))
+    return runs.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit)
+  }
+
+  async rate(runId: string, rating: 'up' | 'down'): Promise<void> {
+    await this.#scripts.chorusStoreRate(this.#run(runId), rating)
   }
 
   async completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>> {
@@ -157,7 +191,7 @@ export class RedisStore implements RunStore {
   async finish(
     runId: string,
     status: Exclude<RunStatus, 'running'>,
-    details: { stoppedBy?: string; note?: string } = {},
+    details: { stoppedBy?: string; note?: string; summary?: RunSummary } = {},
   ): Promise<boolean> {
     const run = this.#run(runId)
     const changed = await this.#scripts.chorusStoreFinish(
@@ -172,6 +206,7 @@ export class RedisStore implements RunStore {
       Date.now(),
       runId,
       ENDED_RUN_TTL_MS,
+      details.summary === undefined ? '0' : `1${JSON.stringify(details.summary)}`,
     )
     return changed === 1
   }
@@ -292,6 +327,9 @@ function toRecord(hash: Record<string, string>): RunRecord {
     note: hash.note,
     parked: hash.parked === '1',
     wakes: Number(hash.wakes ?? 0),
+    deliveredAt: shownTimes(hash.shown),
+    summary: summaryOf(hash.summary),
+    feedback: { up: Number(hash.up ?? 0), down: Number(hash.down ?? 0) },
     ...(hash.userId === undefined ? {} : { userId: hash.userId }),
   }
 }

@@ -16,7 +16,11 @@ CREATE TABLE IF NOT EXISTS runs (
   user_id TEXT,
   parked INTEGER NOT NULL DEFAULT 0,
   wakes INTEGER NOT NULL DEFAULT 0,
-  wake_at INTEGER
+  wake_at INTEGER,
+  shown TEXT NOT NULL DEFAULT '',
+  summary TEXT,
+  up INTEGER NOT NULL DEFAULT 0,
+  down INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, created_at);
 CREATE TABLE IF NOT EXISTS steps (
@@ -25,6 +29,7 @@ CREATE TABLE IF NOT EXISTS steps (
   call INTEGER NOT NULL,
   ok INTEGER NOT NULL,
   value TEXT NOT NULL,
+  timing TEXT,
   PRIMARY KEY (run_id, step, call)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS questions (
@@ -68,12 +73,20 @@ CREATE TABLE IF NOT EXISTS totals (
 ) WITHOUT ROWID;
 `
 
-/** Columns `runs` gained after files were made (version 2): added to older files on open. */
-const ADDED_RUN_COLUMNS: Record<string, string> = {
-  user_id: 'TEXT',
-  parked: 'INTEGER NOT NULL DEFAULT 0',
-  wakes: 'INTEGER NOT NULL DEFAULT 0',
-  wake_at: 'INTEGER',
+/** Columns tables gained after files were made (versions 2 and 4): added to older files on open. */
+const ADDED_COLUMNS: Record<string, Record<string, string>> = {
+  runs: {
+    user_id: 'TEXT',
+    parked: 'INTEGER NOT NULL DEFAULT 0',
+    wakes: 'INTEGER NOT NULL DEFAULT 0',
+    wake_at: 'INTEGER',
+    // Version 4: what the run inspector shows (when each view was shown, totals, 👍/👎).
+    shown: "TEXT NOT NULL DEFAULT ''",
+    summary: 'TEXT',
+    up: 'INTEGER NOT NULL DEFAULT 0',
+    down: 'INTEGER NOT NULL DEFAULT 0',
+  },
+  steps: { timing: 'TEXT' },
 }
 
 /** Opens (creating if needed) the journal file at the current schema, upgrading one an older Chorus made. */
@@ -81,8 +94,10 @@ export function openJournal(file: string): DatabaseSync {
   const db = new DatabaseSync(file)
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
   db.exec(SCHEMA)
-  if (missingRunColumns(db).length > 0) immediately(db, () => addRunColumns(db))
-  db.exec('PRAGMA user_version = 3')
+  if (missingColumns(db).length > 0) immediately(db, () => addColumns(db))
+  // The newest runs first, for the inspector's list (after the upgrade: older files lack nothing it needs).
+  db.exec('CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at)')
+  db.exec('PRAGMA user_version = 4')
   return db
 }
 
@@ -99,15 +114,20 @@ export function immediately<T>(db: DatabaseSync, fn: () => T): T {
   }
 }
 
-function missingRunColumns(db: DatabaseSync): string[] {
-  const have = new Set(
-    (db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).map((c) => c.name),
-  )
-  return Object.keys(ADDED_RUN_COLUMNS).filter((c) => !have.has(c))
+function missingColumns(db: DatabaseSync): Array<[table: string, column: string, type: string]> {
+  const missing: Array<[string, string, string]> = []
+  for (const [table, columns] of Object.entries(ADDED_COLUMNS)) {
+    const have = new Set(
+      (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name),
+    )
+    for (const [column, type] of Object.entries(columns))
+      if (!have.has(column)) missing.push([table, column, type])
+  }
+  return missing
 }
 
 /** Checked again under the lock: another process may have just upgraded the same file. */
-function addRunColumns(db: DatabaseSync): void {
-  for (const column of missingRunColumns(db))
-    db.exec(`ALTER TABLE runs ADD COLUMN ${column} ${ADDED_RUN_COLUMNS[column]}`)
+function addColumns(db: DatabaseSync): void {
+  for (const [table, column, type] of missingColumns(db))
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`)
 }

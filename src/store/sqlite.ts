@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { MAX_RECENT, shownTimes, summaryOf, timingOf } from './inspect.ts'
 import { fromText, toText } from './opaque.ts'
 import { immediately, openJournal } from './sqlite-db.ts'
 import { SqliteInstallations } from './sqlite-installations.ts'
@@ -13,10 +14,13 @@ import {
   type NewQuestion,
   type NewRun,
   type QuestionRecord,
+  type RecentFilter,
   type ReplyTarget,
   type RunRecord,
   type RunStatus,
   type RunStore,
+  type RunSummary,
+  type StepEntry,
   type StepOutcome,
   type StoredDecision,
   type Take,
@@ -37,6 +41,10 @@ interface RunRow {
   user_id: string | null
   parked: number
   wakes: number
+  shown: string
+  summary: string | null
+  up: number
+  down: number
 }
 
 /**
@@ -93,7 +101,40 @@ export class SqliteStore implements RunStore {
 
   async recordStep(runId: string, outcome: StepOutcome): Promise<void> {
     const value = outcome.ok ? toText(outcome.value) : outcome.error
-    this.#q.step.run(runId, outcome.step, outcome.call, outcome.ok ? 1 : 0, value)
+    const timing = outcome.timing === undefined ? null : JSON.stringify(outcome.timing)
+    this.#q.step.run(runId, outcome.step, outcome.call, outcome.ok ? 1 : 0, value, timing)
+  }
+
+  async runSteps(runId: string): Promise<StepEntry[]> {
+    const rows = this.#q.allSteps.all(runId) as unknown as Array<{
+      step: string
+      call: number
+      ok: number
+      value: string
+      timing: string | null
+    }>
+    return rows.map((r) => {
+      const timing = timingOf(r.timing)
+      const at = timing === undefined ? {} : { timing }
+      return r.ok === 1
+        ? { step: r.step, call: r.call, ok: true as const, value: fromText(r.value), ...at }
+        : { step: r.step, call: r.call, ok: false as const, error: r.value, ...at }
+    })
+  }
+
+  async recent(options: { limit: number; filter?: RecentFilter }): Promise<RunRecord[]> {
+    const f = options.filter ?? {}
+    const rows = this.#q.recent.all({
+      command: f.command ?? null,
+      status: f.status ?? null,
+      platform: f.platform ?? null,
+      limit: Math.max(0, Math.min(options.limit, MAX_RECENT)),
+    }) as unknown as RunRow[]
+    return rows.map(toRecord)
+  }
+
+  async rate(runId: string, rating: 'up' | 'down'): Promise<void> {
+    ;(rating === 'up' ? this.#q.rateUp : this.#q.rateDown).run(runId)
   }
 
   async completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>> {
@@ -106,15 +147,18 @@ export class SqliteStore implements RunStore {
   }
 
   async markDelivered(runId: string, view: DeliveredView): Promise<void> {
-    this.#q.delivered.run(view, Date.now(), runId, view)
+    const now = Date.now()
+    this.#q.delivered.run(view, `${view}:${now},`, now, runId, view)
   }
 
   async finish(
     runId: string,
     status: Exclude<RunStatus, 'running'>,
-    details: { stoppedBy?: string; note?: string } = {},
+    details: { stoppedBy?: string; note?: string; summary?: RunSummary } = {},
   ): Promise<boolean> {
-    const r = this.#q.finish.run(status, details.stoppedBy ?? null, details.note ?? null, Date.now(), runId)
+    const summary = details.summary === undefined ? null : JSON.stringify(details.summary)
+    const { stoppedBy, note } = details
+    const r = this.#q.finish.run(status, stoppedBy ?? null, note ?? null, summary, Date.now(), runId)
     return Number(r?.changes ?? 0) > 0
   }
 
@@ -148,29 +192,18 @@ export class SqliteStore implements RunStore {
     return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at ?? undefined }))
   }
 
-  openQuestion(question: NewQuestion): Promise<QuestionRecord> {
-    return this.#questions.openQuestion(question)
-  }
-
-  question(runId: string, id: string): Promise<QuestionRecord | undefined> {
-    return this.#questions.question(runId, id)
-  }
-
-  questions(runId: string): Promise<QuestionRecord[]> {
-    return this.#questions.questions(runId)
-  }
-
-  giveAnswer(runId: string, id: string, answer: GivenAnswer) {
-    return this.#questions.giveAnswer(runId, id, answer)
-  }
-
-  decide(runId: string, id: string, decision: StoredDecision, version: number) {
-    return this.#questions.decide(runId, id, decision, version)
-  }
-
-  setQuestionMessage(runId: string, id: string, message: unknown): Promise<void> {
-    return this.#questions.setQuestionMessage(runId, id, message)
-  }
+  // The Questions role is its own object's (sqlite-questions.ts).
+  readonly openQuestion = (question: NewQuestion): Promise<QuestionRecord> =>
+    this.#questions.openQuestion(question)
+  readonly question = (runId: string, id: string): Promise<QuestionRecord | undefined> =>
+    this.#questions.question(runId, id)
+  readonly questions = (runId: string): Promise<QuestionRecord[]> => this.#questions.questions(runId)
+  readonly giveAnswer = (runId: string, id: string, answer: GivenAnswer) =>
+    this.#questions.giveAnswer(runId, id, answer)
+  readonly decide = (runId: string, id: string, decision: StoredDecision, version: number) =>
+    this.#questions.decide(runId, id, decision, version)
+  readonly setQuestionMessage = (runId: string, id: string, message: unknown): Promise<void> =>
+    this.#questions.setQuestionMessage(runId, id, message)
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const now = Date.now()
@@ -202,25 +235,15 @@ export class SqliteStore implements RunStore {
     return row.total
   }
 
-  putInstallation(key: string, sealed: string): Promise<void> {
-    return this.#installations.putInstallation(key, sealed)
-  }
-
-  getInstallation(key: string): Promise<string | undefined> {
-    return this.#installations.getInstallation(key)
-  }
-
-  deleteInstallation(key: string): Promise<boolean> {
-    return this.#installations.deleteInstallation(key)
-  }
-
-  lock(key: string, ttlMs: number): Promise<string | undefined> {
-    return this.#installations.lock(key, ttlMs)
-  }
-
-  unlock(key: string, token: string): Promise<void> {
-    return this.#installations.unlock(key, token)
-  }
+  // The Installations role (and its locks) is its own object's (sqlite-installations.ts).
+  readonly putInstallation = (key: string, sealed: string): Promise<void> =>
+    this.#installations.putInstallation(key, sealed)
+  readonly getInstallation = (key: string): Promise<string | undefined> =>
+    this.#installations.getInstallation(key)
+  readonly deleteInstallation = (key: string): Promise<boolean> => this.#installations.deleteInstallation(key)
+  readonly lock = (key: string, ttlMs: number): Promise<string | undefined> =>
+    this.#installations.lock(key, ttlMs)
+  readonly unlock = (key: string, token: string): Promise<void> => this.#installations.unlock(key, token)
 
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close()
@@ -237,18 +260,29 @@ function statements(db: DatabaseSync) {
     get: p('SELECT * FROM runs WHERE id = ?'),
     unfinished: p(`SELECT * FROM runs WHERE status = 'running' AND parked = 0 ORDER BY created_at`),
     step: p(
-      `INSERT INTO steps (run_id, step, call, ok, value) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, step, call) DO UPDATE SET ok = excluded.ok, value = excluded.value
+      `INSERT INTO steps (run_id, step, call, ok, value, timing) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, step, call) DO UPDATE SET ok = excluded.ok, value = excluded.value,
+           timing = excluded.timing
          WHERE steps.ok = 0`,
     ),
     steps: p('SELECT step, call, value FROM steps WHERE run_id = ? AND ok = 1 ORDER BY call, step'),
+    allSteps: p('SELECT step, call, ok, value, timing FROM steps WHERE run_id = ? ORDER BY call, step'),
+    recent: p(
+      `SELECT * FROM runs WHERE ($command IS NULL OR command = $command)
+         AND ($status IS NULL OR status = $status)
+         AND ($platform IS NULL OR json_extract(target, '$.platform') = $platform)
+         ORDER BY created_at DESC LIMIT $limit`,
+    ),
+    rateUp: p('UPDATE runs SET up = up + 1 WHERE id = ?'),
+    rateDown: p('UPDATE runs SET down = down + 1 WHERE id = ?'),
     target: p('UPDATE runs SET target = ?, updated_at = ? WHERE id = ?'),
     delivered: p(
-      `UPDATE runs SET delivered = delivered || ? || ',', updated_at = ?
+      `UPDATE runs SET delivered = delivered || ? || ',', shown = shown || ?, updated_at = ?
          WHERE id = ? AND instr(delivered, ? || ',') = 0`,
     ),
     finish: p(
-      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, updated_at = ?, parked = 0, wake_at = NULL
+      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, summary = ?, updated_at = ?, parked = 0,
+         wake_at = NULL
          WHERE id = ? AND status = 'running'`,
     ),
     park: p(
@@ -299,6 +333,9 @@ function toRecord(row: RunRow): RunRecord {
     note: row.note ?? undefined,
     parked: row.parked === 1,
     wakes: row.wakes,
+    deliveredAt: shownTimes(row.shown),
+    summary: summaryOf(row.summary),
+    feedback: { up: row.up, down: row.down },
     ...(row.user_id === null ? {} : { userId: row.user_id }),
   }
 }

@@ -54,6 +54,8 @@ export interface NewRun {
   userId?: string
   target: ReplyTarget
   createdAt: number
+  /** The W3C trace context of the run's trace, when tracing is on (the inspector links to the trace). */
+  traceparent?: string | undefined
 }
 
 export interface RunRecord extends NewRun {
@@ -68,12 +70,66 @@ export interface RunRecord extends NewRun {
   parked: boolean
   /** How many times an answer or a deadline woke it (see `park`). */
   wakes: number
+  /** When each delivered view reached the user (ms since epoch), for the inspector. */
+  deliveredAt: Partial<Record<DeliveredView, number>>
+  /** What the run spent and how its steps that left no outcome ended, from `finish`. */
+  summary: RunSummary | undefined
+  /** 👍 and 👎 counted on its reply (once per person and rating). */
+  feedback: { up: number; down: number }
+}
+
+/** When a step call ran, for the inspector's waterfall (times in ms since epoch). */
+export interface StepTiming {
+  startedAt: number
+  /** When the model wrote its first words, for steps that stream. */
+  firstTokenAt?: number | undefined
+  finishedAt: number
+  /** Of the time from start to finish, how long its model calls waited for a limiter slot. */
+  queuedMs: number
+  /** Tries made (1 when it was not retried). */
+  attempts: number
+  /** Why each retry happened (error codes), in order. */
+  retries?: string[] | undefined
+  /** Set when the step was cancelled (the run stopped, the step was no longer needed): why. */
+  cancelled?: string | undefined
+}
+
+/** A run's totals, written with its end (`finish`). */
+export interface RunSummary {
+  /** When this process began working it (ms since epoch). */
+  startedAt?: number | undefined
+  calls: number
+  tokens: number
+  promptTokens: number
+  completionTokens: number
+  /** Estimated cost, when every model it used has a price. */
+  costUsd?: number | undefined
+  models: string[]
+  /** Step calls that were cancelled: they leave no outcome, so their timing travels here. */
+  cancelled?: Array<{ step: string; call: number } & StepTiming> | undefined
+}
+
+/** Every settled step call of a run with its timing, for the inspector (`runSteps`). */
+export type StepEntry = (
+  | { step: string; call: number; ok: true; value: unknown }
+  | { step: string; call: number; ok: false; error: string }
+) & { timing?: StepTiming | undefined }
+
+/** What the recent-runs list may be narrowed to. */
+export interface RecentFilter {
+  command?: string | undefined
+  status?: RunStatus | undefined
+  platform?: ReplyTarget['platform'] | undefined
 }
 
 /** A settled step call: successes are replayed on resume, failures only recorded. */
-export type StepOutcome =
+export type StepOutcome = (
   | { step: string; call: number; ok: true; value: unknown }
   | { step: string; call: number; ok: false; error: string }
+) & {
+  /** When it ran: kept with the outcome in the same write. */
+  timing?: StepTiming | undefined
+}
 
 /** The run journal: runs, their step outcomes and which reply views were delivered. */
 export interface RunJournal {
@@ -96,8 +152,17 @@ export interface RunJournal {
   finish(
     runId: string,
     status: Exclude<RunStatus, 'running'>,
-    details?: { stoppedBy?: string; note?: string },
+    details?: { stoppedBy?: string; note?: string; summary?: RunSummary },
   ): Promise<boolean>
+  /** Every settled step call with its timing (failures included), by call then step. */
+  runSteps(runId: string): Promise<StepEntry[]>
+  /**
+   * The newest runs first (by when they were created), at most `limit`, narrowed by `filter`. Reads
+   * the journal's indexes: running runs, and ended runs until they are pruned.
+   */
+  recent(options: { limit: number; filter?: RecentFilter }): Promise<RunRecord[]>
+  /** Counts a 👍 or 👎 on the run's reply (the caller counts each person's rating once). */
+  rate(runId: string, rating: 'up' | 'down'): Promise<void>
   /** Deletes ended runs (and their steps) last updated before `before` (ms since epoch); returns how many. */
   prune(before: number): Promise<number>
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NewRun, RunStore } from '../../src/store/index.ts'
 import { asksContract, type SiblingFactory } from './contract-asks.ts'
+import { inspectContract } from './contract-inspect.ts'
 import { installationsContract } from './contract-installations.ts'
 
 export interface StoreFactory extends SiblingFactory {
@@ -37,6 +38,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
     asksContract(() => store, factory)
     installationsContract(() => store, factory)
+    inspectContract(() => store)
 
     it('records a run as running with everything needed to finish it elsewhere', async () => {
       const run = newRun()

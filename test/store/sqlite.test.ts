@@ -70,6 +70,10 @@ describe('SqliteStore', () => {
       expect(run).toMatchObject({ status: 'running', parked: false, wakes: 0, user: 'ada' })
       expect(run?.userId).toBeUndefined()
       expect(await store.completedSteps('old')).toEqual([{ step: 'voter-1', call: 1, value: 'yes' }])
+      // What the inspector reads: an old run has no timings, view times, totals or ratings yet.
+      expect(await store.runSteps('old')).toEqual([{ step: 'voter-1', call: 1, ok: true, value: 'yes' }])
+      expect(run).toMatchObject({ deliveredAt: {}, summary: undefined, feedback: { up: 0, down: 0 } })
+      expect((await store.recent({ limit: 5 })).map((r) => r.id)).toEqual(['old'])
       expect(await store.park('old', 0, 99)).toBe(true)
       expect(await store.parkedRuns()).toEqual([{ id: 'old', wakeAt: 99 }])
       const q = { runId: 'old', id: 'q#1#1', step: 'q', spec: {}, createdAt: 1, deadlineAt: 2 }

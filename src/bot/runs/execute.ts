@@ -107,9 +107,10 @@ export function execute(runs: Runs, req: Execution): Live {
     runId,
     ...(asks.asker === undefined ? {} : { asker: asks.asker }),
     services: (step) => ({
-      llm: stepModel(refined(runs.observed(modelOf(step.step)), req.refine), step, (text) =>
-        onText(step.step, text),
-      ),
+      llm: stepModel(refined(runs.observed(modelOf(step.step)), req.refine), step, (text) => {
+        journal?.streamed(step.step)
+        onText(step.step, text)
+      }),
     }),
     limiter: runs.limiter,
     defaults: STEP_DEFAULTS,
@@ -191,7 +192,7 @@ async function end(result: RunResult, d: Driver): Promise<RunResult> {
   pump.push({ ...views.finish(result, ending.stoppedBy), ...(usage.calls > 0 ? { usage } : {}) })
   if (meter.reached) log.info({ event: 'run.budget_reached', usage }, 'run.budget_reached')
   await pump.drained
-  if (journal !== undefined) await journal.finish(result, ending.stoppedBy)
+  if (journal !== undefined) await journal.finish(result, ending.stoppedBy, usage)
   return result
 }
 

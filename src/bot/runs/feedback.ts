@@ -1,5 +1,5 @@
 import type { PlatformName } from '../platform.ts'
-import { KEEP_ENDED_MS } from './journal.ts'
+import { KEEP_ENDED_MS, record } from './journal.ts'
 import type { Runs } from './runs.ts'
 
 /** A rating is counted once per person, run and rating for as long as the run is kept. */
@@ -26,5 +26,8 @@ export async function feedback(
   ])
   const flow = run?.command ?? 'unknown'
   log.info({ event: 'reply.feedback', runId, flow, platform, rating, by, counted: first }, 'reply.feedback')
-  if (first) runs.observer.feedback?.({ flow, platform }, rating)
+  if (!first) return
+  runs.observer.feedback?.({ flow, platform }, rating)
+  // Kept on the run for the inspector: only counted ratings, and only on a run the journal has.
+  if (run !== undefined) record(log, () => runs.store.rate(runId, rating))
 }

@@ -7,6 +7,7 @@ export {
   STORE_DOWN_MESSAGE,
   start,
 } from './intake.ts'
+export { FINAL_STEP } from './refine.ts'
 export { refine, retry } from './rerun.ts'
 export { RESTART_NOTICE, resume, shutdown } from './restart.ts'
 export { Runs } from './runs.ts'

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
 import type { FlowEvent, RunResult } from '../../engine/index.ts'
-import type { DeliveredView, RunStore } from '../../store/index.ts'
-import { asMarkdown, describeFailure } from '../reply/index.ts'
+import type { DeliveredView, RunStore, RunSummary } from '../../store/index.ts'
+import { asMarkdown, describeFailure, type UsageLine } from '../reply/index.ts'
 import { FINAL_STEP } from './refine.ts'
+import { StepTimings } from './timings.ts'
 
 /** Ended runs stay in the journal this long, so Retry and Stop can still find them. */
 export const KEEP_ENDED_MS = 7 * 24 * 60 * 60_000
@@ -22,6 +23,11 @@ export class RunJournal {
   readonly #boundMs: number
   /** Each step's call number, from `step.started`, for the failure of that call. */
   readonly #calls = new Map<string, number>()
+  /** When each step call ran; cancelled ones wait for `finish` (they write no outcome). */
+  readonly #timings = new StepTimings()
+  readonly #cancelled: NonNullable<RunSummary['cancelled']> = []
+  /** When this process began working the run. */
+  readonly #startedAt = Date.now()
 
   constructor(store: RunStore, runId: string, log: Logger, deadlineMs: number | undefined) {
     this.#store = store
@@ -35,16 +41,26 @@ export class RunJournal {
   /** Journals a step's outcome from its engine event (a resumed step is journaled already). */
   step(event: FlowEvent): void {
     const runId = this.#runId
+    const timing = this.#timings.event(event)
+    const timed = timing === undefined ? {} : { timing }
     if (event.type === 'step.completed' && !event.resumed) {
-      record(this.#log, () =>
-        this.#store.recordStep(runId, { step: event.step, call: event.call, ok: true, value: event.value }),
-      )
+      const outcome = { step: event.step, call: event.call, ok: true as const, value: event.value, ...timed }
+      record(this.#log, () => this.#store.recordStep(runId, outcome))
     } else if (event.type === 'step.failed') {
       const call = this.#calls.get(event.step) ?? 1
       const error = (event.error as { code?: string } | undefined)?.code ?? describeFailure(event.error)
-      record(this.#log, () => this.#store.recordStep(runId, { step: event.step, call, ok: false, error }))
+      record(this.#log, () =>
+        this.#store.recordStep(runId, { step: event.step, call, ok: false, error, ...timed }),
+      )
+    } else if (event.type === 'step.cancelled' && timing !== undefined) {
+      this.#cancelled.push({ step: event.step, call: this.#calls.get(event.step) ?? 1, ...timing })
     }
     if (event.type === 'step.started') this.#calls.set(event.step, event.call)
+  }
+
+  /** A step's model wrote text (its first words mark the step's first token). */
+  streamed(step: string): void {
+    this.#timings.streamed(step)
   }
 
   /** A view reached the user: a resumed run does not show it again. */
@@ -59,14 +75,28 @@ export class RunJournal {
     )
   }
 
-  /** Ends the run in the journal: completed, stopped (and by whom) or failed (and why). */
-  finish(result: RunResult, stoppedBy: string | undefined): Promise<void> {
+  /**
+   * Ends the run in the journal: completed, stopped (and by whom) or failed (and why), with what it
+   * spent and its cancelled steps' timings (for the inspector, in the same write).
+   */
+  finish(result: RunResult, stoppedBy: string | undefined, usage: UsageLine): Promise<void> {
     const status =
       result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'stopped' : 'failed'
+    const summary: RunSummary = {
+      startedAt: this.#startedAt,
+      calls: usage.calls,
+      tokens: usage.tokens,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      ...(usage.costUsd === undefined ? {} : { costUsd: usage.costUsd }),
+      models: usage.models,
+      ...(this.#cancelled.length === 0 ? {} : { cancelled: this.#cancelled }),
+    }
     return this.#settle(
       this.#store.finish(this.#runId, status, {
         ...(stoppedBy === undefined ? {} : { stoppedBy }),
         ...(status === 'failed' ? { note: describeFailure(result.error) } : {}),
+        summary,
       }),
     )
   }

@@ -54,9 +54,17 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     const metrics = new ChorusMetrics()
     const bot = await Bot.create({ config, logger, ...backends, observer: metrics.observer })
     if (bot.model.demo) logger.warn('No OPENAI_API_KEY set: using the offline demo model (canned demo text).')
+    // Slack on PORT (HTTP mode, or its install pages) serves Discord's interactions endpoint beside it.
+    const mode = slack?.slackMode(config)
+    const onSlack = discordHttp && mode !== undefined && (mode.kind === 'http' || mode.auth.kind === 'oauth')
+    const interactions = onSlack ? discord?.discordInteractions(bot, config) : undefined
+    const routes =
+      interactions === undefined
+        ? []
+        : [{ path: interactions.path, method: 'POST', handler: interactions.handle }]
     const connections = [
-      ...(slack === undefined ? [] : [await slack.startSlack(bot, config)]),
-      ...(discord === undefined
+      ...(slack === undefined ? [] : [await slack.startSlack(bot, config, { routes })]),
+      ...(discord === undefined || interactions !== undefined
         ? []
         : [await (discordHttp ? discord.startDiscordHttp(bot, config) : discord.startDiscord(bot, config))]),
     ]

@@ -54,12 +54,6 @@ export function discordHttpSettings(config: Config): DiscordHttpSettings {
     )
   }
   const token = config.DISCORD_TOKEN === undefined ? undefined : discordSettings(config).token
-  if (config.SLACK_BOT_TOKEN !== undefined && config.SLACK_APP_TOKEN === undefined) {
-    throw new ConfigError(
-      'discord_port_taken',
-      "Slack's HTTP mode and Discord's interactions endpoint both listen on PORT: run them as two processes (one with the Slack variables, one with the Discord ones), or use Slack's Socket Mode (SLACK_APP_TOKEN).",
-    )
-  }
   return {
     publicKey,
     token,

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { REST } from 'discord.js'
 import { type Bot, type Check, type Config, ConfigError } from '../../src/bot/index.ts'
@@ -16,11 +16,22 @@ import { publicKeyOf } from './verify.ts'
  * posts and edits what outlives an interaction's 15 minutes. Runs go through the store and queue as
  * on the gateway, so any number of these receivers can stand behind one load balancer.
  */
-export async function startDiscordHttp(
+/** The interactions endpoint as a request handler, for a server of its own or one Slack's receiver serves on PORT. */
+export interface DiscordInteractions {
+  path: typeof INTERACTIONS_PATH
+  handle(req: IncomingMessage, res: ServerResponse): void
+}
+
+/**
+ * Attaches Discord over HTTP to the bot and returns its endpoint's handler, not yet listening: with
+ * Slack's HTTP mode (or its install pages) in the same process, Slack's receiver serves it on PORT
+ * beside Slack's own routes (`startSlack`'s `routes`), else `startDiscordHttp` gives it a server.
+ */
+export function discordInteractions(
   bot: Bot,
   config: Config,
-  options: DiscordOptions & { port?: number } = {},
-): Promise<{ name: 'discord'; port: number; stop(): Promise<void>; check(): Check }> {
+  options: DiscordOptions = {},
+): DiscordInteractions {
   const settings = discordHttpSettings(config)
   const log = bot.logger.child({ platform: 'discord', delivery: 'http' })
   const webhooks = webhookRest(settings.api, options.rest)
@@ -38,13 +49,28 @@ export async function startDiscordHttp(
     ),
   )
   watchRateLimits([webhooks, ...(botRest === undefined ? [] : [botRest])], bot, log)
-  const handle = interactionsEndpoint({ bot, log }, publicKeyOf(settings.publicKey), webhooks)
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log.error({ err }, 'discord.http_failed')
-      if (!res.headersSent) res.writeHead(500).end()
-    })
-  })
+  const endpoint = interactionsEndpoint({ bot, log }, publicKeyOf(settings.publicKey), webhooks)
+  log.info({ path: INTERACTIONS_PATH, botToken: botRest !== undefined }, 'discord.http_ready')
+  return {
+    path: INTERACTIONS_PATH,
+    handle: (req, res) => {
+      endpoint(req, res).catch((err: unknown) => {
+        log.error({ err }, 'discord.http_failed')
+        if (!res.headersSent) res.writeHead(500).end()
+      })
+    },
+  }
+}
+
+/** Discord over HTTP on a server of its own, on PORT (or `options.port`). */
+export async function startDiscordHttp(
+  bot: Bot,
+  config: Config,
+  options: DiscordOptions & { port?: number } = {},
+): Promise<{ name: 'discord'; port: number; stop(): Promise<void>; check(): Check }> {
+  const settings = discordHttpSettings(config)
+  const { handle } = discordInteractions(bot, config, options)
+  const server = createServer(handle)
   // Discord holds no connection open between interactions; idle keep-alive sockets need not stay.
   server.keepAliveTimeout = 5_000
   const wanted = options.port ?? settings.port
@@ -62,7 +88,7 @@ export async function startDiscordHttp(
     server.listen(wanted, () => resolve())
   })
   const port = (server.address() as AddressInfo).port
-  log.info({ port, path: INTERACTIONS_PATH, botToken: botRest !== undefined }, 'discord.http_ready')
+  bot.logger.info({ platform: 'discord', port }, 'discord.http_listening')
   let stopped = false
   return {
     name: 'discord',

@@ -12,7 +12,7 @@ import type { TokenClock } from './token.ts'
 export { commandJson, inviteUrl } from './commands.ts'
 export { discordHttpSettings, discordSettings } from './config.ts'
 export { INTERACTIONS_PATH } from './endpoint.ts'
-export { startDiscordHttp } from './http.ts'
+export { type DiscordInteractions, discordInteractions, startDiscordHttp } from './http.ts'
 export { INACTIVE_COMPONENT, TOKEN_EXPIRED_TEXT } from './listeners/index.ts'
 export {
   type DiscordRest,

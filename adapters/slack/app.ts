@@ -1,4 +1,4 @@
-import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt'
+import { App, type CustomRoute, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt'
 import type { WebClientOptions } from '@slack/web-api'
 import type { Logger } from 'pino'
 import type { Bot, Config } from '../../src/bot/index.ts'
@@ -18,6 +18,8 @@ export interface SlackOptions {
   receiver?: Receiver
   /** Merged into the WebClient options (tests set retry policies). */
   clientOptions?: WebClientOptions
+  /** More routes on Slack's server on PORT (Discord's interactions endpoint, when both are served). */
+  routes?: CustomRoute[]
 }
 
 /** Builds the bolt App with Chorus' listeners; `app.start()` is the caller's. */
@@ -35,7 +37,9 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
     mode.auth.kind === 'oauth' && installations !== undefined
       ? installerOptions(mode.auth, installations, config)
       : undefined
-  const receiver = options.receiver ?? defaultReceiver(mode, clientOptions, log, installer)
+  const receiver =
+    options.receiver ??
+    defaultReceiver(mode, clientOptions, log, installer, options.routes ?? [], config.PORT)
   if (receiver instanceof HTTPReceiver) refuseFutureTimestamps(receiver, log)
   const app = new App({
     ...(mode.auth.kind === 'token' ? { token: mode.auth.botToken } : {}),
@@ -69,13 +73,17 @@ function defaultReceiver(
   clientOptions: WebClientOptions,
   log: Logger,
   installer: ReturnType<typeof installerOptions> | undefined,
+  customRoutes: CustomRoute[],
+  port: number,
 ): Receiver {
   if (mode.kind === 'socket') {
-    const { installerOptions: extra, ...oauth } = installer ?? { installerOptions: {} }
+    // Install pages or more routes: bolt serves them on an HTTP server of its own, on PORT.
+    const { installerOptions: extra, ...oauth } = installer ?? { installerOptions: { port } }
     return new SocketModeReceiver({
       appToken: mode.appToken,
       logger: boltLogger(log),
       ...oauth,
+      customRoutes,
       installerOptions: { ...extra, clientOptions: { ...clientOptions, ...extra.clientOptions } },
     })
   }
@@ -83,6 +91,7 @@ function defaultReceiver(
   return new HTTPReceiver({
     signingSecret: mode.signingSecret,
     logger: boltLogger(log),
+    customRoutes,
     ...(installer === undefined ? {} : { ...installer, installerOptions: extra }),
   })
 }

@@ -229,9 +229,6 @@ describe('Discord over HTTP: the interactions endpoint', () => {
     expect(check({ DISCORD_PUBLIC_KEY: 'abc' })).toThrow(/64 hex characters.*General Information/)
     const key = 'a'.repeat(64)
     expect(check({ DISCORD_PUBLIC_KEY: key, DISCORD_TOKEN: 'Bot x' })).toThrow(/bare bot token/)
-    expect(check({ DISCORD_PUBLIC_KEY: key, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' })).toThrow(
-      /both listen on PORT/,
-    )
     expect(check({ DISCORD_PUBLIC_KEY: key })().token).toBeUndefined()
   })
 

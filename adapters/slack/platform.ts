@@ -39,7 +39,7 @@ export function slackPlatform(
         budget: ctx.budget,
         intervalMs,
         replies,
-        onLimited: (method, ms) => ctx.observer.rateLimited?.('slack', method, ms),
+        onLimited: (method, ms) => ctx.observer.rateLimited?.('slack', method, ms, ctx.runId),
       }),
     postQuestion: (target, view, ctx) => questions.post(target as SlackTarget, view, ctx.log),
     editQuestion: (_target, message, view, ctx) => questions.edit(questionMessageOf(message), view, ctx.log),

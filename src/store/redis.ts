@@ -83,6 +83,7 @@ export class RedisStore implements RunStore {
       run.createdAt,
       Date.now(),
       run.userId === undefined ? '0' : `1${run.userId}`,
+      run.traceparent ?? '',
     )
   }
 
@@ -270,5 +271,6 @@ function toRecord(hash: Record<string, string>): RunRecord {
     parked: hash.parked === '1',
     wakes: Number(hash.wakes ?? 0),
     ...(hash.userId === undefined ? {} : { userId: hash.userId }),
+    ...(hash.traceparent === undefined ? {} : { traceparent: hash.traceparent }),
   }
 }

@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS runs (
   user_id TEXT,
   parked INTEGER NOT NULL DEFAULT 0,
   wakes INTEGER NOT NULL DEFAULT 0,
-  wake_at INTEGER
+  wake_at INTEGER,
+  traceparent TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, created_at);
 CREATE TABLE IF NOT EXISTS steps (
@@ -74,6 +75,7 @@ const ADDED_RUN_COLUMNS: Record<string, string> = {
   parked: 'INTEGER NOT NULL DEFAULT 0',
   wakes: 'INTEGER NOT NULL DEFAULT 0',
   wake_at: 'INTEGER',
+  traceparent: 'TEXT',
 }
 
 /** Opens (creating if needed) the journal file at the current schema, upgrading one an older Chorus made. */

@@ -36,6 +36,7 @@ interface RunRow {
   user_id: string | null
   parked: number
   wakes: number
+  traceparent: string | null
 }
 
 /**
@@ -76,6 +77,7 @@ export class SqliteStore implements RunStore {
       JSON.stringify(run.target),
       run.createdAt,
       Date.now(),
+      run.traceparent ?? null,
     )
   }
 
@@ -208,8 +210,8 @@ function statements(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql)
   return {
     create: p(
-      `INSERT INTO runs (id, command, input, user, user_id, target, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO runs (id, command, input, user, user_id, target, status, created_at, updated_at, traceparent)
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
     get: p('SELECT * FROM runs WHERE id = ?'),
     unfinished: p(`SELECT * FROM runs WHERE status = 'running' AND parked = 0 ORDER BY created_at`),
@@ -277,5 +279,6 @@ function toRecord(row: RunRow): RunRecord {
     parked: row.parked === 1,
     wakes: row.wakes,
     ...(row.user_id === null ? {} : { userId: row.user_id }),
+    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
   }
 }

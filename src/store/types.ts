@@ -52,6 +52,8 @@ export interface NewRun {
   userId?: string
   target: ReplyTarget
   createdAt: number
+  /** The trace the run belongs to (W3C `traceparent`), when it was accepted with tracing on. */
+  traceparent?: string
 }
 
 export interface RunRecord extends NewRun {

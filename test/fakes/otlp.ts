@@ -126,6 +126,6 @@ function anyValue(v: AnyValue): unknown {
   if (v.intValue !== undefined) return Number(v.intValue)
   if (v.doubleValue !== undefined) return v.doubleValue
   if (v.boolValue !== undefined) return v.boolValue
-  if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map(valueOf)
+  if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map(anyValue)
   return undefined
 }

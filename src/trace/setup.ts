@@ -13,6 +13,9 @@ import type { Config } from '../config/index.ts'
 import type { Tracing } from './index.ts'
 import { RunTracer } from './run-tracer.ts'
 
+/** A process exits at most this late for its last spans (a collector that does not answer is not waited for). */
+const FLUSH_BOUND_MS = 3_000
+
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version
@@ -72,7 +75,13 @@ export async function openTracing(
     observer: tracer.observer,
     shutdown: async () => {
       tracer.close()
-      await provider.shutdown().catch((err: unknown) => logger.warn({ err }, 'trace.shutdown_failed'))
+      const flushed = provider.shutdown().then(
+        () => true,
+        (err: unknown) => logger.warn({ err }, 'trace.shutdown_failed'),
+      )
+      const bound = new Promise<false>((resolve) => setTimeout(resolve, FLUSH_BOUND_MS, false).unref())
+      if ((await Promise.race([flushed, bound])) === false)
+        logger.warn({ event: 'trace.flush_timeout', boundMs: FLUSH_BOUND_MS }, 'trace.flush_timeout')
     },
   }
 }

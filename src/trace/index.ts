@@ -28,6 +28,7 @@ export async function startTracing(
   role: 'receiver' | 'worker' | 'console',
 ): Promise<Tracing | undefined> {
   if (!tracingOn(config)) return undefined
+  const t0 = performance.now()
   const { openTracing } = await import('./setup.ts')
-  return openTracing(config, logger, role)
+  return openTracing(config, logger, role, t0)
 }

@@ -29,6 +29,8 @@ export async function openTracing(
   config: Config,
   logger: Logger,
   role: 'receiver' | 'worker' | 'console',
+  /** performance.now() before the SDK was imported: the start-up cost is logged. */
+  t0: number,
 ): Promise<Tracing> {
   const protocol =
     config.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? config.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'
@@ -70,7 +72,8 @@ export async function openTracing(
   const tracer = new RunTracer(provider.getTracer('chorus', VERSION), {
     captureContent: config.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
   })
-  logger.info({ event: 'trace.started', url, protocol, service: config.OTEL_SERVICE_NAME }, 'trace.started')
+  const ms = Math.round(performance.now() - t0)
+  logger.info({ event: 'trace.started', url, protocol, service: config.OTEL_SERVICE_NAME, ms }, 'trace.started')
   return {
     observer: tracer.observer,
     shutdown: async () => {

@@ -11,7 +11,13 @@ import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
 import { type FakeOtlp, type ReceivedSpan, startFakeOtlp } from '../fakes/otlp.ts'
 import { APP_TOKEN, BOT_TOKEN, FAST_TIER, FAST_WRITES_PER_MIN, startFakeSlack } from '../fakes/slack.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
-import { deleteKeysUnder, TEST_REDIS_URL, testPrefix } from '../support/redis.ts'
+import {
+  deleteKeysUnder,
+  redisTestsEnabled,
+  TEST_REDIS_URL,
+  testPrefix,
+  whenRedis,
+} from '../support/redis.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -202,38 +208,6 @@ describe('traces over OTLP/HTTP (JSON) from real processes', () => {
     ])
   }, 60_000)
 
-  it('on Redis the trace is unbroken from the receiver (npm start) through the queue to the worker (npm run worker)', async () => {
-    const prefix = testPrefix()
-    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })
-    cleanup.push(async () => {
-      await deleteKeysUnder(redis, prefix)
-      redis.disconnect()
-    })
-    const { otlp, start, brainstorm, done } = await setup()
-    const redisEnv = { REDIS_URL: TEST_REDIS_URL, CHORUS_REDIS_PREFIX: prefix }
-    const receiver = await start({ ...redisEnv, CHORUS_WORKER_RUNS: '0' })
-    const worker = await start(redisEnv, 'worker')
-    await brainstorm('a name for our analytics product')
-    await done(1)
-    const { runId, spans } = await runSpans(otlp)
-    const accept = one(spans, 'accept brainstorm')
-    const run = one(spans, 'invoke_workflow brainstorm')
-    // Two processes, one trace: the receiver's span is the worker's run span's parent.
-    expect(accept.resource['process.pid']).toBe(receiver.child.pid)
-    expect(accept.resource['chorus.role']).toBe('receiver')
-    expect(run.resource['process.pid']).toBe(worker.child.pid)
-    expect(run.resource['chorus.role']).toBe('worker')
-    expect(run.parentSpanId).toBe(accept.spanId)
-    expect(run.traceId).toBe(accept.traceId)
-    const chats = spans.filter((s) => s.name === 'chat fake')
-    expect(chats).toHaveLength(6)
-    for (const s of spans.filter((s) => s !== accept))
-      expect(s.resource['process.pid']).toBe(worker.child.pid)
-    const store = new RedisStore({ redis: TEST_REDIS_URL, prefix })
-    expect((await store.get(runId))?.traceparent).toBe(`00-${run.traceId}-${accept.spanId}-01`)
-    await store.close()
-  }, 60_000)
-
   it('a run resumed after kill -9 continues its trace: a new run span, linked, its journaled steps marked resumed', async () => {
     const model = slowAngles()
     const { otlp, openai, start, brainstorm, done } = await setup(model.handler)
@@ -269,6 +243,42 @@ describe('traces over OTLP/HTTP (JSON) from real processes', () => {
     expect(new Set(otlp.spans.map((s) => s.traceId))).toEqual(new Set([accept.traceId]))
   }, 60_000)
 })
+
+whenRedis(await redisTestsEnabled(), () =>
+  describe('traces over OTLP/HTTP (JSON) across processes on Redis', () => {
+    it('on Redis the trace is unbroken from the receiver (npm start) through the queue to the worker (npm run worker)', async () => {
+      const prefix = testPrefix()
+      const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })
+      cleanup.push(async () => {
+        await deleteKeysUnder(redis, prefix)
+        redis.disconnect()
+      })
+      const { otlp, start, brainstorm, done } = await setup()
+      const redisEnv = { REDIS_URL: TEST_REDIS_URL, CHORUS_REDIS_PREFIX: prefix }
+      const receiver = await start({ ...redisEnv, CHORUS_WORKER_RUNS: '0' })
+      const worker = await start(redisEnv, 'worker')
+      await brainstorm('a name for our analytics product')
+      await done(1)
+      const { runId, spans } = await runSpans(otlp)
+      const accept = one(spans, 'accept brainstorm')
+      const run = one(spans, 'invoke_workflow brainstorm')
+      // Two processes, one trace: the receiver's span is the worker's run span's parent.
+      expect(accept.resource['process.pid']).toBe(receiver.child.pid)
+      expect(accept.resource['chorus.role']).toBe('receiver')
+      expect(run.resource['process.pid']).toBe(worker.child.pid)
+      expect(run.resource['chorus.role']).toBe('worker')
+      expect(run.parentSpanId).toBe(accept.spanId)
+      expect(run.traceId).toBe(accept.traceId)
+      const chats = spans.filter((s) => s.name === 'chat fake')
+      expect(chats).toHaveLength(6)
+      for (const s of spans.filter((s) => s !== accept))
+        expect(s.resource['process.pid']).toBe(worker.child.pid)
+      const store = new RedisStore({ redis: TEST_REDIS_URL, prefix })
+      expect((await store.get(runId))?.traceparent).toBe(`00-${run.traceId}-${accept.spanId}-01`)
+      await store.close()
+    }, 60_000)
+  }),
+)
 
 function stepOf(spans: ReceivedSpan[], chat: ReceivedSpan): ReceivedSpan {
   return spans.find((s) => s.spanId === chat.parentSpanId) as ReceivedSpan

@@ -73,7 +73,10 @@ export async function openTracing(
     captureContent: config.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
   })
   const ms = Math.round(performance.now() - t0)
-  logger.info({ event: 'trace.started', url, protocol, service: config.OTEL_SERVICE_NAME, ms }, 'trace.started')
+  logger.info(
+    { event: 'trace.started', url, protocol, service: config.OTEL_SERVICE_NAME, ms },
+    'trace.started',
+  )
   return {
     observer: tracer.observer,
     shutdown: async () => {

@@ -130,7 +130,9 @@ export class RunTracer {
         : []
     const attributes: Attributes = {
       'gen_ai.operation.name': 'invoke_workflow',
+      // v1.37–1.41 name the workflow `gen_ai.workflow.name`; the standalone GenAI conventions (v0.1) `gen_ai.agent.name`.
       'gen_ai.workflow.name': info.flow,
+      'gen_ai.agent.name': info.flow,
       'gen_ai.conversation.id': info.runId,
       'chorus.run.id': info.runId,
       'chorus.flow': info.flow,

@@ -15,6 +15,12 @@ import { contextOf, traceparentOf } from './context.ts'
 import { failSpan } from './errors.ts'
 import { StepSpans } from './steps.ts'
 
+/**
+ * Now, on the SDK's own clock (time origin + monotonic time): span times given explicitly must agree
+ * with the ones it takes itself, and Date.now() drifts from it by milliseconds.
+ */
+const now = (): number => performance.timeOrigin + performance.now()
+
 /** A run's final reply that never shows (the platform refused it) still ends its span after this. */
 const FINAL_WAIT_MS = 30_000
 
@@ -52,7 +58,6 @@ export class RunTracer {
           `accept ${run.command}`,
           {
             kind: SpanKind.SERVER,
-            startTime: run.createdAt,
             attributes: {
               'chorus.run.id': run.id,
               'chorus.flow': run.command,
@@ -85,12 +90,12 @@ export class RunTracer {
       rateLimited: (platform, route, retryAfterMs, runId) => {
         const run = runId === undefined ? undefined : this.#runs.get(runId)
         if (run === undefined) return
-        const now = Date.now()
+        const at = now()
         tracer
           .startSpan(
             `rate_limited ${route}`,
             {
-              startTime: now,
+              startTime: at,
               attributes: {
                 'chorus.platform': platform,
                 'chorus.route': route,
@@ -99,7 +104,7 @@ export class RunTracer {
             },
             run.context,
           )
-          .end(now + retryAfterMs)
+          .end(at + retryAfterMs)
       },
       handedOn: (run, why) => {
         const traced = this.#runs.get(run.runId)
@@ -178,12 +183,12 @@ export class RunTracer {
         run.span.addEvent('routed', { 'chorus.step.name': event.step, 'chorus.route.label': event.label })
         return
       case 'run.first':
-        run.firstAt = Date.now()
+        run.firstAt = now()
         run.span.addEvent('first result', { 'chorus.step.name': event.step })
         return
       case 'run.completed': {
         const { status, error, reason } = event.result
-        run.completedAt = Date.now()
+        run.completedAt = now()
         run.span.setAttribute('chorus.run.outcome', status)
         if (reason !== undefined) run.span.setAttribute('chorus.run.cancel_reason', reason)
         if (status === 'failed') failSpan(run.span, error)
@@ -206,11 +211,11 @@ export class RunTracer {
       return true
     }
     if (view.streaming !== undefined && once('text')) run.span.addEvent('first text shown')
-    const now = Date.now()
-    if (view.status === 'first' && once('first')) this.#reply(run, 'first', run.firstAt ?? now, now, view)
+    const at = now()
+    if (view.status === 'first' && once('first')) this.#reply(run, 'first', run.firstAt ?? at, at, view)
     if (view.status === 'final' || view.status === 'failed' || view.status === 'stopped') {
       if (!once('final')) return
-      this.#reply(run, 'final', run.completedAt ?? now, now, view)
+      this.#reply(run, 'final', run.completedAt ?? at, at, view)
       if (view.usage?.costUsd !== undefined) run.span.setAttribute('chorus.cost_usd', view.usage.costUsd)
       this.#finish(info.runId, run)
     }

@@ -15,11 +15,8 @@ import { contextOf, traceparentOf } from './context.ts'
 import { failSpan } from './errors.ts'
 import { StepSpans } from './steps.ts'
 
-/**
- * Now, on the SDK's own clock (time origin + monotonic time): span times given explicitly must agree
- * with the ones it takes itself, and Date.now() drifts from it by milliseconds.
- */
-const now = (): number => performance.timeOrigin + performance.now()
+/** Now, as the SDK stamps a span's start (it adds monotonic time to that for an end it takes itself). */
+const now = (): number => Date.now()
 
 /** A run's final reply that never shows (the platform refused it) still ends its span after this. */
 const FINAL_WAIT_MS = 30_000
@@ -35,6 +32,8 @@ interface TracedRun {
   completedAt: number | undefined
   shown: Set<string>
   ending: NodeJS.Timeout | undefined
+  /** The latest end given to a child span explicitly: the run's span ends no earlier (clocks differ by a millisecond). */
+  lastEnd: number
 }
 
 /**
@@ -105,6 +104,7 @@ export class RunTracer {
             run.context,
           )
           .end(at + retryAfterMs)
+        run.lastEnd = Math.max(run.lastEnd, at + retryAfterMs)
       },
       handedOn: (run, why) => {
         const traced = this.#runs.get(run.runId)
@@ -162,6 +162,7 @@ export class RunTracer {
       completedAt: undefined,
       shown: new Set(),
       ending: undefined,
+      lastEnd: 0,
     }
     this.#runs.set(info.runId, run)
     return run
@@ -230,6 +231,7 @@ export class RunTracer {
         run.context,
       )
       .end(to)
+    run.lastEnd = Math.max(run.lastEnd, to)
   }
 
   #finish(runId: string, run: TracedRun): void {
@@ -241,6 +243,6 @@ export class RunTracer {
       'gen_ai.usage.input_tokens': run.inputTokens,
       'gen_ai.usage.output_tokens': run.outputTokens,
     })
-    run.span.end()
+    run.span.end(Math.max(now(), run.lastEnd))
   }
 }

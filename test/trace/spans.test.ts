@@ -65,7 +65,7 @@ describe('span shapes', () => {
     })
     const { start, spans } = await traced(model)
     await start('cats', 2).done
-    await expect.poll(() => named(spans(), 'invoke_workflow brainstorm')).toHaveLength(1)
+    await expect.poll(() => named(spans(), 'invoke_workflow brainstorm'), { timeout: 5_000 }).toHaveLength(1)
     const step = spans().find((s) => s.name === 'step angle-user-pain') as ReadableSpan
     expect(step.attributes['chorus.step.retries']).toBe(1)
     expect(step.events.map((e) => [e.name, e.attributes?.['error.type']])).toEqual([
@@ -86,7 +86,7 @@ describe('span shapes', () => {
     )
     const { start, spans } = await traced(model)
     await start('cats', 2).done
-    await expect.poll(() => named(spans(), 'invoke_workflow brainstorm')).toHaveLength(1)
+    await expect.poll(() => named(spans(), 'invoke_workflow brainstorm'), { timeout: 5_000 }).toHaveLength(1)
     const step = named(spans(), 'step angle-contrarian')[0] as ReadableSpan
     expect(step.attributes['chorus.step.outcome']).toBe('failed')
     expect(step.attributes['error.type']).toBe('model_bad_request')
@@ -100,10 +100,10 @@ describe('span shapes', () => {
     const model = new ScriptedModel((prompt) => ({ text: `- **${angleOf(prompt)}**`, latencyMs: 5_000 }))
     const { start, spans } = await traced(model)
     const run = start('cats', 2)
-    await expect.poll(() => model.calls.length).toBe(2)
+    await expect.poll(() => model.calls.length, { timeout: 5_000 }).toBe(2)
     run.cancel('ada')
     await run.done
-    await expect.poll(() => named(spans(), 'invoke_workflow brainstorm')).toHaveLength(1)
+    await expect.poll(() => named(spans(), 'invoke_workflow brainstorm'), { timeout: 5_000 }).toHaveLength(1)
     const steps = spans().filter((s) => s.name.startsWith('step angle-'))
     expect(steps.map((s) => s.attributes['chorus.step.outcome'])).toEqual(['cancelled', 'cancelled'])
     for (const s of steps) expect(s.status.code).toBe(0)
@@ -116,7 +116,7 @@ describe('span shapes', () => {
     const model = new ScriptedModel(() => ({ text: '- idea', latencyMs: 5_000 }))
     const { start, spans, tracer } = await traced(model)
     const run = start('cats', 1)
-    await expect.poll(() => model.calls.length).toBe(1)
+    await expect.poll(() => model.calls.length, { timeout: 5_000 }).toBe(1)
     tracer.observer.rateLimited?.('slack', 'chat.update', 1_500, run.runId)
     tracer.observer.rateLimited?.('slack', 'chat.update', 1_500, 'another run')
     const wait = named(spans(), 'rate_limited chat.update')
@@ -178,5 +178,5 @@ describe('tracing off', () => {
     expect(on.some((m) => m.startsWith('@opentelemetry/exporter-trace-otlp-proto/'))).toBe(false)
     // The one-shot console run flushed its trace before it exited.
     expect(otlp.spans.map((s) => s.name)).toContain('invoke_workflow brainstorm')
-  })
+  }, 60_000)
 })

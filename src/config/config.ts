@@ -66,6 +66,11 @@ const otlpProtocol = (name: string) =>
       })
       .optional(),
   )
+/** An OTLP/HTTP URL: http or https only. */
+const otlpUrl = (name: string, example: string) =>
+  blank(
+    z.url({ protocol: /^https?$/, message: `${name} must be an http(s) URL such as ${example}` }).optional(),
+  )
 /** `key=value,key2=value2` (values URL-encoded), as the OpenTelemetry specification has it. */
 const otlpHeaders = blank(
   z
@@ -188,9 +193,10 @@ const schema = z.object({
       .default(45),
   ),
   /** Traces (OpenTelemetry, OTLP over HTTP): on when an endpoint is set; see src/trace. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: url('http://localhost:4318')('OTEL_EXPORTER_OTLP_ENDPOINT'),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url('http://localhost:4318/v1/traces')(
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://localhost:4318'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl(
     'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'http://localhost:4318/v1/traces',
   ),
   OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol('OTEL_EXPORTER_OTLP_PROTOCOL'),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'),

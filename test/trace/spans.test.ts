@@ -142,7 +142,7 @@ describe('span shapes', () => {
   })
 })
 
-describe('tracing off', () => {
+describe('loading, protocols and settings', () => {
   /** Runs a one-shot console command and lists the OpenTelemetry modules it resolved. */
   async function loaded(env: Record<string, string>): Promise<string[]> {
     const hook = `data:text/javascript,${encodeURIComponent(`
@@ -179,4 +179,39 @@ describe('tracing off', () => {
     // The one-shot console run flushed its trace before it exited.
     expect(otlp.spans.map((s) => s.name)).toContain('invoke_workflow brainstorm')
   }, 60_000)
+
+  it('by default it sends OTLP/HTTP protobuf; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as it is', async () => {
+    const otlp = await startFakeOtlp()
+    cleanup.push(() => otlp.close())
+    const modules = await loaded({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces` })
+    expect(modules.some((m) => m.startsWith('@opentelemetry/exporter-trace-otlp-proto/'))).toBe(true)
+    expect(modules.some((m) => m.startsWith('@opentelemetry/exporter-trace-otlp-http/'))).toBe(false)
+    expect(otlp.refused).toEqual([])
+    expect(otlp.requests.length).toBeGreaterThan(0)
+    for (const r of otlp.requests) {
+      expect(r.headers['content-type']).toBe('application/x-protobuf')
+      expect(r.bytes).toBeGreaterThan(100)
+    }
+  }, 60_000)
+
+  it('refuses gRPC, malformed headers and a flag that is not true or false, saying what to set', () => {
+    expect(() =>
+      loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf \(the default\) or http\/json.*4318/)
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key' })).toThrow(
+      /OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs/,
+    )
+    expect(() => loadConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes' })).toThrow(
+      /OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT must be true or false/,
+    )
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL such as http:\/\/localhost:4318/,
+    )
+    const ok = loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=a%20b,team=x', OTEL_SDK_DISABLED: 'TRUE' })
+    expect(ok.OTEL_SDK_DISABLED).toBe(true)
+    expect(ok.OTEL_SERVICE_NAME).toBe('chorus')
+  })
 })

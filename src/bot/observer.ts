@@ -46,8 +46,11 @@ export interface BotObserver {
   model?(model: LanguageModel): LanguageModel
   /** Wraps the model of one try of one step call (a tracer makes its calls children of the step). */
   stepModel?(run: RunInfo, step: { step: string; call: number }, model: LanguageModel): LanguageModel
-  /** A new run is about to be journaled: a tracer opens its trace and keeps its context with the run. */
-  accepting?(run: NewRun, platform: 'slack' | 'discord'): Accepting | undefined
+  /**
+   * A new run is about to be journaled: a tracer opens its trace and keeps its context with the run;
+   * `follows` is the trace context of the run it reruns (Again, Refine).
+   */
+  accepting?(run: NewRun, platform: 'slack' | 'discord', follows?: string): Accepting | undefined
   /** The run stopped here without ending (parked for people, or suspended by a shutdown). */
   handedOn?(run: RunInfo, why: 'parked' | 'suspended'): void
 }
@@ -77,9 +80,9 @@ export function observeAll(...observers: BotObserver[]): BotObserver {
     model: (model) => all('model').reduce((m, o) => o.model?.(m) ?? m, model),
     stepModel: (run, step, model) =>
       all('stepModel').reduce((m, o) => o.stepModel?.(run, step, m) ?? m, model),
-    accepting: (run, platform) => {
+    accepting: (run, platform, follows) => {
       for (const o of all('accepting')) {
-        const accepting = o.accepting?.(run, platform)
+        const accepting = o.accepting?.(run, platform, follows)
         if (accepting !== undefined) return accepting
       }
       return undefined

@@ -52,11 +52,14 @@ export class RunTracer {
     this.#tracer = tracer
     this.#content = options.captureContent
     this.observer = {
-      accepting: (run, platform) => {
+      accepting: (run, platform, follows) => {
+        const earlier = follows === undefined ? undefined : trace.getSpanContext(contextOf(follows))
         const span = tracer.startSpan(
           `accept ${run.command}`,
           {
             kind: SpanKind.SERVER,
+            links:
+              earlier === undefined ? [] : [{ context: earlier, attributes: { 'chorus.link': 'rerun_of' } }],
             attributes: {
               'chorus.run.id': run.id,
               'chorus.flow': run.command,

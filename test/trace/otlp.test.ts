@@ -6,10 +6,17 @@
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisStore, SqliteStore } from '../../src/store/index.ts'
-import { sleep, slowAngles, statusOf } from '../durable/helpers.ts'
+import { click, sleep, slowAngles, statusOf } from '../durable/helpers.ts'
 import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
 import { type FakeOtlp, type ReceivedSpan, startFakeOtlp } from '../fakes/otlp.ts'
-import { APP_TOKEN, BOT_TOKEN, FAST_TIER, FAST_WRITES_PER_MIN, startFakeSlack } from '../fakes/slack.ts'
+import {
+  APP_TOKEN,
+  BOT_TOKEN,
+  FAST_TIER,
+  FAST_WRITES_PER_MIN,
+  type Message,
+  startFakeSlack,
+} from '../fakes/slack.ts'
 import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   deleteKeysUnder,
@@ -185,7 +192,7 @@ describe('traces over OTLP/HTTP (JSON) from real processes', () => {
   }, 60_000)
 
   it('with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true the chat spans carry the prompts and answers', async () => {
-    const { otlp, start, brainstorm, done } = await setup()
+    const { otlp, slack, start, brainstorm, done } = await setup()
     await start({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' })
     await brainstorm('lunch ideas --angles 2')
     await done(1)
@@ -206,6 +213,18 @@ describe('traces over OTLP/HTTP (JSON) from real processes', () => {
         finish_reason: 'stop',
       },
     ])
+    // Again on the reply is a new run in a trace of its own, linked to the one it reruns.
+    const accept = one(spans, 'accept brainstorm')
+    await click(slack, slack.posted()[0] as Message, 'chorus_retry')
+    await done(2)
+    await expect.poll(() => otlp.spans.filter((s) => s.name === 'invoke_workflow brainstorm').length).toBe(2)
+    const again = otlp.spans.filter((s) => s.name === 'accept brainstorm' && s.traceId !== accept.traceId)
+    expect(again).toHaveLength(1)
+    expect(again[0]?.links).toEqual([
+      { traceId: accept.traceId, spanId: accept.spanId, attributes: { 'chorus.link': 'rerun_of' } },
+    ])
+    // Who clicked asked for it: grace, U2 in the fake Slack.
+    expect(again[0]?.attributes['enduser.id']).toBe('U2')
   }, 60_000)
 
   it('a run resumed after kill -9 continues its trace: a new run span, linked, its journaled steps marked resumed', async () => {

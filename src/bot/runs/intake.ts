@@ -75,7 +75,7 @@ export async function accept(
     createdAt: Date.now(),
   }
   // A tracer opens the run's trace here; its context is journaled with the run for whichever worker takes it.
-  const traced = runs.observer.accepting?.(run, req.target.platform)
+  const traced = runs.observer.accepting?.(run, req.target.platform, req.follows)
   if (traced !== undefined) run.traceparent = traced.traceparent
   try {
     await journalAndQueue(runs, run, req, signal)

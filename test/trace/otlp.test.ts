@@ -6,7 +6,15 @@
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisStore, SqliteStore } from '../../src/store/index.ts'
-import { click, sleep, slowAngles, statusOf } from '../durable/helpers.ts'
+import {
+  answerButton,
+  click,
+  decideModel,
+  isQuestion,
+  sleep,
+  slowAngles,
+  statusOf,
+} from '../durable/helpers.ts'
 import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
 import { type FakeOtlp, type ReceivedSpan, startFakeOtlp } from '../fakes/otlp.ts'
 import {
@@ -225,6 +233,45 @@ describe('traces over OTLP/HTTP (JSON) from real processes', () => {
     ])
     // Who clicked asked for it: grace, U2 in the fake Slack.
     expect(again[0]?.attributes['enduser.id']).toBe('U2')
+  }, 60_000)
+
+  it('a /decide that waits for people: its run span ends as parked; the votes wake it into a new, linked run span of the same trace', async () => {
+    const { otlp, slack, start, done } = await setup(decideModel)
+    const chorus = await start()
+    await slack.send('slash_commands', slack.slashPayload('/decide', 'Which database? --quorum 2 --for 10m'))
+    await chorus.waitForLog((l) => l.msg === 'run.parked', 10_000)
+    await expect.poll(() => otlp.spans.filter((s) => s.name === 'invoke_workflow decide').length).toBe(1)
+    const vote = slack.posted().find(isQuestion) as Message
+    await slack.click(vote, answerButton(vote, 'Postgres'), { id: 'U2', name: 'grace' })
+    await slack.click(vote, answerButton(vote, 'Postgres'), { id: 'U3', name: 'carol' })
+    await done(1)
+    await expect.poll(() => otlp.spans.filter((s) => s.name === 'invoke_workflow decide').length).toBe(2)
+    await sleep(300)
+    const accept = one(otlp.spans, 'accept decide')
+    const [parked, woken] = otlp.spans
+      .filter((s) => s.name === 'invoke_workflow decide')
+      .sort((a, b) => a.startMs - b.startMs) as [ReceivedSpan, ReceivedSpan]
+    for (const run of [parked, woken]) {
+      expect(run.traceId).toBe(accept.traceId)
+      expect(run.parentSpanId).toBe(accept.spanId)
+    }
+    expect(parked.attributes['chorus.run.outcome']).toBe('parked')
+    expect(woken.attributes['chorus.run.outcome']).toBe('completed')
+    expect(woken.attributes['chorus.run.resumed']).toBe(true)
+    expect(woken.links.map((l) => l.spanId)).toEqual([accept.spanId])
+    // The proposers ran once, before the wait: after it they are replayed from the journal.
+    const proposers = otlp.spans.filter((s) => s.name.startsWith('step propose-'))
+    expect(
+      proposers
+        .filter((s) => s.parentSpanId === parked.spanId)
+        .map((s) => s.attributes['chorus.step.outcome']),
+    ).toEqual(['completed', 'completed', 'completed'])
+    expect(
+      proposers
+        .filter((s) => s.parentSpanId === woken.spanId)
+        .map((s) => s.attributes['chorus.step.outcome']),
+    ).toEqual(['resumed', 'resumed', 'resumed'])
+    expect(otlp.spans.filter((s) => s.name === 'chat fake' && s.parentSpanId !== '')).toHaveLength(4)
   }, 60_000)
 
   it('a run resumed after kill -9 continues its trace: a new run span, linked, its journaled steps marked resumed', async () => {

@@ -7,11 +7,14 @@
  * fakes and this script run in the parent and are not counted. SQLite (the default) and with
  * REDIS_URL on a redis-server of the benchmark's own. `npm run bench:cpu` (BENCH_MODES=sqlite,redis,
  * BENCH_RUNS=200, BENCH_AT_ONCE=50, BENCH_ROUNDS=3; BENCH_PROFILE=<dir> writes a --cpu-prof per round).
+ * BENCH_TRACING=off,on measures each store without and with traces (OTLP/HTTP protobuf, the default,
+ * to a receiver in this script), and the start-up: from spawning `node src/main.ts` to its ready line.
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { startFakeOpenAI } from '../test/fakes/openai.ts'
+import { startFakeOtlp } from '../test/fakes/otlp.ts'
 import {
   BOT_TOKEN,
   deliverCommand,
@@ -28,6 +31,7 @@ const AT_ONCE = Number(process.env.BENCH_AT_ONCE ?? 50)
 const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 40)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const MODES = (process.env.BENCH_MODES ?? 'sqlite,redis').split(',') as Array<'sqlite' | 'redis'>
+const TRACING = (process.env.BENCH_TRACING ?? 'off').split(',') as Array<'off' | 'on'>
 const PROFILE = process.env.BENCH_PROFILE
 /** What each angle answers: five ideas as a markdown list, about what a model writes. */
 const IDEAS = Array.from(
@@ -58,8 +62,9 @@ async function bounded(atOnce: number, total: number, one: (i: number) => Promis
   await Promise.all(Array.from({ length: Math.min(atOnce, total) }, loop))
 }
 
-async function round(mode: 'sqlite' | 'redis', n: number) {
+async function round(mode: 'sqlite' | 'redis', n: number, tracing: 'off' | 'on') {
   const slack = await startFakeSlack({ tier3: FAST_TIER })
+  const otlp = tracing === 'on' ? await startFakeOtlp() : undefined
   const openai = await startFakeOpenAI({
     handler: () => ({ text: IDEAS, latencyMs: 50 + Math.random() * 50 }),
   })
@@ -75,6 +80,7 @@ async function round(mode: 'sqlite' | 'redis', n: number) {
   let chorus: ChorusProcess | undefined
   let poll: ReturnType<typeof setInterval> | undefined
   try {
+    const spawnedAt = performance.now()
     chorus = await startChorus(
       {
         SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -86,6 +92,7 @@ async function round(mode: 'sqlite' | 'redis', n: number) {
         OPENAI_BASE_URL: openai.url,
         CHORUS_MODEL: 'fake',
         ...(redis === undefined ? {} : { REDIS_URL: redis.url, CHORUS_REDIS_PREFIX: `cpu${n}` }),
+        ...(otlp === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url }),
         ...(process.env.CHORUS_CONCURRENCY === undefined
           ? {}
           : { CHORUS_CONCURRENCY: process.env.CHORUS_CONCURRENCY }),
@@ -93,6 +100,7 @@ async function round(mode: 'sqlite' | 'redis', n: number) {
       },
       scratch.dir,
     )
+    const startMs = performance.now() - spawnedAt
     const pid = chorus.child.pid as number
     const url = `http://127.0.0.1:${port}/slack/events`
     const waiting = new Map<string, () => void>()
@@ -124,6 +132,7 @@ async function round(mode: 'sqlite' | 'redis', n: number) {
     await new Promise((r) => setTimeout(r, 500))
     const cpu0 = cpuOf(pid)
     const calls0 = { slack: slack.calls.length, model: openai.requests.length }
+    const otlp0 = otlp?.requests.reduce((sum, r) => sum + r.bytes, 0) ?? 0
     const t0 = performance.now()
     await bounded(AT_ONCE, RUNS, command)
     const wallMs = performance.now() - t0
@@ -134,11 +143,21 @@ async function round(mode: 'sqlite' | 'redis', n: number) {
     const systemShare = (cpu1.system - cpu0.system) / usedMs
     const slackCalls = (slack.calls.length - calls0.slack) / RUNS
     const modelCalls = (openai.requests.length - calls0.model) / RUNS
+    const otlpBytes = ((otlp?.requests.reduce((sum, r) => sum + r.bytes, 0) ?? 0) - otlp0) / RUNS
     // The same half second with nothing to do: timers, probes, the queue's polling.
     const idle0 = cpuMs(pid)
     await new Promise((r) => setTimeout(r, 2_000))
     const idlePerHalfSecond = (cpuMs(pid) - idle0) / 4
-    return { perRun: usedMs / RUNS, systemShare, slackCalls, modelCalls, idlePerHalfSecond, wallMs }
+    return {
+      perRun: usedMs / RUNS,
+      systemShare,
+      slackCalls,
+      modelCalls,
+      idlePerHalfSecond,
+      wallMs,
+      startMs,
+      otlpBytes,
+    }
   } finally {
     clearInterval(poll)
     if (chorus !== undefined) {
@@ -149,6 +168,7 @@ async function round(mode: 'sqlite' | 'redis', n: number) {
     await redis?.remove()
     await slack.close()
     await openai.close()
+    await otlp?.close()
     scratch.remove()
   }
 }
@@ -159,15 +179,20 @@ console.log(
   `Node ${process.version}, ${process.platform}/${process.arch}; ${RUNS} /brainstorm (5 angles + synthesis), ${AT_ONCE} at a time, after ${WARM_UP} to warm up; model 50-100 ms; medians of ${ROUNDS}\n`,
 )
 console.log(
-  '| store | Chorus CPU per /brainstorm | rounds | of it in the kernel | Slack calls per run | model calls per run | idle CPU per 0.5 s | wall per round |',
+  '| store | tracing | Chorus CPU per /brainstorm | rounds | of it in the kernel | Slack calls per run | model calls per run | OTLP bytes per run | idle CPU per 0.5 s | start-up to ready | wall per round |',
 )
-console.log('|---|---|---|---|---|---|---|---|')
+console.log('|---|---|---|---|---|---|---|---|---|---|---|')
 let n = 0
 for (const mode of MODES) {
-  const rows = []
-  for (let r = 0; r < ROUNDS; r++) rows.push(await round(mode, ++n))
-  const per = rows.map((r) => r.perRun)
-  console.log(
-    `| ${mode === 'sqlite' ? 'SQLite (default)' : 'Redis'} | ${median(per).toFixed(2)} ms | ${per.map((x) => x.toFixed(2)).join(', ')} | ${(100 * median(rows.map((r) => r.systemShare))).toFixed(0)} % | ${median(rows.map((r) => r.slackCalls)).toFixed(1)} | ${median(rows.map((r) => r.modelCalls)).toFixed(1)} | ${median(rows.map((r) => r.idlePerHalfSecond)).toFixed(1)} ms | ${(median(rows.map((r) => r.wallMs)) / 1000).toFixed(1)} s |`,
-  )
+  // Tracing off and on take turns within each round, so a busier minute of the machine hits both.
+  const rows = new Map(TRACING.map((t) => [t, [] as Array<Awaited<ReturnType<typeof round>>>]))
+  for (let r = 0; r < ROUNDS; r++)
+    for (const tracing of TRACING) rows.get(tracing)?.push(await round(mode, ++n, tracing))
+  for (const [tracing, done] of rows) {
+    const per = done.map((r) => r.perRun)
+    const med = (f: (r: (typeof done)[number]) => number) => median(done.map(f))
+    console.log(
+      `| ${mode === 'sqlite' ? 'SQLite (default)' : 'Redis'} | ${tracing} | ${median(per).toFixed(2)} ms | ${per.map((x) => x.toFixed(2)).join(', ')} | ${(100 * med((r) => r.systemShare)).toFixed(0)} % | ${med((r) => r.slackCalls).toFixed(1)} | ${med((r) => r.modelCalls).toFixed(1)} | ${med((r) => r.otlpBytes).toFixed(0)} | ${med((r) => r.idlePerHalfSecond).toFixed(1)} ms | ${med((r) => r.startMs).toFixed(0)} ms | ${(med((r) => r.wallMs) / 1000).toFixed(1)} s |`,
+    )
+  }
 }

@@ -2,12 +2,13 @@ import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { runOnce, startConsole } from '../adapters/console/index.ts'
 import { openBackends } from './backends.ts'
-import { Bot } from './bot/index.ts'
+import { Bot, observeAll } from './bot/index.ts'
 import { loadConfig } from './config/index.ts'
 import { ChorusError } from './errors.ts'
 import { createLogger } from './log/index.ts'
 import { ChorusMetrics } from './ops/index.ts'
 import { runEntry, serve } from './service.ts'
+import { startTracing } from './trace/index.ts'
 
 /**
  * `npm start`: Slack and/or Discord when their tokens are set (a receiver that also works runs),
@@ -40,7 +41,13 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     if (consoleMode) {
       // Console runs print to the terminal that started them, so nothing is journaled.
       const flowsDir = consoleFlowsDir(process.env.CHORUS_FLOWS_DIR)
-      const bot = await Bot.create({ config, logger, ...(flowsDir === undefined ? {} : { flowsDir }) })
+      const tracing = await startTracing(config, logger, 'console')
+      const bot = await Bot.create({
+        config,
+        logger,
+        ...(flowsDir === undefined ? {} : { flowsDir }),
+        ...(tracing === undefined ? {} : { observer: tracing.observer }),
+      })
       if (bot.model.demo) {
         process.stderr.write(
           'No OPENAI_API_KEY set: using the offline demo model; its answers are canned demo text.\n',
@@ -48,11 +55,14 @@ export async function dispatchLine(argv: string[]): Promise<void> {
       }
       if (oneShot) process.exitCode = await runOnce(bot, argv.join(' '))
       else await startConsole(bot)
+      await tracing?.shutdown()
       return
     }
     const backends = openBackends(config, logger)
     const metrics = new ChorusMetrics()
-    const bot = await Bot.create({ config, logger, ...backends, observer: metrics.observer })
+    const tracing = await startTracing(config, logger, 'receiver')
+    const observer = tracing === undefined ? metrics.observer : observeAll(metrics.observer, tracing.observer)
+    const bot = await Bot.create({ config, logger, ...backends, observer })
     if (bot.model.demo) logger.warn('No OPENAI_API_KEY set: using the offline demo model (canned demo text).')
     // Slack on PORT (HTTP mode, or its install pages) serves Discord's interactions endpoint beside it.
     const mode = slack?.slackMode(config)
@@ -68,7 +78,7 @@ export async function dispatchLine(argv: string[]): Promise<void> {
         ? []
         : [await (discordHttp ? discord.startDiscordHttp(bot, config) : discord.startDiscord(bot, config))]),
     ]
-    await serve({ bot, backends, config, logger, role: 'receiver', connections, metrics })
+    await serve({ bot, backends, config, logger, role: 'receiver', connections, metrics, tracing })
   })
 }
 

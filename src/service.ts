@@ -38,6 +38,8 @@ export async function serve(opts: {
   connections?: Connection[]
   /** The metrics the bot was created with (its observer); served on CHORUS_HTTP_PORT. */
   metrics: ChorusMetrics
+  /** Traces (with an OTLP endpoint): their last spans are sent before the process exits. */
+  tracing?: { shutdown(): Promise<void> } | undefined
 }): Promise<void> {
   const { bot, backends, config, logger, role } = opts
   keepServing(logger)
@@ -88,6 +90,7 @@ export async function serve(opts: {
     const outcome = await bot.shutdown(config.CHORUS_SHUTDOWN_GRACE_MS)
     logger.info(outcome, 'shutdown.drained')
     await Promise.allSettled((opts.connections ?? []).map((c) => c.stop()))
+    await opts.tracing?.shutdown()
     await backends.close().catch((err: unknown) => logger.error({ err }, 'shutdown.close_failed'))
     process.exit(0)
   }

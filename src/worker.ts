@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
 import { openBackends } from './backends.ts'
-import { Bot } from './bot/index.ts'
+import { Bot, observeAll } from './bot/index.ts'
 import { ConfigError, loadConfig } from './config/index.ts'
 import { createLogger } from './log/index.ts'
 import { ChorusMetrics } from './ops/index.ts'
 import { runEntry, serve } from './service.ts'
+import { startTracing } from './trace/index.ts'
 
 /**
  * `npm run worker`: works queued runs only (no Slack or Discord connection), answering through the
@@ -48,11 +49,13 @@ async function main(): Promise<void> {
     const logger = createLogger(config.LOG_LEVEL)
     const backends = openBackends(config, logger)
     const metrics = new ChorusMetrics()
-    const bot = await Bot.create({ config, logger, ...backends, observer: metrics.observer })
+    const tracing = await startTracing(config, logger, 'worker')
+    const observer = tracing === undefined ? metrics.observer : observeAll(metrics.observer, tracing.observer)
+    const bot = await Bot.create({ config, logger, ...backends, observer })
     if (slack !== undefined) bot.attach(slack.slackWorkerPlatform(config, backends.store, logger))
     for (const platform of platforms) bot.attach(platform)
     // A worker holds no platform connection: it is ready when its store answers.
-    await serve({ bot, backends, config, logger, role: 'worker', metrics })
+    await serve({ bot, backends, config, logger, role: 'worker', metrics, tracing })
   })
 }
 

@@ -44,7 +44,7 @@ export function slackPlatform(
         budget: ctx.budget,
         intervalMs,
         replies,
-        onLimited: (method, ms) => ctx.observer.rateLimited?.('slack', method, ms),
+        onLimited: (method, ms) => ctx.observer.rateLimited?.('slack', method, ms, ctx.runId),
       }),
     postQuestion: (target, view, ctx) => asks.post(target as SlackTarget, view, ctx.log),
     editQuestion: (target, message, view, ctx) =>

@@ -43,7 +43,7 @@ export {
   MAX_COMMAND_TEXT,
   type ParseResult,
 } from './commands/index.ts'
-export type { BotObserver, Check, RunInfo } from './observer.ts'
+export { type Accepting, type BotObserver, type Check, observeAll, type RunInfo } from './observer.ts'
 export type { Platform, PlatformName } from './platform.ts'
 export {
   type BranchState,

@@ -57,6 +57,37 @@ const tokens = (name: string) =>
       .min(1, { message: `${name} must be at least 1 token (leave it empty for no budget)` })
       .optional(),
   )
+/** OTLP over HTTP: JSON or protobuf (the OpenTelemetry default); gRPC would pull in a gRPC stack. */
+const otlpProtocol = (name: string) =>
+  blank(
+    z
+      .enum(['http/protobuf', 'http/json'], {
+        message: `${name} must be http/protobuf (the default) or http/json; Chorus does not send gRPC (use the collector's HTTP port, 4318)`,
+      })
+      .optional(),
+  )
+/** An OTLP/HTTP URL: http or https only. */
+const otlpUrl = (name: string, example: string) =>
+  blank(
+    z.url({ protocol: /^https?$/, message: `${name} must be an http(s) URL such as ${example}` }).optional(),
+  )
+/** `key=value,key2=value2` (values URL-encoded), as the OpenTelemetry specification has it. */
+const otlpHeaders = blank(
+  z
+    .string()
+    .regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/, {
+      message:
+        'OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs separated by commas, e.g. x-api-key=abc123',
+    })
+    .optional(),
+)
+const flag = (name: string) =>
+  blank(
+    z
+      .string()
+      .regex(/^(true|false)$/i, { message: `${name} must be true or false` })
+      .optional(),
+  ).transform((v) => v?.toLowerCase() === 'true')
 const HTTP_PORT_MESSAGE = 'CHORUS_HTTP_PORT must be a port number from 0 (off) to 65535, e.g. 9464'
 
 const schema = z.object({
@@ -205,6 +236,30 @@ const schema = z.object({
           'CHORUS_TRACE_URL must be an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}',
       })
       .optional(),
+  ),
+  /** Traces (OpenTelemetry, OTLP over HTTP): on when an endpoint is set; see src/trace. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://localhost:4318'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl(
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'http://localhost:4318/v1/traces',
+  ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol('OTEL_EXPORTER_OTLP_PROTOCOL'),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders,
+  OTEL_SERVICE_NAME: blank(z.string().default('chorus')),
+  /** Prompts and answers on `chat` spans (opt-in: they are what people typed). */
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: flag(
+    'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
+  ),
+  OTEL_SDK_DISABLED: flag('OTEL_SDK_DISABLED'),
+  /** How often finished spans are sent (the batch processor's delay). */
+  OTEL_BSP_SCHEDULE_DELAY: blank(
+    z.coerce
+      .number({ message: 'OTEL_BSP_SCHEDULE_DELAY must be a number of milliseconds, e.g. 5000' })
+      .int()
+      .min(1)
+      .max(600_000)
+      .default(5_000),
   ),
   /** Most model calls in flight across all runs. */
   CHORUS_CONCURRENCY: blank(

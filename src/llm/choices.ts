@@ -29,6 +29,7 @@ export class StreamedChoices {
   readonly #sink: ChoiceSink
   readonly #parts = new Map<number, string>()
   #usage: OpenAI.CompletionUsage | undefined
+  #model: string | undefined
   /** Choices finished so far. */
   finished = 0
 
@@ -52,6 +53,7 @@ export class StreamedChoices {
       }
     }
     if (chunk.usage) this.#usage = chunk.usage
+    if (typeof chunk.model === 'string' && chunk.model !== '') this.#model = chunk.model
   }
 
   /**
@@ -63,7 +65,7 @@ export class StreamedChoices {
     // it so costs are not hidden.
     let written = 0
     for (const part of this.#parts.values()) written += part.length
-    report(this.#sink, this.#usage, written)
+    report(this.#sink, this.#usage, written, this.#model)
     if (error !== undefined && (!this.#sink.signal.aborted || this.finished === 0)) throw error
     return this.finished
   }
@@ -77,6 +79,7 @@ const Completion = z.object({
     }),
   ),
   usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
+  model: z.string().nullish(),
 })
 
 /**
@@ -97,6 +100,7 @@ export function readWhole(completion: unknown, sink: ChoiceSink): number {
     sink,
     parsed.data.usage,
     choices.reduce((sum, c) => sum + c.text.length, 0),
+    parsed.data.model ?? undefined,
   )
   for (const { text } of choices) sink.take(text)
   return choices.length
@@ -107,10 +111,12 @@ function report(
   sink: ChoiceSink,
   usage: { prompt_tokens: number; completion_tokens: number } | null | undefined,
   written: number,
+  model: string | undefined,
 ): void {
   sink.onUsage?.({
     promptTokens: usage?.prompt_tokens ?? Math.ceil(JSON.stringify(sink.messages).length / 4),
     completionTokens: usage?.completion_tokens ?? Math.ceil(written / 4),
     calls: 1,
+    ...(model === undefined || model === '' ? {} : { model }),
   })
 }

@@ -295,6 +295,7 @@ export class OpenAIModel implements LanguageModel {
       promptTokens: completion.usage?.prompt_tokens ?? 0,
       completionTokens: completion.usage?.completion_tokens ?? 0,
       calls: 1,
+      ...(typeof completion.model === 'string' && completion.model !== '' ? { model: completion.model } : {}),
     }
     options.onUsage?.(usage)
     return texts

@@ -3,6 +3,8 @@ export interface Usage {
   promptTokens: number
   completionTokens: number
   calls: number
+  /** The model the server says answered (its response's `model`), when it said. */
+  model?: string
 }
 
 /** Options for one model call. */

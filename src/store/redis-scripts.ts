@@ -43,7 +43,8 @@ end
 
 /** The run store's Lua scripts, one per change, so each is atomic (defined through ioredis' `defineCommand`). */
 export const SCRIPTS = {
-  // KEYS: run, running. ARGV: id, command, input, user, target, createdAt, now, userId ('1' + id, or '0').
+  // KEYS: run, running. ARGV: id, command, input, user, target, createdAt, now, userId ('1' + id, or '0'),
+  // traceparent ('' for none).
   chorusStoreCreate: {
     numberOfKeys: 2,
     lua: `
@@ -53,6 +54,10 @@ local fields = { 'id', ARGV[1], 'command', ARGV[2], 'input', ARGV[3], 'user', AR
 if string.sub(ARGV[8], 1, 1) == '1' then
   fields[#fields + 1] = 'userId'
   fields[#fields + 1] = string.sub(ARGV[8], 2)
+end
+if ARGV[9] ~= nil and ARGV[9] ~= '' then
+  fields[#fields + 1] = 'traceparent'
+  fields[#fields + 1] = ARGV[9]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])

@@ -91,6 +91,7 @@ export class RedisStore implements RunStore {
       run.createdAt,
       Date.now(),
       run.userId === undefined ? '0' : `1${run.userId}`,
+      run.traceparent ?? '',
     )
   }
 
@@ -331,5 +332,6 @@ function toRecord(hash: Record<string, string>): RunRecord {
     summary: summaryOf(hash.summary),
     feedback: { up: Number(hash.up ?? 0), down: Number(hash.down ?? 0) },
     ...(hash.userId === undefined ? {} : { userId: hash.userId }),
+    ...(hash.traceparent === undefined ? {} : { traceparent: hash.traceparent }),
   }
 }

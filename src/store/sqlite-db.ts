@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS runs (
   shown TEXT NOT NULL DEFAULT '',
   summary TEXT,
   up INTEGER NOT NULL DEFAULT 0,
-  down INTEGER NOT NULL DEFAULT 0
+  down INTEGER NOT NULL DEFAULT 0,
+  traceparent TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, created_at);
 CREATE TABLE IF NOT EXISTS steps (
@@ -85,6 +86,7 @@ const ADDED_COLUMNS: Record<string, Record<string, string>> = {
     summary: 'TEXT',
     up: 'INTEGER NOT NULL DEFAULT 0',
     down: 'INTEGER NOT NULL DEFAULT 0',
+    traceparent: 'TEXT',
   },
   steps: { timing: 'TEXT' },
 }

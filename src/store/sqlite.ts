@@ -45,6 +45,7 @@ interface RunRow {
   summary: string | null
   up: number
   down: number
+  traceparent: string | null
 }
 
 /**
@@ -87,6 +88,7 @@ export class SqliteStore implements RunStore {
       JSON.stringify(run.target),
       run.createdAt,
       Date.now(),
+      run.traceparent ?? null,
     )
   }
 
@@ -254,8 +256,8 @@ function statements(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql)
   return {
     create: p(
-      `INSERT INTO runs (id, command, input, user, user_id, target, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO runs (id, command, input, user, user_id, target, status, created_at, updated_at, traceparent)
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
     get: p('SELECT * FROM runs WHERE id = ?'),
     unfinished: p(`SELECT * FROM runs WHERE status = 'running' AND parked = 0 ORDER BY created_at`),
@@ -337,5 +339,6 @@ function toRecord(row: RunRow): RunRecord {
     summary: summaryOf(row.summary),
     feedback: { up: row.up, down: row.down },
     ...(row.user_id === null ? {} : { userId: row.user_id }),
+    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
   }
 }

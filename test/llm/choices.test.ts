@@ -76,7 +76,9 @@ describe('servers that differ from OpenAI', () => {
     expect(await m.text('one', { onUsage: (u) => usage.push(u) })).toBe('whole answer')
     expect(await m.text('two')).toBe('whole answer')
     expect(fake?.requests.map((r) => r.body.stream === true)).toEqual([true, false])
-    expect(usage).toEqual([{ calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3 }])
+    expect(usage).toEqual([
+      { calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3, model: 'fake-model' },
+    ])
   })
 
   it('samples from a server that ignores stream: the completion’s n choices in index order, one request', async () => {
@@ -133,8 +135,8 @@ describe('servers that differ from OpenAI', () => {
     ])
     // About 4 characters a token, as the server counts them here.
     expect(usage).toEqual([
-      { calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3 },
-      { calls: 1, promptTokens: fake?.requests[1]?.promptTokens, completionTokens: 4 },
+      { calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3, model: 'fake-model' },
+      { calls: 1, promptTokens: fake?.requests[1]?.promptTokens, completionTokens: 4, model: 'fake-model' },
     ])
   })
 
@@ -142,7 +144,9 @@ describe('servers that differ from OpenAI', () => {
     const m = await model(() => ({ text: 'twelve chars', ignoreStream: true, noUsage: true }))
     const usage: Usage[] = []
     await m.text('count me', { onUsage: (u) => usage.push(u) })
-    expect(usage).toEqual([{ calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3 }])
+    expect(usage).toEqual([
+      { calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3, model: 'fake-model' },
+    ])
   })
 })
 

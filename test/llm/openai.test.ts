@@ -116,7 +116,9 @@ describe('OpenAIModel against an OpenAI-compatible server', () => {
       stream_options: { include_usage: true },
     })
     // The prompt is billed once, for all three choices.
-    expect(usage).toEqual([{ calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3 }])
+    expect(usage).toEqual([
+      { calls: 1, promptTokens: fake?.requests[0]?.promptTokens, completionTokens: 3, model: 'fake-model' },
+    ])
   })
 
   it('stops the stream when onSample says so, and the server sees it closed', async () => {

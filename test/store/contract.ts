@@ -48,6 +48,19 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect((await store.unfinished()).map((r) => r.id)).toContain(run.id)
     })
 
+    it('keeps the trace context a run was created with, and none when it had none', async () => {
+      const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+      const traced = newRun({ traceparent })
+      const plain = newRun()
+      await store.create(traced)
+      await store.create(plain)
+      expect((await store.get(traced.id))?.traceparent).toBe(traceparent)
+      expect(await store.get(plain.id)).not.toHaveProperty('traceparent')
+      const unfinished = await store.unfinished()
+      expect(unfinished.find((r) => r.id === traced.id)?.traceparent).toBe(traceparent)
+      expect(unfinished.find((r) => r.id === plain.id)).not.toHaveProperty('traceparent')
+    })
+
     it('ignores a second create with the same id', async () => {
       const run = newRun()
       await store.create(run)

@@ -54,6 +54,8 @@ export interface Execution {
   offsetMs?: number
   acceptedAt: number
   refine?: Refine
+  /** The trace context journaled with the run (a tracer continues its trace). */
+  traceparent?: string | undefined
 }
 
 /** How the reply ends besides the flow's result: who pressed Stop, or the notice of a suspended run. */
@@ -94,6 +96,8 @@ export function execute(runs: Runs, req: Execution): Live {
     platform: req.platform,
     acceptedAt: req.acceptedAt,
     resumed: (req.offsetMs ?? 0) > 0,
+    requester: req.userId ?? req.user,
+    traceparent: req.traceparent,
   }
   const shown = deferred(req.delivered?.includes('placeholder') === true)
   const pump = pumpOf(runs, req, log, info, journal, shown.resolve)
@@ -106,12 +110,15 @@ export function execute(runs: Runs, req: Execution): Live {
   const handle = runFlow(flow, req.input, {
     runId,
     ...(asks.asker === undefined ? {} : { asker: asks.asker }),
-    services: (step) => ({
-      llm: stepModel(refined(runs.observed(modelOf(step.step)), req.refine), step, (text) => {
+    services: (step) => {
+      const model = runs.observed(modelOf(step.step))
+      const traced = runs.observer.stepModel?.(info, step, model) ?? model
+      const llm = stepModel(refined(traced, req.refine), step, (text) => {
         journal?.streamed(step.step)
         onText(step.step, text)
-      }),
-    }),
+      })
+      return { llm }
+    },
     limiter: runs.limiter,
     defaults: STEP_DEFAULTS,
     graceMs: STRAGGLER_GRACE_MS,
@@ -160,6 +167,7 @@ async function drive(events: AsyncIterable<FlowEvent>, d: Driver): Promise<RunRe
     // A run parked or suspended here has not ended: the metrics count it when it does.
     const handedOn = d.ending.parked !== undefined || d.ending.suspendNotice !== undefined
     if (!(event.type === 'run.completed' && handedOn)) d.observer.event?.(d.info, event)
+    else d.observer.handedOn?.(d.info, d.ending.parked !== undefined ? 'parked' : 'suspended')
     // Awaited here, so the event stream is let go only once the reply is finished.
     if (event.type === 'run.completed') return await end(event.result, d)
     const view = d.views.apply(event)

@@ -74,6 +74,20 @@ export async function accept(
     target: req.target,
     createdAt: Date.now(),
   }
+  // A tracer opens the run's trace here; its context is journaled with the run for whichever worker takes it.
+  const traced = runs.observer.accepting?.(run, req.target.platform, req.follows)
+  if (traced !== undefined) run.traceparent = traced.traceparent
+  try {
+    await journalAndQueue(runs, run, req, signal)
+    traced?.end()
+  } catch (error) {
+    traced?.end(error)
+    throw error
+  }
+  return { runId: run.id }
+}
+
+async function journalAndQueue(runs: Runs, run: NewRun, req: AcceptRequest, signal?: AbortSignal) {
   await runs.store.create(run)
   if (req.placeholder !== undefined) {
     try {
@@ -90,7 +104,6 @@ export async function accept(
     throw new Error('the store answered after the command was refused')
   }
   await runs.queue.enqueue(run.id)
-  return { runId: run.id }
 }
 
 /** Runs a command whose reply is not journaled (the console). */

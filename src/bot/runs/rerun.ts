@@ -72,6 +72,7 @@ async function rerun(
       ...(options.userId === undefined ? {} : { userId: options.userId }),
       target,
       ...(options.placeholder === undefined ? {} : { placeholder: options.placeholder }),
+      ...(run.traceparent === undefined ? {} : { follows: run.traceparent }),
     },
     options.signal,
   )

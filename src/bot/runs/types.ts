@@ -47,6 +47,8 @@ export interface AcceptRequest {
    * starts once it settles, and is abandoned if it fails.
    */
   placeholder?: Promise<unknown>
+  /** The trace context of the run this one reruns (Again, Refine): a tracer links the new trace to it. */
+  follows?: string
 }
 
 export type StopOutcome =

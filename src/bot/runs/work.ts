@@ -124,6 +124,7 @@ function fromJournal(
     delivered: run.delivered,
     offsetMs: steps.length > 0 || run.delivered.length > 0 ? Date.now() - run.createdAt : 0,
     acceptedAt: run.createdAt,
+    traceparent: run.traceparent,
   })
 }
 

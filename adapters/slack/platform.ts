@@ -26,7 +26,11 @@ export function slackPlatform(
   writesPerMin: number,
   questions?: SlackQuestions,
 ): Platform {
-  const clients = client instanceof WebClient ? oneClient(client) : client
+  // A client stand-in (benchmarks) is no WebClient instance: tell the two apart by shape.
+  const clients =
+    typeof (client as Partial<SlackClients>).for === 'function'
+      ? (client as SlackClients)
+      : oneClient(client as WebClient)
   const asks = questions ?? new SlackQuestions(clients)
   const intervalMs = 60_000 / writesPerMin
   const replies = new BotReplies(writesPerMin)

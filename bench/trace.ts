@@ -1,9 +1,9 @@
 /**
  * What tracing adds to a run, in one process: `/brainstorm` (5 angles + synthesis) on a model that
  * answers at once, 10 at a time, without an observer and with the tracer (`openTracing`: the real
- * SDK, batch processor and OTLP/HTTP protobuf exporter sending to a receiver in this process, whose
- * share is small: it only counts bytes). CPU of this process per run, interleaved rounds, medians.
- * `npm run bench:trace` (BENCH_RUNS=1000, BENCH_ROUNDS=5). End to end, with Slack and the model over
+ * SDK, batch processor and OTLP/HTTP exporter, JSON or OTEL_EXPORTER_OTLP_PROTOCOL's, sending to a
+ * receiver in this process, whose share is small: it only counts bytes). CPU of this process per run,
+ * interleaved rounds, medians. `npm run bench:trace` (BENCH_RUNS=1000, BENCH_ROUNDS=5). End to end, with Slack and the model over
  * HTTP: `BENCH_TRACING=off,on npm run bench:cpu`.
  */
 import { pino } from 'pino'
@@ -21,7 +21,13 @@ const otlp = await startFakeOtlp()
 
 async function round(traced: boolean): Promise<number> {
   const config = loadConfig(
-    traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '200' } : {},
+    traced
+      ? {
+          OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+          OTEL_BSP_SCHEDULE_DELAY: '200',
+          OTEL_EXPORTER_OTLP_PROTOCOL: process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/json',
+        }
+      : {},
   )
   const tracing = await startTracing(config, logger, 'worker')
   const bot = await Bot.create({

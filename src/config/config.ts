@@ -57,12 +57,15 @@ const tokens = (name: string) =>
       .min(1, { message: `${name} must be at least 1 token (leave it empty for no budget)` })
       .optional(),
   )
-/** OTLP over HTTP: JSON or protobuf (the OpenTelemetry default); gRPC would pull in a gRPC stack. */
+/**
+ * OTLP over HTTP: JSON (Chorus' default: what the JS SDK's OTLP/HTTP exporter sends, and every OTLP/HTTP
+ * receiver takes) or protobuf (the spec's default; smaller); gRPC would pull in a gRPC stack.
+ */
 const otlpProtocol = (name: string) =>
   blank(
     z
       .enum(['http/protobuf', 'http/json'], {
-        message: `${name} must be http/protobuf (the default) or http/json; Chorus does not send gRPC (use the collector's HTTP port, 4318)`,
+        message: `${name} must be http/json (the default) or http/protobuf; Chorus does not send gRPC (use the collector's HTTP port, 4318)`,
       })
       .optional(),
   )

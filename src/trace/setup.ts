@@ -22,7 +22,7 @@ const VERSION = (
 
 /**
  * The smallest OpenTelemetry set that sends traces: a tracer provider with a batch processor and one
- * OTLP/HTTP exporter (protobuf by default, JSON with `http/json`), no auto-instrumentation, no
+ * OTLP/HTTP exporter (JSON by default, protobuf with `http/protobuf`), no auto-instrumentation, no
  * global registration. The spans are written by hand (RunTracer) after the GenAI conventions.
  */
 export async function openTracing(
@@ -33,11 +33,11 @@ export async function openTracing(
   t0: number,
 ): Promise<Tracing> {
   const protocol =
-    config.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? config.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'
+    config.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? config.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/json'
   const { OTLPTraceExporter } =
-    protocol === 'http/json'
-      ? await import('@opentelemetry/exporter-trace-otlp-http')
-      : await import('@opentelemetry/exporter-trace-otlp-proto')
+    protocol === 'http/protobuf'
+      ? await import('@opentelemetry/exporter-trace-otlp-proto')
+      : await import('@opentelemetry/exporter-trace-otlp-http')
   const url = tracesUrl(config)
   const exporter = new OTLPTraceExporter({ url, headers: headersOf(config.OTEL_EXPORTER_OTLP_HEADERS) })
   // The exporter reports failed sends through `diag`; they go to the log (never the headers: they hold keys).

@@ -169,10 +169,8 @@ describe('loading, protocols and settings', () => {
     expect(off.filter((m) => !m.startsWith('@opentelemetry/api/'))).toEqual([])
     const otlp = await startFakeOtlp()
     cleanup.push(() => otlp.close())
-    const on = await loaded({
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    })
+    // No protocol set: OTLP/HTTP JSON.
+    const on = await loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url })
     expect(on.some((m) => m.startsWith('@opentelemetry/sdk-trace/'))).toBe(true)
     expect(on.some((m) => m.startsWith('@opentelemetry/exporter-trace-otlp-http/'))).toBe(true)
     expect(on.some((m) => m.startsWith('@opentelemetry/exporter-trace-otlp-proto/'))).toBe(false)
@@ -180,10 +178,13 @@ describe('loading, protocols and settings', () => {
     expect(otlp.spans.map((s) => s.name)).toContain('invoke_workflow brainstorm')
   }, 60_000)
 
-  it('by default it sends OTLP/HTTP protobuf; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as it is', async () => {
+  it('with http/protobuf it sends OTLP/HTTP protobuf; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as it is', async () => {
     const otlp = await startFakeOtlp()
     cleanup.push(() => otlp.close())
-    const modules = await loaded({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces` })
+    const modules = await loaded({
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    })
     expect(modules.some((m) => m.startsWith('@opentelemetry/exporter-trace-otlp-proto/'))).toBe(true)
     expect(modules.some((m) => m.startsWith('@opentelemetry/exporter-trace-otlp-http/'))).toBe(false)
     expect(otlp.refused).toEqual([])
@@ -200,7 +201,7 @@ describe('loading, protocols and settings', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       }),
-    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf \(the default\) or http\/json.*4318/)
+    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be http\/json \(the default\) or http\/protobuf.*4318/)
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key' })).toThrow(
       /OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs/,
     )

@@ -64,6 +64,25 @@ describe('parseText', () => {
     })
   })
 
+  it('answers help with what the command does and takes, and starts nothing', () => {
+    for (const text of ['help', ' HELP ', '--help', '?']) {
+      const r = parseText(command, flow, text)
+      expect(r.ok).toBe(false)
+      if (r.ok) continue
+      expect(r.message.split('\n')).toEqual([
+        `*/brainstorm*: ${command.description}`,
+        'Usage: `/brainstorm <topic> [--angles 1-8]`',
+        expect.stringMatching(/^• `<topic>`: .+ \(text\)$/),
+        expect.stringMatching(/^• `--angles`: .+ \(1 to 8, default 5\)$/),
+      ])
+    }
+    // Only the word alone: a topic that contains it is a topic.
+    expect(parseText(command, flow, 'help desk rota')).toMatchObject({
+      ok: true,
+      input: { topic: 'help desk rota' },
+    })
+  })
+
   it('rejects unknown options and out-of-range values clearly', () => {
     expect(parseText(command, flow, 'cats --colour red')).toMatchObject({
       ok: false,

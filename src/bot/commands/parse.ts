@@ -11,6 +11,8 @@ export const MAX_COMMAND_TEXT = 4_000
  */
 export function parseText(command: Command, flow: AnyFlow, text: string): ParseResult {
   const trimmed = text.trim()
+  // `/brainstorm help` says what the command does and takes (Slack's Marketplace review expects it).
+  if (/^(help|--help|-h|\?)$/i.test(trimmed)) return { ok: false, message: helpOf(command) }
   if (trimmed.length > MAX_COMMAND_TEXT) {
     return fail(
       command,
@@ -97,6 +99,20 @@ function explain(option: CommandOption, value: unknown): string {
     return `${cap(label)} is ${value.length} characters; the most is ${option.maxLength}.`
   }
   return `${cap(label)} is not valid.`
+}
+
+/** What `/<command> help` answers: the command, its usage and each option with what it takes. */
+export function helpOf(command: Command): string {
+  const lines = [`*/${command.name}*: ${command.description}`, `Usage: \`${command.usage}\``]
+  for (const o of command.options) {
+    const takes =
+      o.choices?.join(', ') ??
+      (o.min !== undefined && o.max !== undefined ? `${o.min} to ${o.max}` : o.primary ? 'text' : o.type)
+    const fallback = o.default === undefined ? '' : `, default ${String(o.default)}`
+    const name = o.primary ? `<${o.name}>` : `--${o.name}`
+    lines.push(`• \`${name}\`: ${o.description || o.name} (${takes}${fallback})`)
+  }
+  return lines.join('\n')
 }
 
 function fail(command: Command, problem: string): ParseResult {

@@ -6,6 +6,7 @@ import { discordSettings } from './config.ts'
 import { editQuestion, postQuestion } from './questions.ts'
 import { DiscordSink } from './sink.ts'
 import { DISCORD_TOKEN_CLOCK, type TokenClock, tokenLeftMs } from './token.ts'
+import { noteTokenRun, runOfUrl } from './token-runs.ts'
 
 /** Discord: a fresh run stops a minute before its token ends, so its last edit still lands. */
 const RUN_MARGIN_MS = 60_000
@@ -42,15 +43,11 @@ export function discordPlatform(rest: DiscordRest, options: DiscordPlatformOptio
     minIntervalMs: MIN_EDIT_MS,
     remainingMs: (target, now) => (target as DiscordTarget).createdAt + budgetMs - now,
     replyMs: (target, now) => tokenLeftMs(target as DiscordTarget, now, clock.lifetimeMs),
-    sink: (target, ctx) =>
-      new DiscordSink({
-        rest,
-        clock,
-        target: target as DiscordTarget,
-        log: ctx.log,
-        budget: ctx.budget,
-        save: ctx.save,
-      }),
+    sink: (target, ctx) => {
+      const t = target as DiscordTarget
+      noteTokenRun(rest.webhooks, t.token, ctx.runId, t.createdAt + clock.lifetimeMs)
+      return new DiscordSink({ rest, clock, target: t, log: ctx.log, budget: ctx.budget, save: ctx.save })
+    },
     postQuestion: (target, view, ctx) => postQuestion(rest, clock, target as DiscordTarget, view, ctx.log),
     editQuestion: (target, message, view, ctx) =>
       editQuestion(rest, clock, target as DiscordTarget, message, view, ctx.log),
@@ -87,7 +84,10 @@ export function discordRest(config: Config): DiscordRest {
   }
 }
 
-/** Logs each wait on a 429 and counts it in the metrics, for every REST client the adapter answers with. */
+/**
+ * Logs each wait on a 429 and counts it in the metrics (and, on an interaction webhook, in the run's
+ * trace), for every REST client the adapter answers with.
+ */
 export function watchRateLimits(rests: REST[], bot: Bot, log: Logger): void {
   for (const rest of rests) {
     rest.on('rateLimited', (info) => {
@@ -95,7 +95,8 @@ export function watchRateLimits(rests: REST[], bot: Bot, log: Logger): void {
         { route: info.route, retryAfter: info.retryAfter, global: info.global },
         'discord.rate_limited',
       )
-      bot.observer.rateLimited?.('discord', info.global ? 'global' : info.route, info.retryAfter)
+      const route = info.global ? 'global' : info.route
+      bot.observer.rateLimited?.('discord', route, info.retryAfter, runOfUrl(rest, info.url))
     })
   }
 }

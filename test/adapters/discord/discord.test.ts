@@ -6,7 +6,7 @@ import {
   startDiscord,
   TOKEN_EXPIRED_TEXT,
 } from '../../../adapters/discord/index.ts'
-import { Bot, loadConfig } from '../../../src/bot/index.ts'
+import { Bot, type BotObserver, loadConfig } from '../../../src/bot/index.ts'
 import { OpenAIModel } from '../../../src/llm/index.ts'
 import { APP_ID, CHANNEL_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../../fakes/discord.ts'
 import { type FakeOpenAI, type Handler, startFakeOpenAI } from '../../fakes/openai.ts'
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 async function setup(
   handler: Handler,
-  options: { runBudgetMs?: number; logger?: Logger } = {},
+  options: { runBudgetMs?: number; logger?: Logger; observer?: BotObserver } = {},
 ): Promise<{ discord: FakeDiscord; openai: FakeOpenAI; bot: Bot }> {
   const discord = await startFakeDiscord()
   cleanup.push(() => discord.close())
@@ -27,7 +27,12 @@ async function setup(
   cleanup.push(() => openai.close())
   const config = loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APP_ID: APP_ID, DISCORD_API_URL: discord.api })
   const model = new OpenAIModel({ apiKey: 'sk-test', baseURL: openai.url, model: 'fake', timeoutMs: 10_000 })
-  const bot = await Bot.create({ config, model, logger: options.logger ?? silent })
+  const bot = await Bot.create({
+    config,
+    model,
+    logger: options.logger ?? silent,
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+  })
   const handle = await startDiscord(bot, config, options)
   cleanup.push(() => handle.stop())
   await discord.ready()
@@ -121,8 +126,14 @@ describe('Discord, with the real discord.js', () => {
     await expect.poll(() => isFinal(discord, token), { timeout: 6_000 }).toBe(true)
   })
 
-  it('waits out a 429 on an edit and still delivers the result', async () => {
-    const { discord } = await setup(() => ({ text: '- **idea**', latencyMs: 20 }))
+  it("waits out a 429 on an edit and still delivers the result; the wait is counted as the run's, for its trace", async () => {
+    const runs = new Set<string>()
+    const waits: Array<{ platform: string; runId: string | undefined }> = []
+    const observer: BotObserver = {
+      event: (run) => runs.add(run.runId),
+      rateLimited: (platform, _route, _ms, runId) => waits.push({ platform, runId }),
+    }
+    const { discord } = await setup(() => ({ text: '- **idea**', latencyMs: 20 }), { observer })
     discord.rateLimitEdits(1)
     const { token } = discord.command('brainstorm', [topic('lunch'), angles(2)])
     await expect.poll(() => isFinal(discord, token), { timeout: 8_000 }).toBe(true)
@@ -130,6 +141,8 @@ describe('Discord, with the real discord.js', () => {
     const limited = patches.findIndex((c) => c.status === 429)
     expect(limited).toBeGreaterThanOrEqual(0)
     expect((patches[limited + 1]?.at ?? 0) - (patches[limited]?.at ?? 0)).toBeGreaterThanOrEqual(900)
+    expect(runs.size).toBe(1)
+    expect(waits).toEqual([{ platform: 'discord', runId: [...runs][0] }])
   })
 
   it('Stop aborts the in-flight model requests and says who stopped it', async () => {

@@ -35,36 +35,30 @@ export function tracedModel(model: LanguageModel, scope: ChatScope): LanguageMod
     id: model.id,
     demo: model.demo,
     ...(model.withModel === undefined ? {} : { withModel: model.withModel.bind(model) }),
-    text: async (prompt, options) => {
+    text: (prompt, options) => {
       const call = open(prompt, options, 1)
-      try {
-        const text = await model.text(prompt, call.options)
-        if (scope.content) setOutput(call.span, [text])
-        return text
-      } catch (error) {
-        failed(call.span, error)
-        throw error
-      } finally {
-        call.span.end()
-      }
+      return settle(
+        call.span,
+        () => model.text(prompt, call.options),
+        (text) => {
+          if (scope.content) setOutput(call.span, [text])
+        },
+      )
     },
-    samples: async (prompt, k, options) => {
+    samples: (prompt, k, options) => {
       const call = open(prompt, options, k)
-      try {
-        const samples = await model.samples(prompt, k, call.options as SampleOptions)
-        call.span.setAttributes({
-          'chorus.samples.failed': samples.failed,
-          'chorus.samples.not_needed': samples.notNeeded,
-        })
-        if (samples.texts.length === 0 && samples.error !== undefined) failed(call.span, samples.error)
-        if (scope.content) setOutput(call.span, samples.texts)
-        return samples
-      } catch (error) {
-        failed(call.span, error)
-        throw error
-      } finally {
-        call.span.end()
-      }
+      return settle(
+        call.span,
+        () => model.samples(prompt, k, call.options as SampleOptions),
+        (samples) => {
+          call.span.setAttributes({
+            'chorus.samples.failed': samples.failed,
+            'chorus.samples.not_needed': samples.notNeeded,
+          })
+          if (samples.texts.length === 0 && samples.error !== undefined) failed(call.span, samples.error)
+          if (scope.content) setOutput(call.span, samples.texts)
+        },
+      )
     },
   }
 }
@@ -113,6 +107,20 @@ function observing<T extends TextOptions>(span: Span, options: T | undefined): T
       if (usage.model !== undefined) span.setAttribute('gen_ai.response.model', usage.model)
       options?.onUsage?.(usage)
     },
+  }
+}
+
+/** Runs the call; `done` notes its result on the span, a throw its error type; the span ends either way. */
+async function settle<T>(span: Span, call: () => Promise<T>, done: (value: T) => void): Promise<T> {
+  try {
+    const value = await call()
+    done(value)
+    return value
+  } catch (error) {
+    failed(span, error)
+    throw error
+  } finally {
+    span.end()
   }
 }
 

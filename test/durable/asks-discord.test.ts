@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SqliteStore } from '../../src/store/index.ts'
 import { APP_ID, type FakeDiscord, type FakeMessage, startFakeDiscord, TOKEN } from '../fakes/discord.ts'
 import { startFakeOpenAI } from '../fakes/openai.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import { decideModel, decidePrompts, sleep } from './helpers.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -35,10 +35,7 @@ describe('a /decide vote survives the process (real child processes, SQLite jour
       () => discord.close(),
       () => openai.close(),
       () => scratch.remove(),
-      async () => {
-        for (const p of procs) p.kill('SIGKILL')
-        await Promise.all(procs.map((p) => p.exited))
-      },
+      () => killAll(procs),
     )
     const env = {
       DISCORD_TOKEN: TOKEN,

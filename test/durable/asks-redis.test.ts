@@ -13,7 +13,7 @@ import {
   type SlackUser,
   startFakeSlack,
 } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   deleteKeysUnder,
   redisTestsEnabled,
@@ -59,8 +59,7 @@ whenRedis(await redisTestsEnabled(), () => {
       () => slack.close(),
       () => openai.close(),
       async () => {
-        for (const p of procs) p.kill('SIGKILL')
-        await Promise.all(procs.map((p) => p.exited))
+        await killAll(procs)
         await queue.close()
         await store.close()
         await deleteKeysUnder(redis, prefix)

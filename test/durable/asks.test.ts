@@ -11,7 +11,7 @@ import {
   type SlackUser,
   startFakeSlack,
 } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   answerButton,
   decideModel,
@@ -41,10 +41,7 @@ async function setup() {
     () => slack.close(),
     () => openai.close(),
     () => scratch.remove(),
-    async () => {
-      for (const p of procs) p.kill('SIGKILL')
-      await Promise.all(procs.map((p) => p.exited))
-    },
+    () => killAll(procs),
   )
   const env = {
     SLACK_BOT_TOKEN: BOT_TOKEN,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { APP_ID, type FakeDiscord, type FakeMessage, startFakeDiscord, TOKEN } from '../fakes/discord.ts'
 import { brokenHeaders, signedHeaders } from '../fakes/discord-http.ts'
 import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import { type Forwarder, freePort, startForwarder } from '../support/forwarder.ts'
 import {
   deleteKeysUnder,
@@ -42,8 +42,7 @@ whenRedis(await redisTestsEnabled(), () => {
       () => discord.close(),
       () => openai.close(),
       async () => {
-        for (const p of procs) p.kill('SIGKILL')
-        await Promise.all(procs.map((p) => p.exited))
+        await killAll(procs)
         await deleteKeysUnder(redis, prefix)
         await redis.quit()
         scratch.remove()

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { APP_ID, type FakeDiscord, startFakeDiscord, TOKEN } from '../fakes/discord.ts'
 import { startFakeOpenAI } from '../fakes/openai.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import { promptCounts, sleep, slowAngles } from './helpers.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -39,9 +39,7 @@ describe('Discord runs survive the process (real child processes, SQLite journal
       () => discord.close(),
       () => openai.close(),
       () => scratch.remove(),
-      () => {
-        for (const p of procs) p.kill('SIGKILL')
-      },
+      () => killAll(procs),
     )
     const env = {
       DISCORD_TOKEN: TOKEN,

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeOpenAI } from '../fakes/openai.ts'
 import { APP_TOKEN, BOT_TOKEN, FAST_TIER, FAST_WRITES_PER_MIN, startFakeSlack } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   channelReplies,
   expectOneFirstAndOneFinal,
@@ -37,9 +37,7 @@ describe('a file flow resumes after kill -9 (Slack, real child processes, SQLite
       () => slack.close(),
       () => openai.close(),
       () => scratch.remove(),
-      () => {
-        for (const p of procs) p.kill('SIGKILL')
-      },
+      () => killAll(procs),
     )
     const env = {
       SLACK_BOT_TOKEN: BOT_TOKEN,

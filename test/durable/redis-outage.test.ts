@@ -9,7 +9,7 @@ import {
   type FakeSlack,
   startFakeSlack,
 } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import { redisTestsEnabled, testPrefix, whenRedis } from '../support/redis.ts'
 import { freePort, type OwnRedis, startOwnRedis } from '../support/redis-server.ts'
 import { expectOneFirstAndOneFinal, gatedAngles, promptCounts, sleep, statusOf } from './helpers.ts'
@@ -29,8 +29,7 @@ whenRedis(await redisTestsEnabled(), () => {
     const scratch = scratchDir()
     const procs: ChorusProcess[] = []
     cleanup.push(async () => {
-      for (const p of procs) p.kill('SIGKILL')
-      await Promise.all(procs.map((p) => p.exited))
+      await killAll(procs)
       redis.signal('SIGCONT')
       await redis.remove()
       scratch.remove()

@@ -10,7 +10,7 @@ import {
   type Message,
   startFakeSlack,
 } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   deleteKeysUnder,
   keysUnder,
@@ -35,8 +35,7 @@ whenRedis(await redisTestsEnabled(), () => {
     const scratch = scratchDir()
     const procs: ChorusProcess[] = []
     cleanup.push(async () => {
-      for (const p of procs) p.kill('SIGKILL')
-      await Promise.all(procs.map((p) => p.exited))
+      await killAll(procs)
       await deleteKeysUnder(redis, prefix)
       await redis.quit()
       scratch.remove()

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeOpenAI } from '../fakes/openai.ts'
 import { deliverCommand, FAST_TIER, startFakeSlack } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   deleteKeysUnder,
   keysUnder,
@@ -36,9 +36,7 @@ whenRedis(await redisTestsEnabled(), () =>
           await deleteKeysUnder(redis, prefix)
           await redis.quit()
         },
-        () => {
-          for (const p of procs) p.kill('SIGKILL')
-        },
+        () => killAll(procs),
       )
       const port = await freePort()
       const base = `http://127.0.0.1:${port}`

@@ -9,7 +9,7 @@ import {
   type Message,
   startFakeSlack,
 } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   click,
   expectOneFirstAndOneFinal,
@@ -45,9 +45,7 @@ async function setup(handler: Parameters<typeof startFakeOpenAI>[0] = {}) {
     CHORUS_CONCURRENCY: '128',
   }
   const procs: ChorusProcess[] = []
-  cleanup.push(() => {
-    for (const p of procs) p.kill('SIGKILL')
-  })
+  cleanup.push(() => killAll(procs))
   const start = async (extra: Record<string, string> = {}) => {
     const proc = await startChorus({ ...env, ...extra }, scratch.dir)
     procs.push(proc)

@@ -37,6 +37,12 @@ export function scratchDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
+/** Ends the processes a test started (kill -9) and waits until each has exited, so none outlives it. */
+export async function killAll(procs: ChorusProcess[]): Promise<void> {
+  for (const p of procs) p.kill('SIGKILL')
+  await Promise.all(procs.map((p) => p.exited))
+}
+
 /** Starts Chorus with exactly `env` (plus PATH), in `cwd`; resolves once its journal has been resumed. */
 export async function startChorus(
   env: Record<string, string>,

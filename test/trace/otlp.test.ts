@@ -25,7 +25,7 @@ import {
   type Message,
   startFakeSlack,
 } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
 import {
   deleteKeysUnder,
   redisTestsEnabled,
@@ -76,9 +76,7 @@ async function setup(handler: Handler = ideas) {
     OTEL_BSP_SCHEDULE_DELAY: '100',
   }
   const procs: ChorusProcess[] = []
-  cleanup.push(() => {
-    for (const p of procs) p.kill('SIGKILL')
-  })
+  cleanup.push(() => killAll(procs))
   const start = async (extra: Record<string, string> = {}, entry: 'start' | 'worker' = 'start') => {
     const proc = await startChorus({ ...env, ...extra }, scratch.dir, entry)
     procs.push(proc)

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Handler, startFakeOpenAI } from '../../fakes/openai.ts'
 import { APP_TOKEN, BOT_TOKEN, type Message, startFakeSlack } from '../../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../../support/chorus.ts'
+import { type ChorusProcess, killAll, scratchDir, startChorus } from '../../support/chorus.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -32,9 +32,7 @@ describe('a reply on its response_url, resumed after a restart', () => {
       () => slack.close(),
       () => openai.close(),
       () => scratch.remove(),
-      () => {
-        for (const p of procs) p.kill('SIGKILL')
-      },
+      () => killAll(procs),
     )
     const env = {
       SLACK_BOT_TOKEN: BOT_TOKEN,

@@ -29,7 +29,12 @@ export function discordSettings(config: Config): DiscordSettings {
       'DISCORD_APP_ID must be your application id (17-20 digits); copy it from General Information → Application ID in the Developer Portal.',
     )
   }
-  return { token, appId, api: (config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/+$/, '') }
+  return { token, appId, api: discordApi(config) }
+}
+
+/** The REST base without the version and without a trailing slash (DISCORD_API_URL, else Discord's). */
+export function discordApi(config: Config): string {
+  return (config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/+$/, '')
 }
 
 export interface DiscordHttpSettings {
@@ -57,7 +62,7 @@ export function discordHttpSettings(config: Config): DiscordHttpSettings {
   return {
     publicKey,
     token,
-    api: (config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/+$/, ''),
+    api: discordApi(config),
     port: config.PORT,
   }
 }

@@ -2,7 +2,7 @@ import { REST, type RESTOptions } from 'discord.js'
 import type { Logger } from 'pino'
 import type { Bot, Config, Platform } from '../../src/bot/index.ts'
 import type { DiscordTarget } from '../../src/store/index.ts'
-import { discordSettings } from './config.ts'
+import { discordApi, discordSettings } from './config.ts'
 import { editQuestion, postQuestion } from './questions.ts'
 import { DiscordSink } from './sink.ts'
 import { DISCORD_TOKEN_CLOCK, type TokenClock, tokenLeftMs } from './token.ts'
@@ -75,7 +75,7 @@ export function webhookRest(api: string, options: Partial<RESTOptions> = {}): RE
 export function discordRest(config: Config): DiscordRest {
   if (config.DISCORD_TOKEN === undefined)
     return {
-      webhooks: webhookRest((config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/+$/, '')),
+      webhooks: webhookRest(discordApi(config)),
     }
   const settings = discordSettings(config)
   return {

@@ -1,4 +1,10 @@
+import type { WebClientOptions } from '@slack/web-api'
 import { type Config, ConfigError } from '../../src/bot/index.ts'
+
+/** Every Web API client's base: SLACK_API_URL when set (the fake, GovSlack), else Slack's own. */
+export function apiUrlOptions(config: Config): WebClientOptions {
+  return config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }
+}
 
 /** Many workspaces: bolt's OAuth install, tokens kept sealed in the run store. */
 export interface SlackOAuth {

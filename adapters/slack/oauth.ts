@@ -10,7 +10,7 @@ import { WebClient, type WebClientOptions } from '@slack/web-api'
 import type { Logger } from 'pino'
 import type { Config } from '../../src/bot/index.ts'
 import { type Installations, Sealer } from '../../src/store/index.ts'
-import type { SlackOAuth } from './config.ts'
+import { apiUrlOptions, type SlackOAuth } from './config.ts'
 import { type InstallKey, SlackInstallations, WorkspaceRemovedError } from './installations.ts'
 import { BOT_SCOPES } from './manifest.ts'
 
@@ -133,8 +133,4 @@ function keyOf(context: {
     enterpriseId: context.enterpriseId,
     isEnterpriseInstall: context.isEnterpriseInstall,
   }
-}
-
-function apiUrlOptions(config: Config): WebClientOptions {
-  return config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }
 }

@@ -3,7 +3,7 @@ import type { Config, Platform } from '../../src/bot/index.ts'
 import type { ReplyTarget, SlackTarget } from '../../src/store/index.ts'
 import { BotReplies } from './bot-replies.ts'
 import { oneClient, type SlackClients } from './clients.ts'
-import { slackBotToken } from './config.ts'
+import { apiUrlOptions, slackBotToken } from './config.ts'
 import { questionMessageOf, SlackQuestions } from './questions.ts'
 import { SlackSink } from './sink.ts'
 
@@ -77,7 +77,7 @@ export function slackWebClient(config: Config, options: WebClientOptions = {}): 
 /** The options of every client that posts replies (see `slackWebClient`), whatever its token. */
 export function webClientOptions(config: Config, options: WebClientOptions = {}): WebClientOptions {
   return {
-    ...(config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }),
+    ...apiUrlOptions(config),
     ...options,
     rejectRateLimitedCalls: true,
   }

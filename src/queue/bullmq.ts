@@ -126,12 +126,12 @@ export class BullQueue implements RunQueue {
           await job.moveToDelayed(Date.now() + OWNED_DELAY_MS, token)
           throw new DelayedError()
         }
-        let outcome: WorkOutcome
+        let outcome: WorkOutcome | undefined
         try {
           outcome = await handler(runId)
         } finally {
           this.#running.delete(runId)
-          await this.#disown(this.#ownerKey(runId), this.#me).catch((err: unknown) =>
+          await this.#letGo(runId, outcome === 'done').catch((err: unknown) =>
             this.#quiet(err, 'queue.disown_failed'),
           )
         }
@@ -185,6 +185,16 @@ export class BullQueue implements RunQueue {
     if (taken !== 1 || this.#running.has(runId)) return false
     this.#running.add(runId)
     return true
+  }
+
+  /**
+   * Clears the run's owner mark. A run that is done (ended, or parked until a new job wakes it) is
+   * let go with one DEL, whoever holds the mark: the journal says where it stands, for whoever takes
+   * it next. A run handed back clears the mark only if it is still this process's.
+   */
+  async #letGo(runId: string, done: boolean): Promise<unknown> {
+    const key = this.#ownerKey(runId)
+    return done ? this.#connection.del(key) : this.#disown(key, this.#me)
   }
 
   async #sayAlive(): Promise<void> {

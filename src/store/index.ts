@@ -7,6 +7,7 @@ export type {
   Counters,
   DeliveredView,
   DiscordTarget,
+  FinishDetails,
   GivenAnswer,
   Installations,
   KeyClaims,

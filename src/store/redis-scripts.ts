@@ -121,30 +121,55 @@ redis.call('HSET', KEYS[1], 'target', ARGV[1], 'updatedAt', ARGV[2])
 touch(status, ARGV[2], ARGV[3], ARGV[4])
 return 1`,
   },
-  // KEYS: run, steps, ended, questions. ARGV: view, now, id, ttlMs.
+  // KEYS: run, steps, ended, questions. ARGV: view, now, id, ttlMs, target ('' for none).
+  // The target changed with the view (a placeholder's message id) rides in the same write.
   chorusStoreDelivered: {
     numberOfKeys: 4,
     lua: `${TOUCH}
 local h = redis.call('HMGET', KEYS[1], 'delivered', 'status', 'shown')
 local d = h[1]
 if not d then return 0 end
-if string.find(',' .. d, ',' .. ARGV[1] .. ',', 1, true) then return 0 end
-local shown = (h[3] or '') .. ARGV[1] .. ':' .. ARGV[2] .. ','
-redis.call('HSET', KEYS[1], 'delivered', d .. ARGV[1] .. ',', 'shown', shown, 'updatedAt', ARGV[2])
+local fields = { 'updatedAt', ARGV[2] }
+if ARGV[5] ~= nil and ARGV[5] ~= '' then
+  fields[#fields + 1] = 'target'
+  fields[#fields + 1] = ARGV[5]
+elseif string.find(',' .. d, ',' .. ARGV[1] .. ',', 1, true) then
+  return 0
+end
+if not string.find(',' .. d, ',' .. ARGV[1] .. ',', 1, true) then
+  fields[#fields + 1] = 'delivered'
+  fields[#fields + 1] = d .. ARGV[1] .. ','
+  fields[#fields + 1] = 'shown'
+  fields[#fields + 1] = (h[3] or '') .. ARGV[1] .. ':' .. ARGV[2] .. ','
+end
+redis.call('HSET', KEYS[1], unpack(fields))
 touch(h[2], ARGV[2], ARGV[3], ARGV[4])
 return 1`,
   },
   // KEYS: run, steps, running, ended, questions. ARGV: status, stoppedBy, note ('1' + value, or '0'), now, id, ttlMs,
-  // summary ('1' + JSON, or '0').
+  // summary ('1' + JSON, or '0'), when the final view was shown ('' for not in this write).
+  // The final view's delivery rides in the same write; recorded even when the run had ended (a Stop).
   // A run that recorded no step gets an empty steps hash with the TTL, so a straggler's late step
   // (a plain HSETNX) cannot leave one without. The ended index is trimmed of runs past their TTL
   // now and then (prune does the rest).
   chorusStoreFinish: {
     numberOfKeys: 5,
     lua: `
-local h = redis.call('HMGET', KEYS[1], 'status', 'parked')
-if h[1] ~= 'running' then return 0 end
-local fields = { 'status', ARGV[1], 'updatedAt', ARGV[4], 'parked', '0' }
+local h = redis.call('HMGET', KEYS[1], 'status', 'parked', 'delivered', 'shown')
+local fields = {}
+if ARGV[8] ~= nil and ARGV[8] ~= '' and h[3] and not string.find(',' .. h[3], ',final,', 1, true) then
+  fields = { 'delivered', h[3] .. 'final,', 'shown', (h[4] or '') .. 'final:' .. ARGV[8] .. ',' }
+end
+if h[1] ~= 'running' then
+  if h[1] and #fields > 0 then
+    fields[#fields + 1] = 'updatedAt'
+    fields[#fields + 1] = ARGV[4]
+    redis.call('HSET', KEYS[1], unpack(fields))
+    redis.call('ZADD', KEYS[4], 'XX', ARGV[4], ARGV[5])
+  end
+  return 0
+end
+for _, v in ipairs({ 'status', ARGV[1], 'updatedAt', ARGV[4], 'parked', '0' }) do fields[#fields + 1] = v end
 if string.sub(ARGV[2], 1, 1) == '1' then
   fields[#fields + 1] = 'stoppedBy'
   fields[#fields + 1] = string.sub(ARGV[2], 2)

@@ -11,6 +11,7 @@ export { ENDED_RUN_TTL_MS }
 
 import type {
   DeliveredView,
+  FinishDetails,
   GivenAnswer,
   LimitSpec,
   NewQuestion,
@@ -175,7 +176,7 @@ export class RedisStore implements RunStore {
     )
   }
 
-  async markDelivered(runId: string, view: DeliveredView): Promise<void> {
+  async markDelivered(runId: string, view: DeliveredView, target?: ReplyTarget): Promise<void> {
     const run = this.#run(runId)
     await this.#scripts.chorusStoreDelivered(
       run,
@@ -186,13 +187,14 @@ export class RedisStore implements RunStore {
       Date.now(),
       runId,
       ENDED_RUN_TTL_MS,
+      target === undefined ? '' : JSON.stringify(target),
     )
   }
 
   async finish(
     runId: string,
     status: Exclude<RunStatus, 'running'>,
-    details: { stoppedBy?: string; note?: string; summary?: RunSummary } = {},
+    details: FinishDetails = {},
   ): Promise<boolean> {
     const run = this.#run(runId)
     const changed = await this.#scripts.chorusStoreFinish(
@@ -208,6 +210,7 @@ export class RedisStore implements RunStore {
       runId,
       ENDED_RUN_TTL_MS,
       details.summary === undefined ? '0' : `1${JSON.stringify(details.summary)}`,
+      details.finalShownAt ?? '',
     )
     return changed === 1
   }

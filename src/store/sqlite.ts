@@ -8,6 +8,7 @@ import { SqliteInstallations } from './sqlite-installations.ts'
 import { SqliteQuestions } from './sqlite-questions.ts'
 import {
   type DeliveredView,
+  type FinishDetails,
   type GivenAnswer,
   type LimitSpec,
   MAX_LIMIT_WINDOW_MS,
@@ -148,19 +149,31 @@ export class SqliteStore implements RunStore {
     this.#q.target.run(JSON.stringify(target), Date.now(), runId)
   }
 
-  async markDelivered(runId: string, view: DeliveredView): Promise<void> {
+  async markDelivered(runId: string, view: DeliveredView, target?: ReplyTarget): Promise<void> {
     const now = Date.now()
-    this.#q.delivered.run(view, `${view}:${now},`, now, runId, view)
+    if (target === undefined) this.#q.delivered.run(view, `${view}:${now},`, now, runId, view)
+    else
+      immediately(this.#db, () => {
+        this.#q.target.run(JSON.stringify(target), now, runId)
+        this.#q.delivered.run(view, `${view}:${now},`, now, runId, view)
+      })
   }
 
   async finish(
     runId: string,
     status: Exclude<RunStatus, 'running'>,
-    details: { stoppedBy?: string; note?: string; summary?: RunSummary } = {},
+    details: FinishDetails = {},
   ): Promise<boolean> {
     const summary = details.summary === undefined ? null : JSON.stringify(details.summary)
-    const { stoppedBy, note } = details
-    const r = this.#q.finish.run(status, stoppedBy ?? null, note ?? null, summary, Date.now(), runId)
+    const { stoppedBy, note, finalShownAt: at } = details
+    const end = () => this.#q.finish.run(status, stoppedBy ?? null, note ?? null, summary, Date.now(), runId)
+    const r =
+      at === undefined
+        ? end()
+        : immediately(this.#db, () => {
+            this.#q.delivered.run('final', `final:${at},`, Date.now(), runId, 'final')
+            return end()
+          })
     return Number(r?.changes ?? 0) > 0
   }
 

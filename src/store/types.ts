@@ -144,16 +144,14 @@ export interface RunJournal {
   completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>>
   /** Replaces the reply target (e.g. once the placeholder's message id is known). */
   setTarget(runId: string, target: ReplyTarget): Promise<void>
-  markDelivered(runId: string, view: DeliveredView): Promise<void>
+  /** Records that `view` reached the user (once per view); `target`, when given, replaces the reply target in the same write. */
+  markDelivered(runId: string, view: DeliveredView, target?: ReplyTarget): Promise<void>
   /**
    * Moves a `running` run to a terminal status. False when it had already ended (or does not
-   * exist), so two processes cannot both finish one run.
+   * exist), so two processes cannot both finish one run. `finalShownAt` records the final view's
+   * delivery in the same write, whether or not the run had already ended.
    */
-  finish(
-    runId: string,
-    status: Exclude<RunStatus, 'running'>,
-    details?: { stoppedBy?: string; note?: string; summary?: RunSummary },
-  ): Promise<boolean>
+  finish(runId: string, status: Exclude<RunStatus, 'running'>, details?: FinishDetails): Promise<boolean>
   /** Every settled step call with its timing (failures included), by call then step. */
   runSteps(runId: string): Promise<StepEntry[]>
   /**
@@ -165,6 +163,15 @@ export interface RunJournal {
   rate(runId: string, rating: 'up' | 'down'): Promise<void>
   /** Deletes ended runs (and their steps) last updated before `before` (ms since epoch); returns how many. */
   prune(before: number): Promise<number>
+}
+
+/** How a run ended, beside its status. */
+export interface FinishDetails {
+  stoppedBy?: string
+  note?: string
+  summary?: RunSummary
+  /** When the final view reached the user (ms since epoch), journaled with the end. */
+  finalShownAt?: number
 }
 
 /** The decision of a question, as journaled (see engine/tally.ts `Decision`), and when it was taken. */

@@ -109,6 +109,45 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       })
     })
 
+    it('records a view and the target it was shown with in one write, the target even when the view was known', async () => {
+      const run = newRun()
+      await store.create(run)
+      const placeholder = { platform: 'slack' as const, channel: 'C1', ts: '1700000000.000002' }
+      await store.markDelivered(run.id, 'placeholder', placeholder)
+      let got = await store.get(run.id)
+      expect(got?.delivered).toEqual(['placeholder'])
+      expect(got?.target).toEqual(placeholder)
+      await store.markDelivered(run.id, 'placeholder', { ...placeholder, ts: '1700000000.000003' })
+      got = await store.get(run.id)
+      expect(got?.delivered).toEqual(['placeholder'])
+      expect(got?.target).toEqual({ ...placeholder, ts: '1700000000.000003' })
+      expect(Object.keys(got?.deliveredAt ?? {})).toEqual(['placeholder'])
+    })
+
+    it('records the final view with the end, also when the run had already ended (a Stop)', async () => {
+      const run = newRun()
+      await store.create(run)
+      await store.markDelivered(run.id, 'placeholder')
+      const at = Date.now() - 5
+      expect(await store.finish(run.id, 'completed', { finalShownAt: at })).toBe(true)
+      let got = await store.get(run.id)
+      expect(got?.status).toBe('completed')
+      expect(got?.delivered).toEqual(['placeholder', 'final'])
+      expect(got?.deliveredAt.final).toBe(at)
+
+      const stopped = newRun()
+      await store.create(stopped)
+      expect(await store.finish(stopped.id, 'stopped', { stoppedBy: 'grace' })).toBe(true)
+      expect(await store.finish(stopped.id, 'completed', { finalShownAt: at })).toBe(false)
+      got = await store.get(stopped.id)
+      expect(got?.status).toBe('stopped')
+      expect(got?.stoppedBy).toBe('grace')
+      expect(got?.delivered).toEqual(['final'])
+      // Once only.
+      expect(await store.finish(stopped.id, 'completed', { finalShownAt: at + 1 })).toBe(false)
+      expect((await store.get(stopped.id))?.deliveredAt.final).toBe(at)
+    })
+
     it('finishes a run once: the second finish is refused and changes nothing', async () => {
       const run = newRun()
       await store.create(run)
@@ -153,6 +192,8 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       const id = randomUUID()
       await store.setTarget(id, { platform: 'slack', channel: 'C2' })
       await store.markDelivered(id, 'first')
+      await store.markDelivered(id, 'placeholder', { platform: 'slack', channel: 'C2', ts: '1.2' })
+      await store.finish(id, 'completed', { finalShownAt: Date.now() })
       expect(await store.get(id)).toBeUndefined()
       expect(await store.completedSteps(id)).toEqual([])
     })

@@ -47,6 +47,8 @@ export interface Execution {
   /** When the reply can no longer be edited (epoch ms), if ever. */
   replyClosesAt?: number
   journaled: boolean
+  /** A journaled run's journal, when its sink was built to write through it (see `Runs.sinkFor`). */
+  journal?: RunJournal
   /** Whose daily token budget the run spends. */
   workspace?: string | undefined
   resume?: Array<{ step: string; call: number; value: unknown }>
@@ -89,7 +91,9 @@ export function execute(runs: Runs, req: Execution): Live {
   const flow = runs.commands.flowOf(req.command)
   const { runId } = req
   const log = runs.logger.child({ runId, flow: flow.name, platform: req.platform, user: req.user })
-  const journal = req.journaled ? new RunJournal(runs.store, runId, log, req.deadlineMs) : undefined
+  const journal = req.journaled
+    ? (req.journal ?? new RunJournal(runs.store, runId, log, req.deadlineMs))
+    : undefined
   const info: RunInfo = {
     runId,
     flow: flow.name,

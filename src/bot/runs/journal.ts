@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { FlowEvent, RunResult } from '../../engine/index.ts'
-import type { DeliveredView, RunStore, RunSummary } from '../../store/index.ts'
+import type { DeliveredView, ReplyTarget, RunStore, RunSummary } from '../../store/index.ts'
 import { asMarkdown, describeFailure, type UsageLine } from '../reply/index.ts'
 import { FINAL_STEP } from './refine.ts'
 import { StepTimings } from './timings.ts'
@@ -28,6 +28,10 @@ export class RunJournal {
   readonly #cancelled: NonNullable<RunSummary['cancelled']> = []
   /** When this process began working the run. */
   readonly #startedAt = Date.now()
+  /** A changed reply target not yet written: the view shown with it (a placeholder's message id) takes it along. */
+  #target: ReplyTarget | undefined
+  /** When the final view was shown: written with the run's end. */
+  #finalShownAt: number | undefined
 
   constructor(store: RunStore, runId: string, log: Logger, deadlineMs: number | undefined) {
     this.#store = store
@@ -63,9 +67,33 @@ export class RunJournal {
     this.#timings.streamed(step)
   }
 
-  /** A view reached the user: a resumed run does not show it again. */
+  /**
+   * The reply's target changed (the message id of a new post). Written once this turn of the event
+   * loop is over, together with the view whose showing changed it when that follows in the turn.
+   */
+  target(next: ReplyTarget): void {
+    if (this.#target === undefined) setImmediate(() => this.#writeTarget())
+    this.#target = next
+  }
+
+  #writeTarget(): void {
+    const target = this.#target
+    this.#target = undefined
+    if (target !== undefined) record(this.#log, () => this.#store.setTarget(this.#runId, target))
+  }
+
+  /**
+   * A view reached the user: a resumed run does not show it again. The final view is written with
+   * the run's end (`finish` follows it at once; a process killed between the two shows it again).
+   */
   delivered(view: DeliveredView): void {
-    record(this.#log, () => this.#store.markDelivered(this.#runId, view))
+    const target = this.#target
+    this.#target = undefined
+    if (view === 'final' && target === undefined) {
+      this.#finalShownAt = Date.now()
+      return
+    }
+    record(this.#log, () => this.#store.markDelivered(this.#runId, view, target))
   }
 
   /** Keeps a completed run's final output, for Refine. */
@@ -97,6 +125,7 @@ export class RunJournal {
         ...(stoppedBy === undefined ? {} : { stoppedBy }),
         ...(status === 'failed' ? { note: describeFailure(result.error) } : {}),
         summary,
+        ...(this.#finalShownAt === undefined ? {} : { finalShownAt: this.#finalShownAt }),
       }),
     )
   }

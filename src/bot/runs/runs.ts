@@ -9,7 +9,7 @@ import type { Commands } from '../commands/index.ts'
 import type { BotObserver } from '../observer.ts'
 import type { Platform } from '../platform.ts'
 import type { ReplySink } from '../reply/index.ts'
-import { record } from './journal.ts'
+import { type RunJournal, record } from './journal.ts'
 import { ModelChoice } from './model-choice.ts'
 import type { CommandRun } from './types.ts'
 
@@ -86,14 +86,20 @@ export class Runs {
     })
   }
 
-  /** The run's reply sink, rebuilt from its target; a changed target (the message id) is journaled. */
-  sinkFor(run: RunRecord, platform: Platform, log: Logger): ReplySink {
+  /**
+   * The run's reply sink, rebuilt from its target; a changed target (the message id) is journaled,
+   * through the run's `journal` when it has one (with the view it was shown for, in one write).
+   */
+  sinkFor(run: RunRecord, platform: Platform, log: Logger, journal?: RunJournal): ReplySink {
     return platform.sink(run.target, {
       runId: run.id,
       log,
       budget: this.budget,
       observer: this.observer,
-      save: (next) => record(log, () => this.store.setTarget(run.id, next)),
+      save:
+        journal === undefined
+          ? (next) => record(log, () => this.store.setTarget(run.id, next))
+          : (next) => journal.target(next),
     })
   }
 

@@ -4,6 +4,7 @@ import { workspaceOf } from '../admission/index.ts'
 import { type Platform, replyMsOf } from '../platform.ts'
 import { abandon } from './close.ts'
 import { execute } from './execute.ts'
+import { RunJournal } from './journal.ts'
 import { REFINE_KEY, refineSchema } from './refine.ts'
 import type { Live, Runs } from './runs.ts'
 
@@ -100,9 +101,11 @@ function fromJournal(
   if (platform === undefined) throw new Error(`no platform '${run.target.platform}' attached`)
   const command = runs.commands.get(run.command)
   if (command === undefined) throw new Error(`no flow for command '${run.command}'`)
-  const sink = runs.sinkFor(run, platform, runs.logOf(run))
+  const log = runs.logOf(run)
   const now = Date.now()
   const { remaining, replyLeft } = limitsOf(platform, run, now)
+  const journal = new RunJournal(runs.store, run.id, log, remaining)
+  const sink = runs.sinkFor(run, platform, log, journal)
   const { [REFINE_KEY]: refineValue, ...input } = run.input
   const refine = refineSchema.safeParse(refineValue)
   return execute(runs, {
@@ -119,6 +122,7 @@ function fromJournal(
     deadlineMs: remaining,
     ...(replyLeft === undefined ? {} : { replyClosesAt: now + replyLeft }),
     journaled: true,
+    journal,
     workspace: workspaceOf(run.target),
     resume: steps,
     delivered: run.delivered,

@@ -151,30 +151,19 @@ export class SqliteStore implements RunStore {
 
   async markDelivered(runId: string, view: DeliveredView, target?: ReplyTarget): Promise<void> {
     const now = Date.now()
-    if (target === undefined) this.#q.delivered.run(view, `${view}:${now},`, now, runId, view)
-    else
-      immediately(this.#db, () => {
-        this.#q.target.run(JSON.stringify(target), now, runId)
-        this.#q.delivered.run(view, `${view}:${now},`, now, runId, view)
-      })
+    const json = target === undefined ? null : JSON.stringify(target)
+    this.#q.delivered.run({ view, shown: `${view}:${now},`, now, id: runId, target: json })
   }
 
-  async finish(
-    runId: string,
-    status: Exclude<RunStatus, 'running'>,
-    details: FinishDetails = {},
-  ): Promise<boolean> {
+  async finish(runId: string, status: Exclude<RunStatus, 'running'>, details: FinishDetails = {}) {
     const summary = details.summary === undefined ? null : JSON.stringify(details.summary)
     const { stoppedBy, note, finalShownAt: at } = details
     const end = () => this.#q.finish.run(status, stoppedBy ?? null, note ?? null, summary, Date.now(), runId)
-    const r =
-      at === undefined
-        ? end()
-        : immediately(this.#db, () => {
-            this.#q.delivered.run('final', `final:${at},`, Date.now(), runId, 'final')
-            return end()
-          })
-    return Number(r?.changes ?? 0) > 0
+    if (at === undefined) return Number(end().changes) > 0
+    const shown = `final:${at},`
+    const deliver = () =>
+      this.#q.delivered.run({ view: 'final', shown, now: Date.now(), id: runId, target: null })
+    return Number(immediately(this.#db, () => (deliver(), end())).changes) > 0
   }
 
   async prune(before: number): Promise<number> {
@@ -291,9 +280,12 @@ function statements(db: DatabaseSync) {
     rateUp: p('UPDATE runs SET up = up + 1 WHERE id = ?'),
     rateDown: p('UPDATE runs SET down = down + 1 WHERE id = ?'),
     target: p('UPDATE runs SET target = ?, updated_at = ? WHERE id = ?'),
+    // A view once (its time kept in `shown`); the target it was shown with, when given, in the same write.
     delivered: p(
-      `UPDATE runs SET delivered = delivered || ? || ',', shown = shown || ?, updated_at = ?
-         WHERE id = ? AND instr(delivered, ? || ',') = 0`,
+      `UPDATE runs SET target = coalesce($target, target),
+         delivered = iif(instr(delivered, $view || ','), delivered, delivered || $view || ','),
+         shown = iif(instr(delivered, $view || ','), shown, shown || $shown), updated_at = $now
+         WHERE id = $id AND ($target IS NOT NULL OR instr(delivered, $view || ',') = 0)`,
     ),
     finish: p(
       `UPDATE runs SET status = ?, stopped_by = ?, note = ?, summary = ?, updated_at = ?, parked = 0,

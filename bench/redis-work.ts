@@ -7,7 +7,9 @@
  * (`openBackends`: RedisStore, BullQueue, RedisFairLimiter, RedisEditBudget, the health probe), with
  * Slack's own reply code over a Web API client that answers at once and a model that answers in
  * 50–100 ms; each command goes through what the Slack listener does (redelivery claim, admission,
- * accept). The floor is BullMQ itself: a job that does nothing, at the same load.
+ * accept). The floor is BullMQ itself: a job that does nothing, at the same load. The last column
+ * is this process's CPU per run (Chorus with the in-process model and Slack stand-ins, no HTTP; what
+ * `npm start` spends per command, HTTP included, is `npm run bench:cpu`'s).
  * `npm run bench:redis` (a few minutes). BENCH_IN_FLIGHT=10,200,1000, BENCH_REPEATS=3 (medians),
  * BENCH_CONCURRENCY=64 (CHORUS_CONCURRENCY); BENCH_DETAIL=1 adds, per load, the commands by part of
  * Chorus from one more round watched with MONITOR, and Redis' time inside commands by part (BullMQ
@@ -70,11 +72,19 @@ interface Round {
   perSecond: number
   /** Slack calls (posts and updates) per run. */
   slack: number
+  /** CPU of this process per run (user + system): Chorus, with its in-process stand-ins. */
+  processMs: number
   byCommand: Map<string, number>
 }
 
 /** What happened on Redis between two snapshots, per run. */
-function perRun(before: Snapshot, after: Snapshot, runs: number, wallMs: number, slack: number): Round {
+function perRun(
+  before: Snapshot,
+  after: Snapshot,
+  runs: number,
+  wall: { ms: number; cpu: NodeJS.CpuUsage },
+  slack: number,
+): Round {
   const byCommand = new Map<string, number>()
   let total = 0
   for (const [name, n] of after.calls) {
@@ -84,7 +94,16 @@ function perRun(before: Snapshot, after: Snapshot, runs: number, wallMs: number,
   }
   const sysMs = (after.sysMs - before.sysMs) / runs
   const cpuMs = (after.userMs - before.userMs) / runs + sysMs
-  return { commands: total / runs, cpuMs, sysMs, perSecond: (runs / wallMs) * 1000, slack, byCommand }
+  const processMs = (wall.cpu.user + wall.cpu.system) / 1000 / runs
+  return {
+    commands: total / runs,
+    cpuMs,
+    sysMs,
+    perSecond: (runs / wall.ms) * 1000,
+    slack,
+    processMs,
+    byCommand,
+  }
 }
 
 /** Which part of Chorus a command (or the script it runs in) belongs to, by its first key. */
@@ -285,10 +304,12 @@ async function round(kind: 'chorus' | 'floor', prefix: string, inFlight: number,
     const slack0 = target.slackCalls()
     const before = await snapshot()
     const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     await bounded(inFlight, runs, target.command)
     const wallMs = performance.now() - t0
     if (kind === 'floor') await new Promise((r) => setTimeout(r, 200))
-    return perRun(before, await snapshot(), runs, wallMs, (target.slackCalls() - slack0) / runs)
+    const wall = { ms: wallMs, cpu: process.cpuUsage(cpu0) }
+    return perRun(before, await snapshot(), runs, wall, (target.slackCalls() - slack0) / runs)
   } finally {
     await target.close()
     await admin.flushall()
@@ -381,6 +402,7 @@ async function measure(kind: 'chorus' | 'floor', inFlight: number): Promise<void
     Math.round(1000 / cpuMs).toLocaleString('en-US'),
     median(rows.map((r) => r.perSecond)).toFixed(0),
     kind === 'chorus' ? median(rows.map((r) => r.slack)).toFixed(1) : '—',
+    `${median(rows.map((r) => r.processMs)).toFixed(2)} ms`,
   ]
   console.log(`| ${cells.join(' | ')} |`)
   if (DETAIL) {
@@ -401,9 +423,9 @@ try {
     `Node ${process.version}, ${process.platform}/${process.arch}, Redis ${version}; CHORUS_CONCURRENCY=${CONCURRENCY}; medians of ${REPEATS}\n`,
   )
   console.log(
-    '| run | in flight | runs | Redis commands per run | Redis CPU per run | runs/s one Redis carries | runs/s here | Slack calls per run |',
+    '| run | in flight | runs | Redis commands per run | Redis CPU per run | runs/s one Redis carries | runs/s here | Slack calls per run | CPU per run in this process |',
   )
-  console.log('|---|---|---|---|---|---|---|---|')
+  console.log('|---|---|---|---|---|---|---|---|---|')
   for (const inFlight of IN_FLIGHT) {
     await measure('floor', inFlight)
     await measure('chorus', inFlight)

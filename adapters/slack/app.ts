@@ -46,6 +46,8 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
     clientOptions,
     logger: boltLogger(log),
     receiver,
+    // No listener reads context.conversation; bolt's default store would look it up for every event.
+    convoStore: false,
   })
   // A malformed envelope or a disconnect must not kill the process or drop a command.
   if (receiver instanceof SocketModeReceiver) {

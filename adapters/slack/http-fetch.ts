@@ -4,8 +4,9 @@
  * and body reading were about a quarter of Chorus' CPU per command (bench/README.md, "CPU per
  * command"). It gives the client what it reads of a response (status, headers, the body) and fails
  * as fetch does (a TypeError "fetch failed" with the cause, a redirect refused, the signal's reason),
- * so the client's queue, retries, 429 handling and errors stay its own. A body that is not a string
- * (a file upload's FormData) goes through fetch.
+ * so the client's queue, retries, 429 handling and errors stay its own. Redirects are not followed
+ * (the client asks fetch to refuse them). A body that is not a string (a file upload's FormData)
+ * goes through fetch.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
@@ -16,6 +17,9 @@ import type { FetchFunction } from '@slack/web-api'
 /** What the client reads of a response (the package exports only the function's type). */
 type FetchResponse = Awaited<ReturnType<FetchFunction>>
 type FetchHeaders = FetchResponse['headers']
+
+/** undici's headersTimeout and bodyTimeout, which fetch had: a stalled call fails (and the client retries) rather than hangs. */
+const IDLE_MS = 300_000
 
 /** A Web API call as `fetch(url, init)` would make it, read whole. */
 export const slackFetch: FetchFunction = (url, init = {}) => {
@@ -43,6 +47,9 @@ export const slackFetch: FetchFunction = (url, init = {}) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('error', fail)
+      res.on('close', () => {
+        if (!res.complete) fail(new Error('the connection closed before the answer ended'))
+      })
       res.on('end', () => {
         signal?.removeEventListener('abort', onAbort)
         try {
@@ -58,6 +65,7 @@ export const slackFetch: FetchFunction = (url, init = {}) => {
       signal?.removeEventListener('abort', onAbort)
       fail(error)
     })
+    req.setTimeout(IDLE_MS, () => req.destroy(new Error(`no data from Slack for ${IDLE_MS} ms`)))
     signal?.addEventListener('abort', onAbort, { once: true })
     req.end(body)
   })

@@ -91,6 +91,15 @@ describe('slackFetch: the Web API client over node:http', () => {
     )
   })
 
+  it('fails as fetch does when the connection closes before the answer ended', async () => {
+    const url = await serve((_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      res.write('{"ok":')
+      setTimeout(() => res.socket?.destroy(), 20)
+    })
+    await expect(slackFetch(`${url}x`, { method: 'POST', body: 'a=1' })).rejects.toThrow('fetch failed')
+  })
+
   it('decodes a compressed answer and rejects with the reason of an aborted signal', async () => {
     const url = await serve((req, _body, res) => {
       if (req.url?.endsWith('slow')) return

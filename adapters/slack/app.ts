@@ -3,7 +3,7 @@ import type { WebClientOptions } from '@slack/web-api'
 import type { Logger } from 'pino'
 import type { Bot, Config } from '../../src/bot/index.ts'
 import { InstalledClients, oneClient, type SlackClients } from './clients.ts'
-import { apiUrlOptions, type SlackMode, slackMode } from './config.ts'
+import { type SlackMode, slackMode, webApiOptions } from './config.ts'
 import { watchConnection } from './connection.ts'
 import { registerListeners } from './listeners/index.ts'
 import { boltLogger } from './logger.ts'
@@ -27,7 +27,7 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
   const mode = slackMode(config)
   const log = bot.logger.child({ platform: 'slack' })
   const clientOptions: WebClientOptions = {
-    ...apiUrlOptions(config),
+    ...webApiOptions(config),
     ...options.clientOptions,
   }
   // Many workspaces: bolt's installer (its authorize reads the store on every event).
@@ -46,6 +46,8 @@ export function createSlackApp(bot: Bot, config: Config, options: SlackOptions =
     clientOptions,
     logger: boltLogger(log),
     receiver,
+    // No listener reads context.conversation; bolt's default store would look it up for every event.
+    convoStore: false,
   })
   // A malformed envelope or a disconnect must not kill the process or drop a command.
   if (receiver instanceof SocketModeReceiver) {

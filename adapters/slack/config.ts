@@ -1,9 +1,16 @@
 import type { WebClientOptions } from '@slack/web-api'
 import { type Config, ConfigError } from '../../src/bot/index.ts'
+import { slackFetch } from './http-fetch.ts'
 
-/** Every Web API client's base: SLACK_API_URL when set (the fake, GovSlack), else Slack's own. */
-export function apiUrlOptions(config: Config): WebClientOptions {
-  return config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }
+/**
+ * Every Web API client's base: SLACK_API_URL when set (the fake, GovSlack), else Slack's own; its
+ * calls go over node:http (`slackFetch`).
+ */
+export function webApiOptions(config: Config): WebClientOptions {
+  return {
+    fetch: slackFetch,
+    ...(config.SLACK_API_URL === undefined ? {} : { slackApiUrl: config.SLACK_API_URL }),
+  }
 }
 
 /** Many workspaces: bolt's OAuth install, tokens kept sealed in the run store. */

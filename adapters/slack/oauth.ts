@@ -10,7 +10,7 @@ import { WebClient, type WebClientOptions } from '@slack/web-api'
 import type { Logger } from 'pino'
 import type { Config } from '../../src/bot/index.ts'
 import { type Installations, Sealer } from '../../src/store/index.ts'
-import { apiUrlOptions, type SlackOAuth } from './config.ts'
+import { type SlackOAuth, webApiOptions } from './config.ts'
 import { type InstallKey, SlackInstallations, WorkspaceRemovedError } from './installations.ts'
 import { BOT_SCOPES } from './manifest.ts'
 
@@ -29,7 +29,7 @@ export function slackInstallations(
     sealer: new Sealer(auth.key),
     // One try, well inside the refresh lock's 15 s: a retried refresh would spend the token twice.
     client: new WebClient(undefined, {
-      ...apiUrlOptions(config),
+      ...webApiOptions(config),
       timeout: 10_000,
       retryConfig: { retries: 0 },
     }),
@@ -53,7 +53,7 @@ export function installerOptions(auth: SlackOAuth, installations: SlackInstallat
       // /slack/install sends the browser straight to Slack with its state cookie set: the URL to give
       // as the app's install link (Slack's own links carry no state and would fail the check).
       directInstall: true,
-      clientOptions: apiUrlOptions(config),
+      clientOptions: webApiOptions(config),
       // Slack's authorize page beside its Web API (slack.com/api/ → slack.com/oauth/v2/authorize).
       ...(api === undefined ? {} : { authorizationUrl: new URL('../oauth/v2/authorize', api).toString() }),
       // Socket Mode serves the install pages on PORT (events still come over the socket).

@@ -3,7 +3,7 @@ import type { Config, Platform } from '../../src/bot/index.ts'
 import type { ReplyTarget, SlackTarget } from '../../src/store/index.ts'
 import { BotReplies } from './bot-replies.ts'
 import { oneClient, type SlackClients } from './clients.ts'
-import { apiUrlOptions, slackBotToken } from './config.ts'
+import { slackBotToken, webApiOptions } from './config.ts'
 import { questionMessageOf, SlackQuestions } from './questions.ts'
 import { SlackSink } from './sink.ts'
 
@@ -77,7 +77,7 @@ export function slackWebClient(config: Config, options: WebClientOptions = {}): 
 /** The options of every client that posts replies (see `slackWebClient`), whatever its token. */
 export function webClientOptions(config: Config, options: WebClientOptions = {}): WebClientOptions {
   return {
-    ...apiUrlOptions(config),
+    ...webApiOptions(config),
     ...options,
     rejectRateLimitedCalls: true,
   }

@@ -1,3 +1,5 @@
+import { slackFetch } from './http-fetch.ts'
+
 /**
  * Posts to a Slack response_url from plain data (no bolt `respond` closure), so any process can
  * use it. Slack: a response_url takes 5 posts within 30 minutes. A 429 (Slack limits any way of
@@ -6,13 +8,12 @@
  * a URL that is used up or expired throws ResponseUrlClosed.
  */
 export async function postToResponseUrl(url: string, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(url, {
+  const res = await slackFetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
   if (res.ok) return
-  await res.body?.cancel()
   if (res.status === 429) {
     const error = new Error('response_url answered 429') as Error & { code: string; retryAfter: number }
     error.code = 'slack_webapi_rate_limited_error'

@@ -79,7 +79,10 @@ whenRedis(await redisTestsEnabled(), () =>
         )
       }
       // The worker ran both; the receiver ran none, and no token is in either's log or in the queue's jobs.
-      expect(worker.logs.filter((l) => l.msg === 'run.completed')).toHaveLength(2)
+      // The final is on screen a moment before the worker's log line about it arrives.
+      await expect
+        .poll(() => worker.logs.filter((l) => l.msg === 'run.completed').length, { timeout: 5_000 })
+        .toBe(2)
       expect(receiver.logs.filter((l) => l.msg === 'run.completed')).toHaveLength(0)
       const everything = JSON.stringify([receiver.logs, worker.logs, receiver.stderr, worker.stderr])
       const keys = await keysUnder(redis, prefix)

@@ -6,7 +6,7 @@
  * acknowledged and dropped, logged once in a while rather than each time.
  */
 import type { App } from '@slack/bolt'
-import { WebClient, type WebClientOptions } from '@slack/web-api'
+import { WebClient } from '@slack/web-api'
 import type { Logger } from 'pino'
 import type { Config } from '../../src/bot/index.ts'
 import { type Installations, Sealer } from '../../src/store/index.ts'

@@ -22,7 +22,6 @@ import type {
   RunRecord,
   RunStatus,
   RunStore,
-  RunSummary,
   StepEntry,
   StepOutcome,
   StoredDecision,

@@ -20,7 +20,6 @@ import {
   type RunRecord,
   type RunStatus,
   type RunStore,
-  type RunSummary,
   type StepEntry,
   type StepOutcome,
   type StoredDecision,
@@ -161,9 +160,11 @@ export class SqliteStore implements RunStore {
     const end = () => this.#q.finish.run(status, stoppedBy ?? null, note ?? null, summary, Date.now(), runId)
     if (at === undefined) return Number(end().changes) > 0
     const shown = `final:${at},`
-    const deliver = () =>
+    const r = immediately(this.#db, () => {
       this.#q.delivered.run({ view: 'final', shown, now: Date.now(), id: runId, target: null })
-    return Number(immediately(this.#db, () => (deliver(), end())).changes) > 0
+      return end()
+    })
+    return Number(r.changes) > 0
   }
 
   async prune(before: number): Promise<number> {

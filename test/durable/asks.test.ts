@@ -1,17 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { SqliteStore } from '../../src/store/index.ts'
 import { startFakeOpenAI } from '../fakes/openai.ts'
-import {
-  APP_TOKEN,
-  BOT_TOKEN,
-  FAST_TIER,
-  FAST_WRITES_PER_MIN,
-  type FakeSlack,
-  type Message,
-  type SlackUser,
-  startFakeSlack,
-} from '../fakes/slack.ts'
-import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
+import { FAST_TIER, type FakeSlack, type Message, type SlackUser, startFakeSlack } from '../fakes/slack.ts'
+import { type ChorusProcess, killAll, scratchDir, socketModeEnv, startChorus } from '../support/chorus.ts'
 import {
   answerButton,
   decideModel,
@@ -44,12 +35,7 @@ async function setup() {
     () => killAll(procs),
   )
   const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_APP_TOKEN: APP_TOKEN,
-    SLACK_API_URL: slack.apiUrl,
-    CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: openai.url,
+    ...socketModeEnv(slack, openai),
     CHORUS_MODEL: 'fake',
   }
   const start = async () => {

@@ -3,7 +3,7 @@ import { APP_ID, type FakeDiscord, type FakeMessage, startFakeDiscord, TOKEN } f
 import { brokenHeaders, signedHeaders } from '../fakes/discord-http.ts'
 import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
 import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
-import { type Forwarder, freePort, startForwarder } from '../support/forwarder.ts'
+import { type Forwarder, startForwarder } from '../support/forwarder.ts'
 import {
   deleteKeysUnder,
   redisTestsEnabled,
@@ -12,6 +12,7 @@ import {
   testRedis,
   whenRedis,
 } from '../support/redis.ts'
+import { freePort } from '../support/redis-server.ts'
 import { decideModel, decidePrompts, gatedAngles } from './helpers.ts'
 
 const embedText = (body: unknown) => JSON.stringify((body as { embeds?: unknown })?.embeds ?? [])

@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeOpenAI } from '../fakes/openai.ts'
-import { APP_TOKEN, BOT_TOKEN, FAST_TIER, FAST_WRITES_PER_MIN, startFakeSlack } from '../fakes/slack.ts'
-import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
+import { FAST_TIER, startFakeSlack } from '../fakes/slack.ts'
+import { type ChorusProcess, killAll, scratchDir, socketModeEnv, startChorus } from '../support/chorus.ts'
 import {
   channelReplies,
   expectOneFirstAndOneFinal,
@@ -40,12 +40,7 @@ describe('a file flow resumes after kill -9 (Slack, real child processes, SQLite
       () => killAll(procs),
     )
     const env = {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: slack.apiUrl,
-      CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: openai.url,
+      ...socketModeEnv(slack, openai),
       CHORUS_MODEL: 'fake',
       CHORUS_DATA_DIR: `${scratch.dir}/data`,
     }

@@ -4,7 +4,7 @@ import { brokenHeaders } from '../fakes/discord-http.ts'
 import { startFakeOpenAI } from '../fakes/openai.ts'
 import { BOT_TOKEN, deliverCommand, SIGNING_SECRET, startFakeSlack } from '../fakes/slack.ts'
 import { scratchDir, startChorus } from '../support/chorus.ts'
-import { freePort } from '../support/forwarder.ts'
+import { freePort } from '../support/redis-server.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {

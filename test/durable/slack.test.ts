@@ -1,15 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { SqliteStore } from '../../src/store/index.ts'
 import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
-import {
-  APP_TOKEN,
-  BOT_TOKEN,
-  FAST_TIER,
-  FAST_WRITES_PER_MIN,
-  type Message,
-  startFakeSlack,
-} from '../fakes/slack.ts'
-import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
+import { BOT_TOKEN, FAST_TIER, type Message, startFakeSlack } from '../fakes/slack.ts'
+import { type ChorusProcess, killAll, scratchDir, socketModeEnv, startChorus } from '../support/chorus.ts'
 import {
   click,
   expectOneFirstAndOneFinal,
@@ -35,12 +28,7 @@ async function setup(handler: Parameters<typeof startFakeOpenAI>[0] = {}) {
     () => scratch.remove(),
   )
   const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_APP_TOKEN: APP_TOKEN,
-    SLACK_API_URL: slack.apiUrl,
-    CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: openai.url,
+    ...socketModeEnv(slack, openai),
     CHORUS_MODEL: 'fake',
     CHORUS_CONCURRENCY: '128',
   }

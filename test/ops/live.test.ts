@@ -13,8 +13,8 @@ import { join } from 'node:path'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeOpenAI } from '../fakes/openai.ts'
-import { APP_TOKEN, BOT_TOKEN, FAST_TIER, FAST_WRITES_PER_MIN, startFakeSlack } from '../fakes/slack.ts'
-import { type ChorusProcess, scratchDir, startChorus } from '../support/chorus.ts'
+import { FAST_TIER, startFakeSlack } from '../fakes/slack.ts'
+import { type ChorusProcess, scratchDir, socketModeEnv, startChorus } from '../support/chorus.ts'
 import { type Family, parsePrometheus } from '../support/prometheus.ts'
 import {
   deleteKeysUnder,
@@ -104,12 +104,7 @@ whenRedis(await redisTestsEnabled(), () => {
       const port = await freePort()
       chorus = await startChorus(
         {
-          SLACK_BOT_TOKEN: BOT_TOKEN,
-          SLACK_APP_TOKEN: APP_TOKEN,
-          SLACK_API_URL: slack.apiUrl,
-          CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
-          OPENAI_API_KEY: 'sk-test',
-          OPENAI_BASE_URL: openai.url,
+          ...socketModeEnv(slack, openai),
           CHORUS_MODEL: 'gpt-4o-mini',
           CHORUS_HTTP_PORT: String(port),
           CHORUS_INSPECTOR_TOKEN: TOKEN,

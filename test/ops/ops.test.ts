@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startOpsServer, storeCheck } from '../../src/ops/index.ts'
 import { SqliteStore } from '../../src/store/index.ts'
 import { startFakeOpenAI } from '../fakes/openai.ts'
-import { APP_TOKEN, BOT_TOKEN, FAST_TIER, FAST_WRITES_PER_MIN, startFakeSlack } from '../fakes/slack.ts'
-import { scratchDir, startChorus } from '../support/chorus.ts'
+import { FAST_TIER, startFakeSlack } from '../fakes/slack.ts'
+import { scratchDir, socketModeEnv, startChorus } from '../support/chorus.ts'
 import { parsePrometheus, sampleValue } from '../support/prometheus.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -42,12 +42,7 @@ describe('health and metrics of a real `npm start` process (Slack Socket Mode, S
     const port = await freePort()
     const chorus = await startChorus(
       {
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_APP_TOKEN: APP_TOKEN,
-        SLACK_API_URL: slack.apiUrl,
-        CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
-        OPENAI_API_KEY: 'sk-test',
-        OPENAI_BASE_URL: openai.url,
+        ...socketModeEnv(slack, openai),
         CHORUS_MODEL: 'fake',
         CHORUS_HTTP_PORT: String(port),
       },

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { APP_TOKEN, BOT_TOKEN, FAST_WRITES_PER_MIN } from '../fakes/slack.ts'
 
 const ENTRIES = {
   /** `npm start` */
@@ -29,6 +30,21 @@ export interface ChorusProcess {
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   kill(signal: NodeJS.Signals): void
+}
+
+/**
+ * The environment of a Chorus child on the fake Slack in Socket Mode (its Tier 3 raised with
+ * `FAST_TIER`, and Chorus' edit budget with it) and the fake OpenAI; a test adds its model and the rest.
+ */
+export function socketModeEnv(slack: { apiUrl: string }, openai: { url: string }): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: APP_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: openai.url,
+  }
 }
 
 /** A scratch working directory (holding `.chorus/`), removed by `remove`. */

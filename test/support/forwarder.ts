@@ -5,7 +5,6 @@
  * request, and the `id` of its JSON body when it has one (a Discord interaction's id).
  */
 import { createServer, request } from 'node:http'
-import { createServer as createNetServer } from 'node:net'
 import { listen, readBody } from '../fakes/http.ts'
 
 export interface Taken {
@@ -78,13 +77,4 @@ function forward(
     )
     req.end(body)
   })
-}
-
-/** A port nobody listens on right now (for a child process's PORT). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }

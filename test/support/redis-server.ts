@@ -22,6 +22,7 @@ export interface OwnRedis {
   remove(): Promise<void>
 }
 
+/** A port nobody listens on right now (for a child process or a server of a test's own). */
 export async function freePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

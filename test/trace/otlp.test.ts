@@ -17,15 +17,8 @@ import {
 } from '../durable/helpers.ts'
 import { type Handler, startFakeOpenAI } from '../fakes/openai.ts'
 import { type FakeOtlp, type ReceivedSpan, startFakeOtlp } from '../fakes/otlp.ts'
-import {
-  APP_TOKEN,
-  BOT_TOKEN,
-  FAST_TIER,
-  FAST_WRITES_PER_MIN,
-  type Message,
-  startFakeSlack,
-} from '../fakes/slack.ts'
-import { type ChorusProcess, killAll, scratchDir, startChorus } from '../support/chorus.ts'
+import { FAST_TIER, type Message, startFakeSlack } from '../fakes/slack.ts'
+import { type ChorusProcess, killAll, scratchDir, socketModeEnv, startChorus } from '../support/chorus.ts'
 import {
   deleteKeysUnder,
   redisTestsEnabled,
@@ -61,12 +54,7 @@ async function setup(handler: Handler = ideas) {
     () => scratch.remove(),
   )
   const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_APP_TOKEN: APP_TOKEN,
-    SLACK_API_URL: slack.apiUrl,
-    CHORUS_SLACK_WRITES_PER_MIN: FAST_WRITES_PER_MIN,
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: openai.url,
+    ...socketModeEnv(slack, openai),
     CHORUS_MODEL: 'fake',
     CHORUS_PRICES: 'fake=1/2',
     OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,

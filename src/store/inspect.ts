@@ -16,13 +16,15 @@ export function shownTimes(text: string | undefined): Partial<Record<DeliveredVi
   return at
 }
 
-export function summaryOf(text: string | null | undefined): RunSummary | undefined {
-  return text === null || text === undefined || text === '' ? undefined : (JSON.parse(text) as RunSummary)
-}
-
-export function timingOf(text: string | null | undefined): StepTiming | undefined {
-  return text === null || text === undefined || text === '' ? undefined : (JSON.parse(text) as StepTiming)
+/** A run's totals (`RunSummary`) or a step's timing (`StepTiming`) from its JSON; none when empty. */
+export function jsonOf<T extends RunSummary | StepTiming>(text: string | null | undefined): T | undefined {
+  return text === null || text === undefined || text === '' ? undefined : (JSON.parse(text) as T)
 }
 
 /** The newest runs the list may show at once. */
 export const MAX_RECENT = 500
+
+/** The list's length: at least none, at most MAX_RECENT. */
+export function recentLimit(limit: number): number {
+  return Math.max(0, Math.min(Math.floor(limit), MAX_RECENT))
+}

@@ -1,4 +1,3 @@
-import { MAX_RECENT } from './inspect.ts'
 import { fromText } from './opaque.ts'
 import type { StepEntry, StepTiming } from './types.ts'
 
@@ -55,9 +54,4 @@ export function stepEntries(hash: Record<string, string>): StepEntry[] {
   return [...entries.values()].sort(
     (a, b) => a.call - b.call || (a.step < b.step ? -1 : a.step > b.step ? 1 : 0),
   )
-}
-
-/** The list's length: at least none, at most MAX_RECENT. */
-export function recentLimit(limit: number): number {
-  return Math.max(0, Math.min(Math.floor(limit), MAX_RECENT))
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { shownTimes, summaryOf } from './inspect.ts'
+import { jsonOf, recentLimit, shownTimes } from './inspect.ts'
 import { fromText } from './opaque.ts'
-import { RECENT_SCAN_CAP, recentLimit, stepEntries, stepValue } from './redis-inspect.ts'
+import { RECENT_SCAN_CAP, stepEntries, stepValue } from './redis-inspect.ts'
 import { RedisInstallations } from './redis-installations.ts'
 import { RedisQuestions } from './redis-questions.ts'
 import { ENDED_RUN_TTL_MS, SCRIPTS, type Scripts } from './redis-scripts.ts'
@@ -22,6 +22,7 @@ import type {
   RunRecord,
   RunStatus,
   RunStore,
+  RunSummary,
   StepEntry,
   StepOutcome,
   StoredDecision,
@@ -331,7 +332,7 @@ function toRecord(hash: Record<string, string>): RunRecord {
     parked: hash.parked === '1',
     wakes: Number(hash.wakes ?? 0),
     deliveredAt: shownTimes(hash.shown),
-    summary: summaryOf(hash.summary),
+    summary: jsonOf<RunSummary>(hash.summary),
     feedback: { up: Number(hash.up ?? 0), down: Number(hash.down ?? 0) },
     ...(hash.userId === undefined ? {} : { userId: hash.userId }),
     ...(hash.traceparent === undefined ? {} : { traceparent: hash.traceparent }),

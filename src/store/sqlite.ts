@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
-import { MAX_RECENT, shownTimes, summaryOf, timingOf } from './inspect.ts'
+import { jsonOf, recentLimit, shownTimes } from './inspect.ts'
 import { fromText, toText } from './opaque.ts'
 import { immediately, openJournal } from './sqlite-db.ts'
 import { SqliteInstallations } from './sqlite-installations.ts'
@@ -20,8 +20,10 @@ import {
   type RunRecord,
   type RunStatus,
   type RunStore,
+  type RunSummary,
   type StepEntry,
   type StepOutcome,
+  type StepTiming,
   type StoredDecision,
   type Take,
 } from './types.ts'
@@ -108,15 +110,9 @@ export class SqliteStore implements RunStore {
   }
 
   async runSteps(runId: string): Promise<StepEntry[]> {
-    const rows = this.#q.allSteps.all(runId) as unknown as Array<{
-      step: string
-      call: number
-      ok: number
-      value: string
-      timing: string | null
-    }>
-    return rows.map((r) => {
-      const timing = timingOf(r.timing)
+    type Row = { step: string; call: number; ok: number; value: string; timing: string | null }
+    return (this.#q.allSteps.all(runId) as unknown as Row[]).map((r) => {
+      const timing = jsonOf<StepTiming>(r.timing)
       const at = timing === undefined ? {} : { timing }
       return r.ok === 1
         ? { step: r.step, call: r.call, ok: true as const, value: fromText(r.value), ...at }
@@ -130,7 +126,7 @@ export class SqliteStore implements RunStore {
       command: f.command ?? null,
       status: f.status ?? null,
       platform: f.platform ?? null,
-      limit: Math.max(0, Math.min(options.limit, MAX_RECENT)),
+      limit: recentLimit(options.limit),
     }) as unknown as RunRow[]
     return rows.map(toRecord)
   }
@@ -342,7 +338,7 @@ function toRecord(row: RunRow): RunRecord {
     parked: row.parked === 1,
     wakes: row.wakes,
     deliveredAt: shownTimes(row.shown),
-    summary: summaryOf(row.summary),
+    summary: jsonOf<RunSummary>(row.summary),
     feedback: { up: row.up, down: row.down },
     ...(row.user_id === null ? {} : { userId: row.user_id }),
     ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),

@@ -57,7 +57,15 @@ export interface BotObserver {
 
 /** Several observers as one: every hook goes to each; model wrappers are applied in turn. */
 export function observeAll(...observers: BotObserver[]): BotObserver {
-  const all = <K extends keyof BotObserver>(k: K) => observers.filter((o) => o[k] !== undefined)
+  // Each hook's observers, worked out once (hooks such as `event` are called for every engine event).
+  const lists = new Map<keyof BotObserver, BotObserver[]>()
+  const all = (k: keyof BotObserver): BotObserver[] => {
+    const known = lists.get(k)
+    if (known !== undefined) return known
+    const list = observers.filter((o) => o[k] !== undefined)
+    lists.set(k, list)
+    return list
+  }
   return {
     event: (run, event) => {
       for (const o of all('event')) o.event?.(run, event)

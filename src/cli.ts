@@ -31,7 +31,7 @@ export async function dispatchLine(argv: string[]): Promise<void> {
       (config.DISCORD_TOKEN === undefined && !discordHttp) || oneShot
         ? undefined
         : await import('../adapters/discord/index.ts')
-    slack?.slackMode(config)
+    const mode = slack?.slackMode(config)
     if (discordHttp) discord?.discordHttpSettings(config)
     else discord?.discordSettings(config)
     const consoleMode = slack === undefined && discord === undefined
@@ -65,7 +65,6 @@ export async function dispatchLine(argv: string[]): Promise<void> {
     const bot = await Bot.create({ config, logger, ...backends, observer })
     if (bot.model.demo) logger.warn('No OPENAI_API_KEY set: using the offline demo model (canned demo text).')
     // Slack on PORT (HTTP mode, or its install pages) serves Discord's interactions endpoint beside it.
-    const mode = slack?.slackMode(config)
     const onSlack = discordHttp && mode !== undefined && (mode.kind === 'http' || mode.auth.kind === 'oauth')
     const interactions = onSlack ? discord?.discordInteractions(bot, config) : undefined
     const routes =

@@ -8,7 +8,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api'
-import type { BotObserver, ReplyView, RunInfo } from '../bot/index.ts'
+import { type BotObserver, isTerminal, type ReplyView, type RunInfo } from '../bot/index.ts'
 import type { FlowEvent } from '../engine/index.ts'
 import { tracedModel } from './chat.ts'
 import { contextOf, traceparentOf } from './context.ts'
@@ -217,7 +217,7 @@ export class RunTracer {
     if (view.streaming !== undefined && once('text')) run.span.addEvent('first text shown')
     const at = now()
     if (view.status === 'first' && once('first')) this.#reply(run, 'first', run.firstAt ?? at, at, view)
-    if (view.status === 'final' || view.status === 'failed' || view.status === 'stopped') {
+    if (isTerminal(view.status)) {
       if (!once('final')) return
       this.#reply(run, 'final', run.completedAt ?? at, at, view)
       if (view.usage?.costUsd !== undefined) run.span.setAttribute('chorus.cost_usd', view.usage.costUsd)

@@ -106,10 +106,14 @@ async function answer(options: InspectorOptions, url: URL, now: number): Promise
       title: 'No such run',
       body: `<h1>No such run</h1><p>${esc(id ?? '')} is not in the journal (ended runs are kept 7 days).</p><p><a href="/runs">All runs</a></p>`,
     }
+  const [steps, questions] = await Promise.all([
+    options.store.runSteps(run.id),
+    options.store.questions(run.id),
+  ])
   const data: RunPageData = {
     run,
-    steps: await options.store.runSteps(run.id),
-    questions: await options.store.questions(run.id),
+    steps,
+    questions,
     graph: graphOf(options.flows.flow(run.command), run),
     finalStep: FINAL_STEP,
     traceUrl: options.traceUrl,

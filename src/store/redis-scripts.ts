@@ -44,13 +44,15 @@ end
 /** The run store's Lua scripts, one per change, so each is atomic (defined through ioredis' `defineCommand`). */
 export const SCRIPTS = {
   // KEYS: run, running. ARGV: id, command, input, user, target, createdAt, now, userId ('1' + id, or '0'),
-  // traceparent ('' for none).
+  // traceparent ('' for none). 'asked' turns '1' when the run opens a question (its questions hash
+  // then needs the run's TTL at the end; a run from before the field counts as asked).
   chorusStoreCreate: {
     numberOfKeys: 2,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local fields = { 'id', ARGV[1], 'command', ARGV[2], 'input', ARGV[3], 'user', ARGV[4], 'target', ARGV[5],
-  'status', 'running', 'createdAt', ARGV[6], 'updatedAt', ARGV[7], 'delivered', '', 'parked', '0', 'wakes', '0' }
+  'status', 'running', 'createdAt', ARGV[6], 'updatedAt', ARGV[7], 'delivered', '', 'parked', '0', 'wakes', '0',
+  'asked', '0' }
 if string.sub(ARGV[8], 1, 1) == '1' then
   fields[#fields + 1] = 'userId'
   fields[#fields + 1] = string.sub(ARGV[8], 2)
@@ -155,7 +157,7 @@ return 1`,
   chorusStoreFinish: {
     numberOfKeys: 5,
     lua: `
-local h = redis.call('HMGET', KEYS[1], 'status', 'parked', 'delivered', 'shown')
+local h = redis.call('HMGET', KEYS[1], 'status', 'parked', 'delivered', 'shown', 'asked')
 local fields = {}
 if ARGV[8] ~= nil and ARGV[8] ~= '' and h[3] and not string.find(',' .. h[3], ',final,', 1, true) then
   fields = { 'delivered', h[3] .. 'final,', 'shown', (h[4] or '') .. 'final:' .. ARGV[8] .. ',' }
@@ -191,7 +193,7 @@ if redis.call('PEXPIRE', KEYS[2], ARGV[6]) == 0 then
   redis.call('HSET', KEYS[2], '_', '')
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
-redis.call('PEXPIRE', KEYS[5], ARGV[6])
+if h[5] ~= '0' then redis.call('PEXPIRE', KEYS[5], ARGV[6]) end
 if tonumber(ARGV[4]) % 16 == 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('(%d', tonumber(ARGV[4]) - tonumber(ARGV[6])))
 end
@@ -292,6 +294,7 @@ if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
   local seq = redis.call('HINCRBY', KEYS[1], 'opened', 1)
   redis.call('HSET', KEYS[1], ARGV[2], seq .. ' ' .. ARGV[3])
   followRun(ARGV[4])
+  if redis.call('HGET', KEYS[2], 'asked') == '0' then redis.call('HSET', KEYS[2], 'asked', '1') end
 end
 return record(ARGV[1])`,
   },

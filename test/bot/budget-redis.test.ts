@@ -20,6 +20,7 @@ import {
   testRedis,
   whenRedis,
 } from '../support/redis.ts'
+import { startOwnRedis } from '../support/redis-server.ts'
 import { budgetContract } from './budget.contract.ts'
 
 let n = 0
@@ -190,6 +191,35 @@ whenRedis(await redisTestsEnabled(), () => {
         await budget.close()
         await client.quit()
         await deleteKeysUnder(redis, prefix)
+      }
+    })
+
+    it("reads Redis' clock (TIME) once for many calls, and its grants stay on Redis' clock", async () => {
+      // A server of the test's own: INFO commandstats counts only this budget's commands.
+      const own = await startOwnRedis()
+      const client = new Redis(own.url)
+      const prefix = testPrefix()
+      const budget = new RedisEditBudget({ redis: client, prefix })
+      try {
+        const r = route(100, 60_000)
+        for (let i = 0; i < 20; i++) await budget.acquire(r, i % 2 === 0 ? 'final' : 'progress').granted
+        const stats = await client.info('commandstats')
+        const calls = (name: string) =>
+          Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
+        expect(calls('evalsha') + calls('eval')).toBe(20)
+        expect(calls('time')).toBe(1)
+        // Every grant was recorded within a few ms of Redis' own clock, oldest first.
+        const [sec, micro] = await client.time()
+        const redisNow = Number(sec) * 1000 + Math.floor(Number(micro) / 1000)
+        const state = (await client.get(`${prefix}:budget:route:${r.key}`)) ?? ''
+        const grants = (state.split('|')[1] ?? '').split(',').map(Number)
+        expect(grants).toHaveLength(20)
+        expect(grants).toEqual([...grants].sort((a, b) => a - b))
+        for (const at of grants) expect(Math.abs(redisNow - at)).toBeLessThan(2_000)
+      } finally {
+        await budget.close()
+        client.disconnect()
+        await own.remove()
       }
     })
 

@@ -129,6 +129,29 @@ whenRedis(await redisTestsEnabled(), () => {
       expect(await admin.pttl(`${prefix}:run:${orphan}:questions`)).toBeGreaterThan(0)
     })
 
+    it('finds the questions of a run written before runs said whether they asked, and gives them the TTL too', async () => {
+      const run = newRun()
+      await store.create(run)
+      expect(await admin.hget(`${prefix}:run:${run.id}`, 'asked')).toBe('0')
+      // An older process wrote this run and its question: no 'asked' field.
+      await admin.hdel(`${prefix}:run:${run.id}`, 'asked')
+      const key = `${prefix}:run:${run.id}:questions`
+      await admin.hset(key, 'opened', '1')
+      await store.finish(run.id, 'completed')
+      expect(await admin.pttl(key)).toBeGreaterThan(ENDED_RUN_TTL_MS - 60_000)
+      const asking = newRun()
+      await store.create(asking)
+      await store.openQuestion({
+        runId: asking.id,
+        id: 'q#1#1',
+        step: 'q',
+        spec: {},
+        createdAt: 1,
+        deadlineAt: 2,
+      })
+      expect(await admin.hget(`${prefix}:run:${asking.id}`, 'asked')).toBe('1')
+    })
+
     it('reads a run written before parking existed as not parked and never woken', async () => {
       const id = randomUUID()
       await admin.hset(`${prefix}:run:${id}`, {

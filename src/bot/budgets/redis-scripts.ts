@@ -48,26 +48,30 @@ end
 
 // The one script that grants turns, so the window, a pause and the order between processes are
 // decided atomically, on Redis' clock.
-// KEYS: the route's state. ARGV: windowMs, limit, owner, claimMs, blockedMs, then this process's best turns
+// KEYS: the route's state. ARGV: windowMs, limit, owner, claimMs, blockedMs, now (this process's
+//   estimate of Redis' clock, or -1 to read TIME), then this process's best turns
 //   in its order, each as cap (grants the window may hold before it), rank, arrival (on Redis'
 //   clock, as this script returned it; -1 the first time), ageMs (how long it has waited).
 // Grants turns in order until one must wait, and claims this process's place (the order of the turn
 // that waits, lapsing after claimMs) or withdraws it; returns { granted, ms to wait before asking
 // again, 1 if what waits is another process's better turn, the arrival of the turn that waits,
-// ms until a first result or final could be granted, ms until progress could be }.
+// ms until a first result or final could be granted, ms until progress could be, the clock used }.
+// An estimate behind the route's last grant is raised to it, so grants stay in order.
 // A waiting turn keeps the arrival it was first given, so its claim and its later questions compare
 // the same number with other processes' claims (no two processes can each wait for the other).
 const ATTEMPT = `${STATE}
 local windowMs, limit, owner = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local claimMs, blockedMs = tonumber(ARGV[4]), tonumber(ARGV[5])
-local now = clock()
+local now = tonumber(ARGV[6])
+if now < 0 then now = clock() end
 local paused, grants, claims = load(KEYS[1], now, windowMs)
+if #grants > 0 and grants[#grants] > now then now = grants[#grants] end
 local other
 for o, c in pairs(claims) do
   if o ~= owner and (other == nil or c[1] < other) then other = c[1] end
 end
 local granted, wait, refused, blocked, since = 0, 0, nil, 0, 0
-for i = 6, #ARGV, 4 do
+for i = 7, #ARGV, 4 do
   local cap, rank, arrival = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   if arrival < 0 then arrival = math.floor(now - tonumber(ARGV[i + 3])) end
   -- Best priority first, then the earliest arrival, whichever process it waits in.
@@ -95,7 +99,7 @@ local function freeIn(cap)
   if #grants >= cap then ms = math.max(ms, grants[#grants - cap + 1] + windowMs - now) end
   return math.max(0, math.ceil(ms))
 end
-return { granted, math.ceil(wait), blocked, since, freeIn(limit), freeIn(math.max(1, limit - 1)) }
+return { granted, math.ceil(wait), blocked, since, freeIn(limit), freeIn(math.max(1, limit - 1)), now }
 `
 
 // KEYS: the route's state. ARGV: ms, windowMs. A pause only ever lengthens.
@@ -109,7 +113,15 @@ save(KEYS[1], now, windowMs, #grants, math.max(paused, now + tonumber(ARGV[1])),
 export type Attempt = (
   ...args: Array<string | number>
 ) => Promise<
-  [granted: number, waitMs: number, blocked: number, arrival: number, anyMs: number, progressMs: number]
+  [
+    granted: number,
+    waitMs: number,
+    blocked: number,
+    arrival: number,
+    anyMs: number,
+    progressMs: number,
+    now: number,
+  ]
 >
 export type Pause = (key: string, ms: number, windowMs: number) => Promise<unknown>
 

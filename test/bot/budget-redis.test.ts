@@ -148,7 +148,10 @@ whenRedis(await redisTestsEnabled(), () => {
         await survivor.acquire(r, 'final').granted
         const lost = killed.acquire(r, 'final').granted
         const lostRejects = expect(lost).rejects.toBeInstanceOf(BudgetUnavailableError)
-        await sleep(20)
+        // Its claim is in Redis before it dies (its connection was new: that can take a moment).
+        const key = `${prefix}:budget:route:${r.key}`
+        for (let i = 0; i < 100 && (await claimsIn(key)).length === 0; i++) await sleep(10)
+        expect(await claimsIn(key)).toHaveLength(1)
         const t0 = performance.now()
         const progress = survivor.acquire(r, 'progress').granted
         dying.disconnect()
@@ -194,7 +197,7 @@ whenRedis(await redisTestsEnabled(), () => {
       }
     })
 
-    it("reads Redis' clock (TIME) once for many calls, and its grants stay on Redis' clock", async () => {
+    it("reads Redis' clock (TIME) once or twice for many calls, and its grants stay on Redis' clock", async () => {
       // A server of the test's own: INFO commandstats counts only this budget's commands.
       const own = await startOwnRedis()
       const client = new Redis(own.url)
@@ -207,7 +210,8 @@ whenRedis(await redisTestsEnabled(), () => {
         const calls = (name: string) =>
           Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
         expect(calls('evalsha') + calls('eval')).toBe(20)
-        expect(calls('time')).toBe(1)
+        // Once, or twice when the first call (connecting, loading the script) was too slow to reckon from.
+        expect(calls('time')).toBeLessThanOrEqual(2)
         // Every grant was recorded within a few ms of Redis' own clock, oldest first.
         const [sec, micro] = await client.time()
         const redisNow = Number(sec) * 1000 + Math.floor(Number(micro) / 1000)
@@ -220,6 +224,35 @@ whenRedis(await redisTestsEnabled(), () => {
         await budget.close()
         client.disconnect()
         await own.remove()
+      }
+    })
+
+    it('asks about every route of one turn of the event loop in one script call, each on its own window', async () => {
+      const prefix = testPrefix()
+      const client = testRedis()
+      await client.ping()
+      let scripts = 0
+      const send = client.sendCommand.bind(client)
+      client.sendCommand = (command) => {
+        if (/^eval/.test(command.name)) scripts++
+        return send(command)
+      }
+      const budget = new RedisEditBudget({ redis: client, prefix })
+      try {
+        const routes = Array.from({ length: 5 }, () => route(1, 60_000))
+        await Promise.all(routes.map((r) => budget.acquire(r, 'final').granted))
+        expect(scripts).toBe(1)
+        // Each route's one turn is spent: a second waits on its own route only.
+        const second = budget.acquire(routes[0] as Route, 'final').granted
+        const other = budget.acquire(route(1, 60_000), 'final').granted
+        await other
+        expect(await Promise.race([second.then(() => 'granted'), sleep(100).then(() => 'waiting')])).toBe(
+          'waiting',
+        )
+      } finally {
+        await budget.close()
+        await client.quit()
+        await deleteKeysUnder(redis, prefix)
       }
     })
 

@@ -10,8 +10,8 @@ import {
   TurnCancelledError,
   turnOrder,
 } from './budget.ts'
-import { RedisClock } from './redis-clock.ts'
-import { type Attempt, budgetScripts, type Pause } from './redis-scripts.ts'
+import { BudgetAsks } from './redis-asks.ts'
+import { type Answer, budgetScripts, type Pause } from './redis-scripts.ts'
 
 export interface RedisEditBudgetOptions {
   /** A client the caller owns; closing the budget leaves it open. */
@@ -94,20 +94,17 @@ interface Lane {
  */
 export class RedisEditBudget implements EditBudget {
   readonly #base: string
-  readonly #attempt: Attempt
+  readonly #asks: BudgetAsks
   readonly #pause: Pause
-  /** Claims are by process. */
-  readonly #owner = randomUUID()
   readonly #lanes = new Map<string, Lane>()
-  /** Redis' clock as this process reckons it: most calls spare the script a `TIME`. */
-  readonly #clock = new RedisClock()
   #seq = 0
   #closed = false
 
   constructor(options: RedisEditBudgetOptions) {
     this.#base = `${options.prefix}:budget`
     const scripts = budgetScripts(options.redis)
-    this.#attempt = scripts.attempt
+    // Claims are by process.
+    this.#asks = new BudgetAsks(scripts.attempt, randomUUID())
     this.#pause = scripts.pause
   }
 
@@ -302,21 +299,15 @@ export class RedisEditBudget implements EditBudget {
     if (lane.busy === undefined) this.#forget(lane)
   }
 
-  async #call(lane: Lane, batch: readonly Waiter[]): ReturnType<Attempt> {
+  #call(lane: Lane, batch: readonly Waiter[]): Promise<Answer> {
     const { route } = lane
-    const now = performance.now()
-    const redisNow = this.#clock.now(now)
-    const answer = await this.#attempt(
-      lane.key,
-      route.windowMs,
-      route.limit,
-      this.#owner,
-      route.windowMs + CLAIM_GRACE_MS,
-      lane.blockedMs,
-      redisNow,
-      ...batch.flatMap((w) => [capOf(route, w.rank), w.rank, w.arrival ?? -1, now - w.at]),
-    )
-    if (redisNow < 0) this.#clock.read(answer[6], now, performance.now())
-    return answer
+    return this.#asks.ask({
+      key: lane.key,
+      windowMs: route.windowMs,
+      limit: route.limit,
+      claimMs: route.windowMs + CLAIM_GRACE_MS,
+      blockedMs: lane.blockedMs,
+      turns: batch.map((w) => [capOf(route, w.rank), w.rank, w.arrival ?? -1, w.at] as const),
+    })
   }
 }

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis'
 
-// A route's whole state is one string, read and written once per call:
+// A route's whole state is one string, read (with every route of the call, in one MGET) and written
+// once per call:
 //   <paused until>|<grant times, oldest first>|<process>:<order>:<expiry>,…
 // (times in ms on Redis' clock, which Lua writes exactly below 1e14; only grants still in the window,
 // at most `limit` of them, and claims not yet lapsed are kept; the key expires when the last of
 // them would).
 const STATE = `
-local function load(key, now, windowMs)
-  local raw = redis.call('GET', key)
+local function load(raw, now, windowMs)
   local paused, grants, claims = 0, {}, {}
   if raw then
     local p, g, c = string.match(raw, '^(%d*)|([^|]*)|(.*)$')
@@ -63,10 +63,10 @@ end
 // A waiting turn keeps the arrival it was first given, so its claim and its later questions compare
 // the same number with other processes' claims (no two processes can each wait for the other).
 const ATTEMPT = `${STATE}
-local function attempt(key, now, owner, a)
+local function attempt(key, raw, now, owner, a)
   local windowMs, limit, claimMs, blockedMs = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local last = a + 4 + 4 * tonumber(ARGV[a + 4])
-  local paused, grants, claims = load(key, now, windowMs)
+  local paused, grants, claims = load(raw, now, windowMs)
   if #grants > 0 and grants[#grants] > now then now = grants[#grants] end
   local other
   for o, c in pairs(claims) do
@@ -105,9 +105,15 @@ local function attempt(key, now, owner, a)
 end
 local now = tonumber(ARGV[1])
 if now < 0 then now = clock() end
+local raws = {}
+for s = 1, #KEYS, 1000 do
+  -- A missing key reads as false.
+  local got = redis.call('MGET', unpack(KEYS, s, math.min(s + 999, #KEYS)))
+  for j = 1, #got do raws[s + j - 1] = got[j] end
+end
 local out, a = {}, 3
 for k = 1, #KEYS do
-  out[k], a = attempt(KEYS[k], now, ARGV[2], a)
+  out[k], a = attempt(KEYS[k], raws[k], now, ARGV[2], a)
 end
 out[#KEYS + 1] = now
 return out
@@ -117,7 +123,7 @@ return out
 const PAUSE = `${STATE}
 local now = clock()
 local windowMs = tonumber(ARGV[2])
-local paused, grants, claims = load(KEYS[1], now, windowMs)
+local paused, grants, claims = load(redis.call('GET', KEYS[1]), now, windowMs)
 save(KEYS[1], now, windowMs, #grants, math.max(paused, now + tonumber(ARGV[1])), grants, claims)
 `
 

@@ -168,19 +168,37 @@ whenRedis(await redisTestsEnabled(), () => {
     })
   })
 
+  /** A budget on a connection of its own that counts its script calls; `done` closes both and clears the keys. */
+  async function countedBudget(): Promise<{
+    budget: RedisEditBudget
+    scripts: () => number
+    done: () => Promise<void>
+  }> {
+    const prefix = testPrefix()
+    const client = testRedis()
+    // Connected first: a command queued while connecting is sent (through sendCommand) twice.
+    await client.ping()
+    let scripts = 0
+    const send = client.sendCommand.bind(client)
+    client.sendCommand = (command) => {
+      if (/^eval/.test(command.name)) scripts++
+      return send(command)
+    }
+    const budget = new RedisEditBudget({ redis: client, prefix })
+    return {
+      budget,
+      scripts: () => scripts,
+      async done() {
+        await budget.close()
+        await client.quit()
+        await deleteKeysUnder(redis, prefix)
+      },
+    }
+  }
+
   describe('RedisEditBudget', () => {
     it('progress the window would refuse waits without asking Redis, and goes once the window lets it', async () => {
-      const prefix = testPrefix()
-      const client = testRedis()
-      // Connected first: a command queued while connecting is sent (through sendCommand) twice.
-      await client.ping()
-      let scripts = 0
-      const send = client.sendCommand.bind(client)
-      client.sendCommand = (command) => {
-        if (/^eval/.test(command.name)) scripts++
-        return send(command)
-      }
-      const budget = new RedisEditBudget({ redis: client, prefix })
+      const { budget, scripts, done } = await countedBudget()
       try {
         // Two turns a window: progress leaves the second to a first result or a final.
         const r = route(2, 300)
@@ -189,11 +207,9 @@ whenRedis(await redisTestsEnabled(), () => {
         await budget.acquire(r, 'progress').granted
         expect(performance.now() - t0).toBeGreaterThanOrEqual(250)
         // The first turn's answer said when progress could go: no refused question in between.
-        expect(scripts).toBe(2)
+        expect(scripts()).toBe(2)
       } finally {
-        await budget.close()
-        await client.quit()
-        await deleteKeysUnder(redis, prefix)
+        await done()
       }
     })
 
@@ -228,20 +244,11 @@ whenRedis(await redisTestsEnabled(), () => {
     })
 
     it('asks about every route of one turn of the event loop in one script call, each on its own window', async () => {
-      const prefix = testPrefix()
-      const client = testRedis()
-      await client.ping()
-      let scripts = 0
-      const send = client.sendCommand.bind(client)
-      client.sendCommand = (command) => {
-        if (/^eval/.test(command.name)) scripts++
-        return send(command)
-      }
-      const budget = new RedisEditBudget({ redis: client, prefix })
+      const { budget, scripts, done } = await countedBudget()
       try {
         const routes = Array.from({ length: 5 }, () => route(1, 60_000))
         await Promise.all(routes.map((r) => budget.acquire(r, 'final').granted))
-        expect(scripts).toBe(1)
+        expect(scripts()).toBe(1)
         // Each route's one turn is spent: a second waits on its own route only.
         const second = budget.acquire(routes[0] as Route, 'final').granted
         const other = budget.acquire(route(1, 60_000), 'final').granted
@@ -250,9 +257,7 @@ whenRedis(await redisTestsEnabled(), () => {
           'waiting',
         )
       } finally {
-        await budget.close()
-        await client.quit()
-        await deleteKeysUnder(redis, prefix)
+        await done()
       }
     })
 

@@ -45,15 +45,14 @@ end
 export const SCRIPTS = {
   // KEYS: run, running. ARGV: id, command, input, user, target, createdAt, now, userId ('1' + id, or '0'),
   // traceparent ('' for none). 'asked' turns '1' when the run opens a question (its questions hash
-  // then needs the run's TTL at the end; a run from before the field counts as asked); 'stepsIn' says
-  // its steps are fields of its hash (redis-steps.ts), not a hash of their own.
+  // then needs the run's TTL at the end; a run from before the field counts as asked).
   chorusStoreCreate: {
     numberOfKeys: 2,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local fields = { 'id', ARGV[1], 'command', ARGV[2], 'input', ARGV[3], 'user', ARGV[4], 'target', ARGV[5],
   'status', 'running', 'createdAt', ARGV[6], 'updatedAt', ARGV[7], 'delivered', '', 'parked', '0', 'wakes', '0',
-  'asked', '0', 'stepsIn', 'run' }
+  'asked', '0' }
 if string.sub(ARGV[8], 1, 1) == '1' then
   fields[#fields + 1] = 'userId'
   fields[#fields + 1] = string.sub(ARGV[8], 2)
@@ -152,14 +151,13 @@ return 1`,
   // KEYS: run, steps, running, ended, questions. ARGV: status, stoppedBy, note ('1' + value, or '0'), now, id, ttlMs,
   // summary ('1' + JSON, or '0'), when the final view was shown ('' for not in this write).
   // The final view's delivery rides in the same write; recorded even when the run had ended (a Stop).
-  // A run whose steps are in its hash has them expire with it; one from before that has a steps hash,
-  // created empty when it recorded no step, so a straggler's late step (a plain HSETNX) cannot leave
-  // one without the TTL. The ended index is trimmed of runs past their TTL
+  // A run that recorded no step gets an empty steps hash with the TTL, so a straggler's late step
+  // (a plain HSETNX) cannot leave one without. The ended index is trimmed of runs past their TTL
   // now and then (prune does the rest).
   chorusStoreFinish: {
     numberOfKeys: 5,
     lua: `
-local h = redis.call('HMGET', KEYS[1], 'status', 'parked', 'delivered', 'shown', 'asked', 'stepsIn')
+local h = redis.call('HMGET', KEYS[1], 'status', 'parked', 'delivered', 'shown', 'asked')
 local fields = {}
 if ARGV[8] ~= nil and ARGV[8] ~= '' and h[3] and not string.find(',' .. h[3], ',final,', 1, true) then
   fields = { 'delivered', h[3] .. 'final,', 'shown', (h[4] or '') .. 'final:' .. ARGV[8] .. ',' }
@@ -191,7 +189,7 @@ if h[2] == '1' then redis.call('HDEL', KEYS[1], 'wakeAt') end
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
-if h[6] ~= 'run' and redis.call('PEXPIRE', KEYS[2], ARGV[6]) == 0 then
+if redis.call('PEXPIRE', KEYS[2], ARGV[6]) == 0 then
   redis.call('HSET', KEYS[2], '_', '')
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { jsonOf, recentLimit, shownTimes } from './inspect.ts'
-import { RECENT_SCAN_CAP } from './redis-inspect.ts'
+import { fromText } from './opaque.ts'
+import { RECENT_SCAN_CAP, stepEntries, stepValue } from './redis-inspect.ts'
 import { RedisInstallations } from './redis-installations.ts'
 import { RedisQuestions } from './redis-questions.ts'
 import { ENDED_RUN_TTL_MS, SCRIPTS, type Scripts } from './redis-scripts.ts'
-import { completedOf, RedisSteps } from './redis-steps.ts'
 
 export { ENDED_RUN_TTL_MS }
 
 import type {
-  CompletedStep,
   DeliveredView,
   FinishDetails,
   GivenAnswer,
@@ -41,10 +40,10 @@ export interface RedisStoreOptions {
 const PRUNE_BATCH = 500
 
 /**
- * The run store on Redis (with REDIS_URL). A run is a hash, its steps among its fields
- * (redis-steps.ts); `running` (by createdAt) and `ended` (by updatedAt) sorted sets index it;
- * questions are a hash per run (redis-questions.ts). Every write is one command or one Lua script
- * (EVALSHA through ioredis' `defineCommand`), so each is atomic.
+ * The run store on Redis (with REDIS_URL). A run is a hash; `running` (by createdAt) and `ended`
+ * (by updatedAt) sorted sets index it; steps are a hash per run keyed `call:step`, questions another
+ * (redis-questions.ts). Every method is one command or one Lua script (EVALSHA through ioredis'
+ * `defineCommand`), so each is atomic.
  */
 export class RedisStore implements RunStore {
   readonly describe: string
@@ -53,7 +52,6 @@ export class RedisStore implements RunStore {
   readonly #scripts: Scripts
   readonly #prefix: string
   readonly #questions: RedisQuestions
-  readonly #steps: RedisSteps
   readonly #installations: RedisInstallations
 
   constructor(options: RedisStoreOptions) {
@@ -67,7 +65,6 @@ export class RedisStore implements RunStore {
       Object.keys(SCRIPTS).map((name) => [name, client[name as keyof Scripts].bind(client)]),
     ) as Scripts
     this.#questions = new RedisQuestions(this.#redis, this.#scripts, (id) => this.#run(id))
-    this.#steps = new RedisSteps(this.#redis, (id) => this.#run(id))
     this.#installations = new RedisInstallations(this.#redis, this.#prefix)
   }
 
@@ -109,18 +106,20 @@ export class RedisStore implements RunStore {
     return hashes.map((flat) => toRecord(fromPairs(flat)))
   }
 
-  /** A late write to an ended run keeps its TTL (finish gave it). */
-  recordStep(runId: string, outcome: StepOutcome): Promise<void> {
-    return this.#steps.record(runId, outcome)
+  async recordStep(runId: string, outcome: StepOutcome): Promise<void> {
+    const steps = `${this.#run(runId)}:steps`
+    const field = `${outcome.call}:${outcome.step}`
+    // One command: the first success of a call stays; a failure is kept apart (`!` field), so a
+    // success replaces it and it never replaces a success. An ended run's steps hash always exists
+    // with its TTL (finish sees to it), which a late write keeps.
+    // The timing rides in the value (redis-inspect.ts), so the inspector costs no command here.
+    const value = stepValue(outcome, outcome.timing)
+    if (outcome.ok) await this.#redis.hsetnx(steps, field, value)
+    else await this.#redis.hset(steps, `!${field}`, value)
   }
 
   async runSteps(runId: string): Promise<StepEntry[]> {
-    return (await this.#steps.read(runId)).steps
-  }
-
-  async getWithSteps(id: string): Promise<{ run: RunRecord; steps: CompletedStep[] } | undefined> {
-    const { hash, steps } = await this.#steps.read(id)
-    return hash.id === undefined ? undefined : { run: toRecord(hash), steps: completedOf(steps) }
+    return stepEntries(await this.#redis.hgetall(`${this.#run(runId)}:steps`))
   }
 
   /** From the indexes the runs are in anyway (running, and ended until pruned): no write per run. */
@@ -146,8 +145,21 @@ export class RedisStore implements RunStore {
     await this.#scripts.chorusStoreRate(this.#run(runId), rating)
   }
 
-  completedSteps(runId: string): Promise<CompletedStep[]> {
-    return this.#steps.completed(runId)
+  async completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>> {
+    const hash = await this.#redis.hgetall(`${this.#run(runId)}:steps`)
+    const steps: Array<{ step: string; call: number; value: unknown }> = []
+    for (const [field, value] of Object.entries(hash)) {
+      // Failures (`!` fields; a '0' value before they moved apart) and finish's `_` are no steps.
+      if (!value.startsWith('1') || field.startsWith('!')) continue
+      const colon = field.indexOf(':')
+      steps.push({
+        step: field.slice(colon + 1),
+        call: Number(field.slice(0, colon)),
+        value: fromText(value.slice(1)),
+      })
+    }
+    // The same order as the SQLite store: by call, then step.
+    return steps.sort((a, b) => a.call - b.call || (a.step < b.step ? -1 : a.step > b.step ? 1 : 0))
   }
 
   async setTarget(runId: string, target: ReplyTarget): Promise<void> {

@@ -7,7 +7,6 @@ import { immediately, openJournal } from './sqlite-db.ts'
 import { SqliteInstallations } from './sqlite-installations.ts'
 import { SqliteQuestions } from './sqlite-questions.ts'
 import {
-  type CompletedStep,
   type DeliveredView,
   type FinishDetails,
   type GivenAnswer,
@@ -136,12 +135,7 @@ export class SqliteStore implements RunStore {
     ;(rating === 'up' ? this.#q.rateUp : this.#q.rateDown).run(runId)
   }
 
-  async getWithSteps(id: string) {
-    const run = await this.get(id)
-    return run && { run, steps: await this.completedSteps(id) }
-  }
-
-  async completedSteps(runId: string): Promise<CompletedStep[]> {
+  async completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>> {
     const rows = this.#q.steps.all(runId) as unknown as Array<{ step: string; call: number; value: string }>
     return rows.map((r) => ({ step: r.step, call: r.call, value: fromText(r.value) }))
   }
@@ -291,7 +285,8 @@ function statements(db: DatabaseSync) {
          WHERE id = $id AND ($target IS NOT NULL OR instr(delivered, $view || ',') = 0)`,
     ),
     finish: p(
-      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, summary = ?, updated_at = ?, parked = 0, wake_at = NULL
+      `UPDATE runs SET status = ?, stopped_by = ?, note = ?, summary = ?, updated_at = ?, parked = 0,
+         wake_at = NULL
          WHERE id = ? AND status = 'running'`,
     ),
     park: p(
@@ -302,7 +297,8 @@ function statements(db: DatabaseSync) {
     wake: p('UPDATE runs SET wakes = wakes + 1, parked = 0, wake_at = NULL, updated_at = ? WHERE id = ?'),
     parkedRuns: p(`SELECT id, wake_at FROM runs WHERE status = 'running' AND parked = 1 ORDER BY created_at`),
     pruneSteps: p(
-      `DELETE FROM steps WHERE run_id IN (SELECT id FROM runs WHERE status != 'running' AND updated_at < ?)`,
+      `DELETE FROM steps WHERE run_id IN
+           (SELECT id FROM runs WHERE status != 'running' AND updated_at < ?)`,
     ),
     pruneRuns: p(`DELETE FROM runs WHERE status != 'running' AND updated_at < ?`),
     pruneClaims: p('DELETE FROM claims WHERE expires_at <= ?'),

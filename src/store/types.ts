@@ -115,9 +115,6 @@ export type StepEntry = (
   | { step: string; call: number; ok: false; error: string }
 ) & { timing?: StepTiming | undefined }
 
-/** A successful step call, as `runFlow(..., { resume })` takes it. */
-export type CompletedStep = { step: string; call: number; value: unknown }
-
 /** What the recent-runs list may be narrowed to. */
 export interface RecentFilter {
   command?: string | undefined
@@ -144,9 +141,7 @@ export interface RunJournal {
   /** Idempotent per (run, step, call); a success replaces a failure, never the reverse. */
   recordStep(runId: string, outcome: StepOutcome): Promise<void>
   /** Successful step calls, for `runFlow(..., { resume })`. */
-  completedSteps(runId: string): Promise<CompletedStep[]>
-  /** A run and its successful step calls, read together (one command on Redis): what a pick-up needs. */
-  getWithSteps(id: string): Promise<{ run: RunRecord; steps: CompletedStep[] } | undefined>
+  completedSteps(runId: string): Promise<Array<{ step: string; call: number; value: unknown }>>
   /** Replaces the reply target (e.g. once the placeholder's message id is known). */
   setTarget(runId: string, target: ReplyTarget): Promise<void>
   /** Records that `view` reached the user (once per view); `target`, when given, replaces the reply target in the same write. */

@@ -89,24 +89,6 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect(steps).toContainEqual({ step: 'c', call: 1, value: null })
     })
 
-    it('reads a run with its successful steps at once, as the record and completedSteps give them', async () => {
-      const run = newRun()
-      await store.create(run)
-      expect(await store.getWithSteps(run.id)).toEqual({ run: await store.get(run.id), steps: [] })
-      await store.recordStep(run.id, { step: 'b', call: 1, ok: true, value: { n: 1 } })
-      await store.recordStep(run.id, { step: 'a', call: 2, ok: true, value: 'A2' })
-      await store.recordStep(run.id, { step: 'a', call: 1, ok: false, error: 'timeout' })
-      await store.markDelivered(run.id, 'placeholder')
-      const read = await store.getWithSteps(run.id)
-      expect(read?.run).toEqual(await store.get(run.id))
-      expect(read?.steps).toEqual(await store.completedSteps(run.id))
-      expect(read?.steps).toEqual([
-        { step: 'b', call: 1, value: { n: 1 } },
-        { step: 'a', call: 2, value: 'A2' },
-      ])
-      expect(await store.getWithSteps(randomUUID())).toBeUndefined()
-    })
-
     it('records each delivered view once', async () => {
       const run = newRun()
       await store.create(run)

@@ -33,10 +33,11 @@ export function work(runs: Runs, runId: string): Promise<WorkOutcome> {
 /** Takes a run from the journal and runs it here, or ends it when its reply can no longer be made in time. */
 async function pickUp(runs: Runs, runId: string): Promise<WorkOutcome> {
   try {
-    // The steps come with the record (one command on Redis); a run that does not go on leaves them unused.
-    const read = await runs.store.getWithSteps(runId)
-    if (read === undefined || read.run.status !== 'running' || runs.live.has(runId)) return 'done'
-    let run = read.run
+    // Read with the record (one round trip on Redis); a run that does not go on leaves it unused.
+    const stepsRead = runs.store.completedSteps(runId)
+    stepsRead.catch(() => undefined)
+    let run = await runs.store.get(runId)
+    if (run === undefined || run.status !== 'running' || runs.live.has(runId)) return 'done'
     // Its deadline came (a timer job): taken out of the parking, and its questions decided as it goes.
     if (run.parked) {
       await runs.store.wake(runId)
@@ -80,7 +81,7 @@ async function pickUp(runs: Runs, runId: string): Promise<WorkOutcome> {
       await abandon(runs, run, 'Chorus restarted and this run could not be finished in time.')
       return 'done'
     }
-    const steps = read.steps
+    const steps = await stepsRead
     if (steps.length > 0 || run.delivered.length > 1) {
       log.info({ event: 'run.resumed', steps: steps.length, delivered: run.delivered }, 'run.resumed')
     }

@@ -29,24 +29,15 @@ export class BudgetAsks {
   readonly #owner: string
   readonly #clock = new RedisClock()
   #pending: Pending[] = []
-  /** Calls on their way: while any is, new questions wait for the next turn of the loop to go together. */
-  #sending = 0
 
   constructor(attempt: Attempt, owner: string) {
     this.#attempt = attempt
     this.#owner = owner
   }
 
-  /**
-   * A question goes at the end of this turn of the event loop (with the Redis commands issued in it,
-   * in one write) when no call is on its way; while one is (a busy process), at the next turn, with
-   * every other route asked about meanwhile.
-   */
   ask(ask: RouteAsk): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      if (this.#pending.push({ ask, resolve, reject }) > 1) return
-      if (this.#sending > 0) setImmediate(() => void this.#send())
-      else queueMicrotask(() => void this.#send())
+      if (this.#pending.push({ ask, resolve, reject }) === 1) setImmediate(() => void this.#send())
     })
   }
 
@@ -61,14 +52,11 @@ export class BudgetAsks {
       for (const [cap, rank, arrival, at] of ask.turns) args.push(cap, rank, arrival, sentAt - at)
     }
     let answer: Awaited<ReturnType<Attempt>>
-    this.#sending++
     try {
       answer = await this.#attempt(...args)
     } catch (error) {
       for (const p of pending) p.reject(error)
       return
-    } finally {
-      this.#sending--
     }
     if (now < 0) this.#clock.read(answer[pending.length] as number, sentAt, performance.now())
     pending.forEach((p, i) => {

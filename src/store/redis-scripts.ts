@@ -131,14 +131,15 @@ return 1`,
 local h = redis.call('HMGET', KEYS[1], 'delivered', 'status', 'shown')
 local d = h[1]
 if not d then return 0 end
+local seen = string.find(',' .. d, ',' .. ARGV[1] .. ',', 1, true)
 local fields = { 'updatedAt', ARGV[2] }
 if ARGV[5] ~= nil and ARGV[5] ~= '' then
   fields[#fields + 1] = 'target'
   fields[#fields + 1] = ARGV[5]
-elseif string.find(',' .. d, ',' .. ARGV[1] .. ',', 1, true) then
+elseif seen then
   return 0
 end
-if not string.find(',' .. d, ',' .. ARGV[1] .. ',', 1, true) then
+if not seen then
   fields[#fields + 1] = 'delivered'
   fields[#fields + 1] = d .. ARGV[1] .. ','
   fields[#fields + 1] = 'shown'
